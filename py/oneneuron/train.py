@@ -1,0 +1,321 @@
+"""Minibatch gradient descent for one neuron or ten, in slices the page can drive.
+
+The loop is plain: shuffle, take a batch, compute the gradient, let the optimizer
+move the weights a little against it. :class:`Trainer` runs it a given number of
+batches at a time, so the page can train in slices between drawing frames, pause,
+resume and step; :func:`fit` runs it to the end for the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Callable
+
+import numpy as np
+
+from .model import make_model
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run (all of it is recorded in the weights file)."""
+
+    target: int | str = 6  # the digit 0–9 for one neuron, or "all" for ten neurons
+    optimizer: str = "adam"  # "adam", or "sgd" (with momentum)
+    lr: float = 0.01  # learning rate: how far each step moves the weights
+    momentum: float = 0.9  # sgd: how much of the previous step carries over (0 = none)
+    beta1: float = 0.9  # adam: decay of the running mean of gradients
+    beta2: float = 0.999  # adam: decay of the running mean of squared gradients
+    l2: float = 0.0  # weight decay: adds l2/2·‖w‖² to the loss (0 = off)
+    epochs: int = 5  # passes over the training set
+    batch_size: int = 512  # images per gradient step
+    seed: int = 0  # shuffling seed: same seed, same backend → identical weights
+    backend: str = "numpy"  # array namespace: "numpy", "cupy" or "array_api_strict"
+    samples: int = 0  # use only the first this many training images (0 = all)
+
+    def validate(self) -> TrainConfig:
+        """Check every setting against the table below; raise ValueError naming the first bad one."""
+        for name, (check, rule) in _RULES.items():
+            value = getattr(self, name)
+            if not check(value):
+                raise ValueError(f"{name.replace('_', ' ')} {rule}, got {value!r}")
+        return self
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from a dict, refusing keys that are not settings."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
+        return cls(**values).validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _integer(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# One table of constraints: setting → (check, what it must be).
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "target": (
+        lambda v: v == "all" or (_integer(v) and 0 <= v <= 9),
+        "must be a digit 0–9 or 'all'",
+    ),
+    "optimizer": (lambda v: v in OPTIMIZERS, "must be one of " + ", ".join(OPTIMIZERS)),
+    "lr": (lambda v: _number(v) and v > 0, "must be a finite number > 0"),
+    "momentum": (lambda v: _number(v) and 0 <= v < 1, "must be in [0, 1)"),
+    "beta1": (lambda v: _number(v) and 0 <= v < 1, "must be in [0, 1)"),
+    "beta2": (lambda v: _number(v) and 0 <= v < 1, "must be in [0, 1)"),
+    "l2": (lambda v: _number(v) and v >= 0, "must be a finite number ≥ 0"),
+    "epochs": (
+        lambda v: _integer(v) and 1 <= v <= 1000,
+        "must be a whole number from 1 to 1000",
+    ),
+    "batch_size": (lambda v: _integer(v) and v >= 1, "must be a whole number ≥ 1"),
+    "seed": (
+        lambda v: _integer(v) and 0 <= v < 2**32,
+        "must be a whole number from 0 to 2³²−1",
+    ),
+    "backend": (
+        lambda v: v in ("numpy", "cupy", "array_api_strict"),
+        "must be numpy, cupy or array_api_strict",
+    ),
+    "samples": (
+        lambda v: _integer(v) and v >= 0,
+        "must be a whole number ≥ 0 (0 = all)",
+    ),
+}
+
+
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite: the steps were too large."""
+
+
+@dataclass
+class Progress:
+    """What the trainer reports after each batch (the CLI's bar, the page's charts)."""
+
+    epoch: int  # 1-based epoch of the batch just done
+    batch: int  # 1-based batch within that epoch
+    batches: int  # batches per epoch
+    step: int  # batches done in all
+    steps: int  # batches in the whole run
+    samples: int  # images seen in all
+    loss: float  # mean loss on this batch, before the step
+    accuracy: float  # accuracy on this batch, before the step
+
+
+class SGD:
+    """Gradient descent with momentum: v ← μv + g; w ← w − lr·v."""
+
+    def __init__(self, lr: float, momentum: float) -> None:
+        self.lr, self.momentum = lr, momentum
+        self.velocity: list[Any] | None = None
+
+    def update(self, params: list[Any], grads: list[Any]) -> list[Any]:
+        if self.velocity is None:
+            self.velocity = [g * 0.0 for g in grads]
+        self.velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)]
+        return [p - self.lr * v for p, v in zip(params, self.velocity)]
+
+
+class Adam:
+    """Adam: steps scaled by running means of the gradient and of its square."""
+
+    def __init__(
+        self, lr: float, beta1: float, beta2: float, eps: float = 1e-8
+    ) -> None:
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t = 0
+        self.m: list[Any] | None = None
+        self.v: list[Any] | None = None
+
+    def update(self, params: list[Any], grads: list[Any]) -> list[Any]:
+        if self.m is None or self.v is None:
+            self.m = [g * 0.0 for g in grads]
+            self.v = [g * 0.0 for g in grads]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads)]
+        self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads)]
+        step = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        return [
+            p - step * m / (v**0.5 + self.eps)
+            for p, m, v in zip(params, self.m, self.v)
+        ]
+
+
+class Trainer:
+    """Train a model on (X, y) batch by batch; it can stop and go on at any batch.
+
+    Parameters
+    ----------
+    X : array [N, 576] of 0/1 inputs (any namespace; moved to the config's backend)
+    y : array [N] of digit labels 0–9
+    config : TrainConfig
+    callback : called with a :class:`Progress` after every batch
+    model : optional model to continue from (its classes must match the target);
+        it is copied, never changed
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = (rng.random((64, 576)) < 0.2).astype(np.float32)
+    >>> y = rng.integers(0, 10, 64)
+    >>> t = Trainer(X, y, TrainConfig(epochs=2, batch_size=16))
+    >>> t.run(max_batches=3), t.step, t.steps
+    (False, 3, 8)
+    >>> t.run(), t.step
+    (True, 8)
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        config: TrainConfig,
+        *,
+        callback: Callable[[Progress], None] | None = None,
+        model: Any = None,
+    ) -> None:
+        self.config = config.validate()
+        self.model = make_model(config.target, backend=config.backend)
+        if model is None:
+            self.model.init_weights()
+        elif model.classes_ != self.model.classes_:
+            raise ValueError(
+                f"cannot continue a model of classes {list(model.classes_)} with target "
+                f"{config.target!r}"
+            )
+        else:  # a copy: the caller's model stays as it was if this run fails
+            self.model.set_weights(*model.weights_numpy())
+        self.xp = self.model.xp
+        X = self.model.as_inputs(X)
+        y = self.model._labels(y)
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
+        if config.samples:
+            X, y = X[: config.samples], y[: config.samples]
+        if X.shape[0] == 0:
+            raise ValueError("there are no training images")
+        self.X, self.y = X, y
+        self.n = int(X.shape[0])
+        self.batch_size = min(config.batch_size, self.n)
+        self.batches = math.ceil(self.n / self.batch_size)
+        self.steps = self.batches * config.epochs
+        self.step = 0
+        self.callback = callback
+        self._stop = False
+        self._rng = np.random.default_rng(config.seed)
+        self._order: Any = None
+        if config.optimizer == "adam":
+            self.optimizer: Any = Adam(config.lr, config.beta1, config.beta2)
+        else:
+            self.optimizer = SGD(config.lr, config.momentum)
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.steps
+
+    @property
+    def epoch(self) -> int:
+        """The 1-based epoch the next batch belongs to (or the last one when done)."""
+        return min(self.step // self.batches + 1, self.config.epochs)
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to stop after the batch in progress."""
+        self._stop = True
+
+    def run(self, max_batches: int | None = None) -> bool:
+        """Run up to ``max_batches`` batches (all that remain by default).
+
+        Returns True when the whole run is done. Raises :class:`TrainingDiverged` if the
+        loss stops being finite; the model then holds the last finite weights.
+        """
+        self._stop = False
+        todo = self.steps - self.step if max_batches is None else max_batches
+        for _ in range(max(0, min(todo, self.steps - self.step))):
+            self._one_batch()
+            if self._stop:
+                break
+        return self.done
+
+    def _one_batch(self) -> None:
+        xp, m, cfg = self.xp, self.model, self.config
+        b = self.step % self.batches
+        if b == 0:  # a new epoch: a new shuffle, the same on every backend
+            self._order = xp.asarray(self._rng.permutation(self.n))
+        idx = self._order[b * self.batch_size : (b + 1) * self.batch_size]
+        X = xp.take(self.X, idx, axis=0)
+        y = xp.take(self.y, idx, axis=0)
+        loss, g_coef, g_int, p = m._step_terms(X, y, cfg.l2)
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise TrainingDiverged(
+                f"training diverged at epoch {self.epoch}, batch {b + 1}: the loss became "
+                f"{loss}; the steps are too large, try a smaller learning rate "
+                f"(lr = {cfg.lr})"
+            )
+        pred = (
+            xp.argmax(p, axis=1)
+            if p.shape[1] > 1
+            else xp.astype(p[:, 0] >= 0.5, xp.int64)
+        )
+        accuracy = float(xp.mean(xp.astype(pred == m._truth_labels(y), m._dt)))
+        coef, intercept = self.optimizer.update(
+            [m.coef_, m.intercept_], [g_coef, g_int]
+        )
+        if not bool(xp.all(xp.isfinite(coef))):
+            raise TrainingDiverged(
+                f"training diverged at epoch {self.epoch}, batch {b + 1}: the weights "
+                f"overflowed; try a smaller learning rate (lr = {cfg.lr})"
+            )
+        m.coef_, m.intercept_ = coef, intercept
+        self.step += 1
+        if self.callback is not None:
+            self.callback(
+                Progress(
+                    epoch=(self.step - 1) // self.batches + 1,
+                    batch=b + 1,
+                    batches=self.batches,
+                    step=self.step,
+                    steps=self.steps,
+                    samples=(self.step - 1) // self.batches * self.n
+                    + min((b + 1) * self.batch_size, self.n),
+                    loss=loss,
+                    accuracy=accuracy,
+                )
+            )
+
+
+def fit(
+    X: Any,
+    y: Any,
+    config: TrainConfig,
+    *,
+    callback: Callable[[Progress], None] | None = None,
+):
+    """Train a fresh model to the end and return it.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = (rng.random((200, 576)) < 0.2).astype(np.float32)
+    >>> y = np.where(X[:, 0] > 0, 6, 1)  # "a 6" exactly when pixel 0 is on
+    >>> m = fit(X, y, TrainConfig(target=6, lr=0.1, epochs=20, batch_size=50))
+    >>> m.score(X, y)
+    1.0
+    """
+    trainer = Trainer(X, y, config, callback=callback)
+    trainer.run()
+    return trainer.model
