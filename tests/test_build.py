@@ -1,0 +1,158 @@
+"""build.py: the verified, self-contained, reproducible dist/ and its server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.cpython_only
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import build  # noqa: E402  (build.py lives at the top of the repository)
+
+DIST = ROOT / "dist"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tree_hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): _sha(p) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def dist() -> Path:
+    if not (DIST / "pyodide" / "pyodide-lock.json").exists():
+        pytest.fail("dist/ is not built: run python3 build.py build first")
+    return DIST
+
+
+def test_corrupted_numpy_wheel_in_cache_fails_naming_file_and_hash(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "pyodide" / build.NUMPY_WHEEL
+    bad.parent.mkdir(parents=True)
+    good = ROOT / ".cache" / "pyodide" / build.NUMPY_WHEEL
+    data = bytearray(good.read_bytes() if good.exists() else b"x" * 1000)
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    monkeypatch.setattr(build, "setup", lambda *a: None)
+    assert build.main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert str(bad) in err
+    assert build.NUMPY_SHA256 in err
+    assert err.count("\n") == 1, err  # one line
+
+
+def test_wrong_download_is_rejected_and_not_cached(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+
+    def fake_source(work: Path) -> Path:  # a source that serves the wrong bytes
+        path = work / build.NUMPY_WHEEL
+        path.write_bytes(b"not numpy")
+        return path
+
+    monkeypatch.setattr(build, "_numpy_from_cdn", fake_source)
+    monkeypatch.setattr(build, "_numpy_from_pypi", fake_source)
+    with pytest.raises(build.BuildError, match=build.NUMPY_SHA256):
+        build.fetch_numpy_wheel()
+    assert not (tmp_path / "pyodide" / build.NUMPY_WHEEL).exists()
+
+
+def test_dist_holds_verified_runtime_and_our_wheel(dist):
+    pyo = dist / "pyodide"
+    assert _sha(pyo / build.NUMPY_WHEEL) == build.NUMPY_SHA256
+    lock = json.loads((pyo / "pyodide-lock.json").read_text())
+    assert lock["info"]["version"] == build.PYODIDE_VERSION
+    assert set(lock["packages"]) == {"numpy", "oneneuron"}
+    ours = lock["packages"]["oneneuron"]
+    assert ours["file_name"].endswith("-py3-none-any.whl")
+    assert _sha(pyo / ours["file_name"]) == ours["sha256"]
+    assert ours["depends"] == ["numpy"]
+    for name in build.PYODIDE_FILES:
+        assert _sha(pyo / name) == _sha(ROOT / "node_modules" / "pyodide" / name)
+    manifest = json.loads((dist / "manifest.json").read_text())
+    for rel, entry in manifest["files"].items():
+        assert _sha(dist / rel) == entry["sha256"], rel
+
+
+def test_packed_mnist_matches_to_input(dist):
+    import numpy as np
+
+    from oneneuron.data import load_inputs, unpack_inputs
+
+    X, y = load_inputs("test", progress=False)
+    packed = (dist / "data" / "test-images.bin").read_bytes()
+    assert len(packed) == 72 * 10000
+    assert np.array_equal(unpack_inputs(packed), X)
+    assert (dist / "data" / "test-labels.bin").read_bytes() == y.tobytes()
+    meta = json.loads((dist / "data" / "mnist.json").read_text())
+    assert meta["train"]["count"] == 60000
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_second_build_needs_no_network_and_is_byte_identical(dist):
+    before = _tree_hashes(dist)
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("cannot make a network namespace here (needs root)")
+    cmd = ["unshare", "--net", sys.executable, str(ROOT / "build.py"), "build"]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _tree_hashes(dist) == before
+
+
+@pytest.fixture(scope="module")
+def server(dist):
+    srv = build.make_server(dist, port=0, quiet=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def _get(url: str, gzip: bool = False):
+    headers = {"Accept-Encoding": "gzip"} if gzip else {}
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers))
+
+
+def test_server_binds_loopback_with_right_mime_types(server, dist):
+    assert server.startswith("http://127.0.0.1:")
+    cases = {
+        "/pyodide/pyodide.asm.wasm": "application/wasm",
+        "/pyodide/pyodide.mjs": "text/javascript",
+        "/pyodide/pyodide-lock.json": "application/json",
+    }
+    for path, mime in cases.items():
+        with _get(server + path) as r:
+            assert r.headers["Content-Type"] == mime, path
+            assert r.read() == (dist / path.lstrip("/")).read_bytes()
+
+
+def test_server_sends_gzip_to_browsers_that_accept_it(server, dist):
+    import gzip
+
+    with _get(server + "/pyodide/pyodide.asm.wasm", gzip=True) as r:
+        assert r.headers["Content-Encoding"] == "gzip"
+        assert r.headers["Content-Type"] == "application/wasm"
+        body = r.read()
+    wasm = (dist / "pyodide" / "pyodide.asm.wasm").read_bytes()
+    assert len(body) < len(wasm) / 2
+    assert gzip.decompress(body) == wasm
+
+
+def test_server_answers_404_for_missing_files(server):
+    with pytest.raises(urllib.error.HTTPError) as info:
+        _get(server + "/no-such-file.js")
+    assert info.value.code == 404
