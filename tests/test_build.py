@@ -28,7 +28,9 @@ def _sha(path: Path) -> str:
 
 
 def _tree_hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): _sha(p) for p in root.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): _sha(p) for p in root.rglob("*") if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,9 @@ def dist() -> Path:
     return DIST
 
 
-def test_corrupted_numpy_wheel_in_cache_fails_naming_file_and_hash(tmp_path, monkeypatch, capsys):
+def test_corrupted_numpy_wheel_in_cache_fails_naming_file_and_hash(
+    tmp_path, monkeypatch, capsys
+):
     bad = tmp_path / "pyodide" / build.NUMPY_WHEEL
     bad.parent.mkdir(parents=True)
     good = ROOT / ".cache" / "pyodide" / build.NUMPY_WHEEL
