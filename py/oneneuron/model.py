@@ -43,10 +43,10 @@ class _Linear:
         return self
 
     def set_weights(self, coef: Any, intercept: Any) -> _Linear:
-        """Set weights from host arrays of shape [K, 576] and [K]."""
+        """Set weights from host arrays of shape [K, 576] and [K] (always a copy)."""
         k = len(self.classes_)
-        coef = np.asarray(coef, dtype=self.dtype).reshape(k, N_INPUTS)
-        intercept = np.asarray(intercept, dtype=self.dtype).reshape(k)
+        coef = np.array(coef, dtype=self.dtype).reshape(k, N_INPUTS)
+        intercept = np.array(intercept, dtype=self.dtype).reshape(k)
         self.coef_ = self.xp.asarray(coef)
         self.intercept_ = self.xp.asarray(intercept)
         return self
@@ -118,9 +118,12 @@ class _Linear:
         return loss, g_coef, g_int, p
 
     # -- checks and conversions ------------------------------------------------------
-    def as_inputs(self, X: Any) -> Any:
-        """Validate inputs (shape [576] or [N, 576], numbers) and bring them to xp."""
-        X = self._as_xp(X, "input")
+    def as_inputs(self, X: Any, dtype: str | None = None) -> Any:
+        """Validate inputs (shape [576] or [N, 576], numbers) and bring them to xp.
+
+        They become this model's float dtype, or ``dtype`` when given.
+        """
+        X = self._as_xp(X, "input", dtype=dtype)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != N_INPUTS:
@@ -258,6 +261,8 @@ def softplus(z: Any, xp: Any) -> Any:
 
 
 def _namespace_of(a: Any) -> str:
+    if isinstance(a, np.generic):  # a numpy scalar: a host value like a list
+        return "host"  # (numpy 2.0's astype refuses scalars)
     module = type(a).__module__.split(".")[0]
     return "numpy" if isinstance(a, np.ndarray) else module
 

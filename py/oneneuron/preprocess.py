@@ -48,13 +48,14 @@ def to_input(images: np.ndarray, *, threshold: float = THRESHOLD) -> np.ndarray:
     out = np.empty((a.shape[0], GRID, GRID), np.uint8)
     for start in range(0, a.shape[0], _CHUNK):
         stop = start + _CHUNK
-        out[start:stop] = _preprocess(a[start:stop], threshold)
+        out[start:stop] = _preprocess(_ink(a[start:stop]), threshold)
     return out[0] if single else out
 
 
 def _validate(images: object, threshold: float) -> np.ndarray:
-    """Check the input at the boundary and bring it to float64 ink levels in [0, 1]."""
-    if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
+    """Check the input at the boundary (values are converted chunk by chunk later)."""
+    ok = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+    if not (ok and 0 < threshold <= 1):
         raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
     a = np.asarray(images)
     if a.dtype.kind not in "biuf":
@@ -66,17 +67,21 @@ def _validate(images: object, threshold: float) -> np.ndarray:
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)) or a.min(initial=0) < 0 or a.max(initial=0) > 1:
             raise ValueError("a float image must hold finite values from 0 to 1")
-        return a.astype(np.float64, copy=False)
-    if a.dtype.kind == "b":
-        return a.astype(np.float64)
-    if a.min(initial=0) < 0 or a.max(initial=0) > 255:
+    elif a.dtype.kind in "iu" and (a.min(initial=0) < 0 or a.max(initial=0) > 255):
         raise ValueError("an integer image must hold values from 0 to 255")
-    return a.astype(np.float64) / 255.0
+    return a
+
+
+def _ink(a: np.ndarray) -> np.ndarray:
+    """Validated images as float64 ink levels in [0, 1]."""
+    if a.dtype.kind in "iu":
+        return a.astype(np.float64) / 255.0
+    return a.astype(np.float64, copy=False)
 
 
 def _preprocess(g: np.ndarray, threshold: float) -> np.ndarray:
     """Vectorised body of :func:`to_input` for a batch of float images."""
-    n, h, w = g.shape
+    _, h, w = g.shape
     rows = (g > 0).any(axis=2)  # [n, h]: which rows hold ink
     cols = (g > 0).any(axis=1)  # [n, w]
     empty = ~rows.any(axis=1)

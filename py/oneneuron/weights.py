@@ -10,15 +10,20 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .model import DIGITS, N_INPUTS, Layer, Neuron
 
 FORMAT = "oneneuron-weights"
 VERSION = 1
 MAX_BYTES = 4_000_000  # a ten-neuron file is about 80 kB; anything this big is not ours
+F32_LIMIT = (2 - 2**-24) * 2**127  # numbers this big or bigger become inf in float32
+MAX_DEPTH = 32  # ours nest 3 deep; json would overflow Pyodide's stack on deep text
 INPUT = {"height": 24, "width": 24, "encoding": "binary"}
 KEYS = (
     "format",
@@ -52,13 +57,15 @@ def to_dict(
         "weights": [[_short(v) for v in row] for row in coef.tolist()],
         "bias": [_short(v) for v in intercept.tolist()],
         "training": dict(training or {}),
-        "metrics": dict(metrics or {}),
+        # an undefined metric (e.g. ROC AUC of one class) is null: NaN is not JSON
+        "metrics": {k: _null_if_nan(v) for k, v in (metrics or {}).items()},
     }
 
 
 def dumps(model: Neuron | Layer, **extra: Any) -> str:
     """The weights file as JSON text (what the page downloads)."""
-    return json.dumps(to_dict(model, **extra), separators=(",", ":")) + "\n"
+    text = json.dumps(to_dict(model, **extra), separators=(",", ":"), allow_nan=False)
+    return text + "\n"
 
 
 def write(path: str | os.PathLike, model: Neuron | Layer, **extra: Any) -> Path:
@@ -71,6 +78,7 @@ def write(path: str | os.PathLike, model: Neuron | Layer, **extra: Any) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; weights are served and committed
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -79,7 +87,7 @@ def write(path: str | os.PathLike, model: Neuron | Layer, **extra: Any) -> Path:
 
 
 def read(source: str | os.PathLike | dict) -> dict:
-    """Read and validate a weights file: a path, JSON text, or an already parsed dict."""
+    """Read and validate a weights file: a path, JSON text or an already parsed dict."""
     if isinstance(source, dict):
         return validate(source)
     if isinstance(source, str) and source.lstrip().startswith("{"):
@@ -89,7 +97,8 @@ def read(source: str | os.PathLike | dict) -> dict:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ValueError(
-                f"{path}: {size} bytes is too big for a weights file (limit {MAX_BYTES})"
+                f"{path}: {size} bytes is too big for a weights file "
+                f"(limit {MAX_BYTES})"
             )
         data = path.read_bytes()
     except OSError as exc:
@@ -146,14 +155,16 @@ def validate(d: Any) -> dict:
         raise ValueError(f"format must be {FORMAT!r}, got {_show(d['format'])}")
     if d["version"] != VERSION or isinstance(d["version"], bool):
         raise ValueError(
-            f"version must be {VERSION} (the only version this reader knows), got {_show(d['version'])}"
+            f"version must be {VERSION} (the only version this reader knows), "
+            f"got {_show(d['version'])}"
         )
     classes = d["classes"]
     if not (
         isinstance(classes, list) and (classes == list(DIGITS) or _one_digit(classes))
     ):
         raise ValueError(
-            f"classes must be one digit like [6] or all ten [0, …, 9], got {_show(classes)}"
+            "classes must be one digit like [6] or all ten [0, …, 9], "
+            f"got {_show(classes)}"
         )
     if d["input"] != INPUT:
         raise ValueError(f"input must be {json.dumps(INPUT)}, got {_show(d['input'])}")
@@ -182,16 +193,38 @@ def validate(d: Any) -> dict:
 def _parse(data: bytes, name: str) -> Any:
     if len(data) > MAX_BYTES:
         raise ValueError(
-            f"{name}: {len(data)} bytes is too big for a weights file (limit {MAX_BYTES})"
+            f"{name}: {len(data)} bytes is too big for a weights file "
+            f"(limit {MAX_BYTES})"
         )
+    if _depth(data) > MAX_DEPTH:
+        raise ValueError(f"{name} is nested too deeply to be a weights file")
     try:
         return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError(f"{name} is not text (UTF-8 JSON expected)") from None
     except json.JSONDecodeError as exc:
         raise ValueError(
-            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"{name} is not valid JSON: {exc.msg} "
+            f"at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise ValueError(f"{name} is nested too deeply to be a weights file") from None
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a JSON string, escapes and all
+
+
+def _depth(data: bytes) -> int:
+    """How deep JSON text nests its [ and {, counted without parsing it."""
+    skeleton = np.frombuffer(_STRING.sub(b'""', data), np.uint8)
+    opens = (skeleton == ord("[")) | (skeleton == ord("{"))
+    closes = (skeleton == ord("]")) | (skeleton == ord("}"))
+    step = opens.astype(np.int64) - closes
+    return int(np.cumsum(step).max()) if step.size else 0
+
+
+def _null_if_nan(v: Any) -> Any:
+    return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 def _one_digit(classes: list) -> bool:
@@ -200,8 +233,11 @@ def _one_digit(classes: list) -> bool:
 
 def _finite_numbers(values: list, field: str) -> None:
     for j, v in enumerate(values):
-        if type(v) not in (int, float) or not math.isfinite(v):
-            raise ValueError(f"{field}[{j}] must be a finite number, got {_show(v)}")
+        # abs(v) < limit is False for NaN and ±inf, and safe for huge JSON integers
+        if type(v) not in (int, float) or not abs(v) < F32_LIMIT:
+            raise ValueError(
+                f"{field}[{j}] must be a finite number (float32 range), got {_show(v)}"
+            )
 
 
 def _short(v: float) -> float:

@@ -1,0 +1,391 @@
+"""The command line: train, evaluate, predict; one-line errors with exit status 2.
+
+Most tests call ``main([...])`` in-process (fast); a few run the real thing in a
+subprocess: ``python -m oneneuron`` and the ``oneneuron`` console script.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oneneuron import __version__, data, metrics, weights
+from oneneuron.cli import build_parser, main
+from oneneuron.train import TrainConfig, fit
+
+pytestmark = pytest.mark.cpython_only
+
+
+def run(argv, capsys) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit status, stdout, stderr)."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse exits on usage errors and --help
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture
+def fake_data(monkeypatch, mnist_train, mnist_test):
+    """Serve the session's preprocessed MNIST to the CLI; record what it asked for."""
+    calls = []
+
+    def load_inputs(split, *, data_dir=None, progress=True, threshold=None):
+        calls.append(split)
+        return {"train": mnist_train, "test": mnist_test}[split]
+
+    monkeypatch.setattr(data, "load_inputs", load_inputs)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, mnist_train):
+    """A ten-neuron and a one-neuron weights file trained on all of MNIST."""
+    X, y = mnist_train
+    folder = tmp_path_factory.mktemp("weights")
+    digits = fit(X, y, TrainConfig(target="all", epochs=2))
+    six = fit(X, y, TrainConfig(target=6, epochs=2))
+    return {
+        "digits": (weights.write(folder / "digits.json", digits), digits),
+        "six": (weights.write(folder / "six.json", six), six),
+    }
+
+
+# -- train -----------------------------------------------------------------------------
+def test_train_writes_a_complete_weights_file(tmp_path, capsys, mnist_test):
+    # The real path: MNIST files found and preprocessed by the CLI itself.
+    out_file = tmp_path / "six.json"
+    argv = ["train", "--samples", 3000, "--epochs", 2, "--lr", 0.02]
+    code, out, err = run([*argv, "--quiet", "--out", out_file], capsys)
+    assert code == 0, err
+    assert f"wrote {out_file}" in out and "test_accuracy" in out
+    d = weights.read(out_file)
+    t = d["training"]
+    assert t["backend"] == "numpy" and t["device"] == "cpu"
+    assert (t["target"], t["epochs"], t["lr"], t["samples"]) == (6, 2, 0.02, 3000)
+    assert t["oneneuron"] == __version__ and t["threshold"] > 0
+    # The recorded command reproduces the run's settings.
+    command = shlex.split(t["command"])
+    assert command[:4] == ["python", "-m", "oneneuron", "train"]
+    again = build_parser().parse_args(command[3:])
+    for name in ("target", "optimizer", "lr", "epochs", "batch_size", "seed", "l2"):
+        assert getattr(again, name) == t[name], name
+    assert again.out == out_file
+    # Metrics are those of the written model on the 10,000 test images.
+    m = d["metrics"]
+    assert m["test_samples"] == 10000
+    X, y = mnist_test
+    want = metrics.evaluate(weights.load_weights(out_file), X, y)
+    for key in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+        assert m[f"test_{key}"] == pytest.approx(want[key]), key
+    assert m["test_accuracy"] > 0.95
+
+
+def test_train_ten_json(capsys, fake_data, tmp_path):
+    argv = ["train", "--target", "all", "--samples", 5000, "--epochs", 1, "--json"]
+    code, out, err = run([*argv, "--out", tmp_path / "d.json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)  # --json prints JSON and nothing else
+    assert result["training"]["target"] == "all"
+    cm = np.array(result["metrics"]["test_confusion"])
+    assert cm.shape == (10, 10) and cm.sum() == 10000
+    assert result["metrics"]["test_accuracy"] == pytest.approx(np.trace(cm) / 1e4)
+    assert fake_data == ["train", "test"]
+    assert weights.load_weights(tmp_path / "d.json").classes_ == tuple(range(10))
+
+
+def test_train_validation_split(capsys, fake_data, tmp_path):
+    out_file = tmp_path / "v.json"
+    argv = ["train", "--validation", 1, "--samples", 2000, "--epochs", 1, "--quiet"]
+    code, _, err = run([*argv, "--out", out_file], capsys)
+    assert code == 0, err
+    d = json.loads(out_file.read_text())  # strict JSON: parsed by the browser too
+    assert d["training"]["validation"] == 1
+    assert d["metrics"]["validation_samples"] == 1
+    assert d["metrics"]["validation_roc_auc"] is None  # one image: AUC undefined
+    assert "--validation 1" in d["training"]["command"]
+
+
+def test_train_without_out_writes_nothing(capsys, fake_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["train", "--samples", 500, "--epochs", 1, "--quiet"], capsys)
+    assert code == 0 and "wrote" not in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_divergence_exits_with_one_line_and_writes_nothing(capsys, fake_data, tmp_path):
+    out_file = tmp_path / "never.json"
+    argv = ["train", "--optimizer", "sgd", "--lr", "1e39", "--samples", 1000]
+    code, _, err = run([*argv, "--quiet", "--out", out_file], capsys)
+    assert code == 1
+    line = one_line_error(err)
+    assert "diverged" in line and "nothing was written" in line
+    assert not out_file.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_out_is_one_line(capsys, fake_data, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    argv = ["train", "--samples", 500, "--epochs", 1, "--quiet"]
+    code, _, err = run([*argv, "--out", tmp_path / "a-file" / "w.json"], capsys)
+    assert code == 1
+    assert one_line_error(err).startswith("oneneuron: error:")
+
+
+def test_no_mnist_anywhere_is_one_line(capsys, models, monkeypatch, tmp_path):
+    # No local files and no mirror that answers: the (multi-line) DataError is
+    # reported in one line that says what to run.
+    monkeypatch.setattr(data, "_local_dirs", lambda: [])
+    monkeypatch.setattr(data, "MIRRORS", ("http://127.0.0.1:9/",))  # refused
+    monkeypatch.setenv("ONENEURON_CACHE", str(tmp_path))
+    code, out, err = run(["evaluate", "--weights", models["six"][0]], capsys)
+    assert code == 2 and out == ""
+    line = one_line_error(err)
+    assert "could not get t10k-images-idx3-ubyte" in line
+    assert "python3 build.py setup" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cupy_without_cupy(capsys, fake_data, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    code, out, err = run(["train", "--backend", "cupy"], capsys)
+    assert code == 2 and out == ""
+    line = one_line_error(err)
+    assert "pip install .[gpu]" in line
+    assert fake_data == []  # it failed before loading any data
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["train", "--lr", "-1"], "lr must be a finite number > 0, got -1"),
+        (["train", "--lr", "nan"], "lr must be a finite number > 0"),
+        (["train", "--lr", "fast"], "invalid float value"),
+        (["train", "--target", "11"], "target must be a digit 0–9 or 'all'"),
+        (["train", "--target", "six"], "target must be a digit 0–9 or 'all'"),
+        (["train", "--epochs", "0"], "epochs must be a whole number"),
+        (["train", "--epochs", "1.5"], "invalid int value"),
+        (["train", "--batch-size", "0"], "batch size must be a whole number ≥ 1"),
+        (["train", "--validation", "-1"], "validation must be ≥ 0"),
+        (["train", "--optimizer", "rmsprop"], "invalid choice"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        ([], "required: COMMAND"),
+        (["fly"], "invalid choice"),
+        (["evaluate"], "required: --weights"),
+        (["predict", "--weights", "w.json"], "required: image"),
+    ],
+)
+def test_bad_arguments(capsys, fake_data, argv, match):
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert match in one_line_error(err)
+    assert fake_data == []
+
+
+# -- evaluate --------------------------------------------------------------------------
+def test_evaluate_one_neuron(capsys, models, mnist_test):
+    path, model = models["six"]
+    code, out, err = run(["evaluate", "--weights", path, "--quiet"], capsys)
+    assert code == 0, err
+    want = metrics.evaluate(model, *mnist_test)
+    assert "10,000 images" in out
+    for key in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+        assert f"{key:<22} {want[key]:.4f}" in out, key
+    assert want["accuracy"] > 0.98 and want["roc_auc"] > 0.99
+
+
+def test_evaluate_ten_neurons(capsys, models, mnist_test):
+    path, model = models["digits"]
+    code, out, err = run(["evaluate", "--weights", path, "--quiet"], capsys)
+    assert code == 0, err
+    want = metrics.evaluate(model, *mnist_test)
+    assert f"accuracy               {want['accuracy']:.4f}" in out
+    assert "confusion (rows: true digit, columns: predicted):" in out
+    lines = out.splitlines()
+    start = lines.index("confusion (rows: true digit, columns: predicted):")
+    rows = [[int(v) for v in line.split()] for line in lines[start + 2 : start + 12]]
+    assert [r[0] for r in rows] == list(range(10))
+    np.testing.assert_array_equal([r[1:] for r in rows], want["confusion"])
+    assert want["accuracy"] > 0.9
+
+
+def test_evaluate_json(capsys, models):
+    code, out, _ = run(["evaluate", "--weights", models["six"][0], "--json"], capsys)
+    assert code == 0
+    assert set(json.loads(out)) == {
+        "samples",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"format": "oneneuron-weights", "version": 2}', "missing the field"),
+        (None, "cannot read weights file"),
+    ],
+)
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_bad_weights_file(capsys, tmp_path, fake_data, content, match, command):
+    path = tmp_path / "w.json"
+    if content is not None:
+        path.write_text(content)
+    image = tmp_path / "x.pgm"
+    image.write_bytes(b"P5 2 2 255\n\0\0\0\0")
+    argv = ["--weights", path] + ([image] if command == "predict" else [])
+    code, out, err = run([command, *argv], capsys)
+    assert code == 2 and out == ""
+    assert match in one_line_error(err)
+
+
+# -- predict ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def examples(models, mnist_images, mnist_test):
+    """One confidently right test image per digit: index → (raw image, label)."""
+    _, model = models["digits"]
+    X, y = mnist_test
+    p = np.asarray(model.predict_proba(X))
+    chosen = {}
+    for i in np.argsort(-p.max(axis=1)):
+        if p[i].argmax() == y[i] and int(y[i]) not in chosen:
+            chosen[int(y[i])] = int(i)
+    images = mnist_images["test"][0]
+    return {d: (images[i], X[i]) for d, i in sorted(chosen.items())}
+
+
+def _save(image: np.ndarray, path: Path, fmt: str) -> Path:
+    Image = pytest.importorskip("PIL.Image")
+    Image.fromarray(image).save(path, format=fmt)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "PPM"])  # Pillow writes 8-bit gray PPM as PGM
+def test_predict_image_files(capsys, models, examples, tmp_path, fmt):
+    path, _ = models["digits"]
+    for digit in (0, 3, 6, 9):
+        image, _ = examples[digit]
+        file = _save(image, tmp_path / f"{digit}.img", fmt)
+        if fmt == "PPM":
+            assert file.read_bytes()[:2] == b"P5"  # a real PGM
+        code, out, err = run(["predict", "--weights", path, file, "--json"], capsys)
+        assert code == 0, err
+        result = json.loads(out)
+        assert result["digit"] == digit
+        assert 0.5 < result["probability"] <= 1
+        assert sum(result["probabilities"]) == pytest.approx(1, abs=1e-5)
+
+
+def test_predict_sees_what_training_saw(capsys, models, examples, tmp_path):
+    # dark ink on light paper (inverted), and a canvas-like RGBA with alpha as ink
+    path, _ = models["digits"]
+    image, x = examples[4]
+    rgba = np.zeros((*image.shape, 4), np.uint8)
+    rgba[..., 3] = image  # black ink of varying opacity on a transparent canvas
+    for name, pixels in (("paper.png", 255 - image), ("canvas.png", rgba)):
+        file = _save(pixels, tmp_path / name, "PNG")
+        argv = ["predict", "--weights", path, file, "--json", "--show"]
+        code, out, err = run(argv, capsys)
+        assert code == 0, err
+        result = json.loads(out)
+        np.testing.assert_array_equal(np.array(result["seen"]).ravel(), x)
+        assert result["digit"] == 4
+
+
+def test_predict_from_stdin(capsys, models, examples, tmp_path, monkeypatch):
+    path, _ = models["digits"]
+    image, _ = examples[7]
+    raw = _save(image, tmp_path / "7.png", "PNG").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    code, out, err = run(["predict", "--weights", path, "-"], capsys)
+    assert code == 0, err
+    assert out.startswith("7: P = ")
+
+
+def test_predict_one_neuron(capsys, models, examples, tmp_path):
+    path, _ = models["six"]
+    six = _save(examples[6][0], tmp_path / "6.png", "PNG")
+    code, out, _ = run(["predict", "--weights", path, six], capsys)
+    assert code == 0 and out.startswith("a 6: P(6) = ")
+    one = _save(examples[1][0], tmp_path / "1.png", "PNG")
+    code, out, _ = run(["predict", "--weights", path, one, "--show"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("not a 6: P(6) = 0.0")
+    assert len(lines) == 25 and all(len(line) == 48 for line in lines[1:])
+    assert "██" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "is empty"),
+        (b"this is not an image\n", "cannot read image .*not a PNG, PGM"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(30), "cannot read image"),  # cut short
+        (None, "cannot read image"),
+    ],
+)
+def test_predict_bad_image(capsys, models, tmp_path, content, match):
+    file = tmp_path / "drawing.png"
+    if content is not None:
+        file.write_bytes(content)
+    code, out, err = run(["predict", "--weights", models["six"][0], file], capsys)
+    assert code == 2 and out == ""
+    line = one_line_error(err)
+    assert "drawing.png" in line
+    assert re.search(match, line)
+
+
+# -- the real thing, in subprocesses ---------------------------------------------------
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_python_m_oneneuron_help():
+    result = _run([sys.executable, "-m", "oneneuron", "--help"])
+    assert result.returncode == 0 and result.stderr == ""
+    for command in ("train", "evaluate", "predict"):
+        assert command in result.stdout
+    result = _run([sys.executable, "-m", "oneneuron", "train", "--help"])
+    assert result.returncode == 0
+    assert "--target" in result.stdout and "pip install .[gpu]" in result.stdout
+
+
+def test_python_m_oneneuron_bad_argument():
+    result = _run([sys.executable, "-m", "oneneuron", "train", "--lr", "-1"])
+    assert result.returncode == 2 and result.stdout == ""
+    assert one_line_error(result.stderr) == (
+        "oneneuron: error: lr must be a finite number > 0, got -1.0"
+    )
+
+
+def test_console_script():
+    script = shutil.which("oneneuron", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the oneneuron console script is not installed next to python")
+    result = _run([script, "--version"])
+    assert (
+        result.returncode == 0 and result.stdout.strip() == f"oneneuron {__version__}"
+    )
+    result = _run([script, "predict", "--weights", "missing.json", "x.png"])
+    assert result.returncode == 2
+    assert "cannot read weights file missing.json" in one_line_error(result.stderr)

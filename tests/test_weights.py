@@ -1,0 +1,297 @@
+"""oneneuron.weights: format 1 round trips, atomic writes, complete validation."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import oneneuron
+from oneneuron import weights
+from oneneuron.backend import to_numpy
+from oneneuron.model import Layer, Neuron, NotFittedError
+
+
+def trained(kind: str, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    m = Neuron(target=6) if kind == "neuron" else Layer()
+    k = len(m.classes_)
+    return m.set_weights(rng.normal(0, 0.3, (k, 576)), rng.normal(0, 1, k))
+
+
+def inputs(n: int = 20) -> np.ndarray:
+    return (np.random.default_rng(1).random((n, 576)) < 0.2).astype(np.float32)
+
+
+@pytest.fixture
+def good() -> dict:
+    return weights.to_dict(trained("neuron"), training={"epochs": 1}, metrics={})
+
+
+# -- round trips -----------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["neuron", "layer"])
+def test_round_trip_same_predictions(tmp_path, kind):
+    model = trained(kind)
+    path = weights.write(tmp_path / "w.json", model, metrics={"test_accuracy": 0.9})
+    back = oneneuron.load_weights(path)
+    assert type(back) is type(model) and back.classes_ == model.classes_
+    for a, b in zip(back.weights_numpy(), model.weights_numpy(), strict=True):
+        np.testing.assert_array_equal(a, b)  # 9 digits round-trip float32 exactly
+    X = inputs()
+    np.testing.assert_array_equal(
+        to_numpy(back.predict_proba(X)), to_numpy(model.predict_proba(X))
+    )
+    d = json.loads(path.read_text())
+    assert d["format"] == "oneneuron-weights" and d["version"] == 1
+    assert d["input"] == {"height": 24, "width": 24, "encoding": "binary"}
+    assert d["metrics"] == {"test_accuracy": 0.9}
+
+
+def test_load_weights_accepts_every_source(tmp_path):
+    model = trained("layer")
+    path = weights.write(tmp_path / "w.json", model)
+    text = path.read_text()
+    X = inputs(5)
+    want = to_numpy(model.predict_proba(X))
+    for source in (path, str(path), text, "  \n" + text, json.loads(text)):
+        got = oneneuron.load_weights(source)
+        np.testing.assert_array_equal(to_numpy(got.predict_proba(X)), want)
+    for raw in (text, text.encode()):
+        assert weights.loads(raw)["classes"] == list(range(10))
+
+
+def test_load_weights_on_another_backend(tmp_path, backend):
+    model = trained("neuron")
+    back = weights.load_weights(weights.to_dict(model), backend=backend)
+    X = inputs(5)
+    np.testing.assert_allclose(
+        to_numpy(back.predict_proba(X)), to_numpy(model.predict_proba(X)), rtol=1e-5
+    )
+
+
+def test_dumps_is_compact_strict_json(good):
+    model = trained("neuron")
+    text = weights.dumps(model, metrics={"roc_auc": float("nan"), "f1": 0.5})
+
+    def refuse(constant):
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    d = json.loads(text, parse_constant=refuse)  # what the browser's JSON.parse takes
+    assert d["metrics"] == {"roc_auc": None, "f1": 0.5}  # undefined metric → null
+    assert text.endswith("\n") and "\n" not in text[:-1]
+
+
+def test_unfitted_model_cannot_be_written(tmp_path):
+    with pytest.raises(NotFittedError):
+        weights.write(tmp_path / "w.json", Neuron(target=6))
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- atomic writes ---------------------------------------------------------------------
+def test_write_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "deep" / "er" / "w.json"
+    weights.write(target, trained("neuron"))
+    weights.write(target, trained("layer"))  # replaces
+    assert [p.name for p in target.parent.iterdir()] == ["w.json"]
+    assert weights.read(target)["classes"] == list(range(10))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_written_file_is_readable_by_others(tmp_path):
+    path = weights.write(tmp_path / "w.json", trained("neuron"))
+    assert path.stat().st_mode & 0o777 == 0o644  # served by a web server as is
+
+
+def test_failed_replace_keeps_the_old_file(tmp_path, monkeypatch):
+    path = weights.write(tmp_path / "w.json", trained("neuron", seed=1))
+    old = path.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk on fire"):
+        weights.write(path, trained("layer", seed=2))
+    assert path.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["w.json"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = weights.write(tmp_path / "w.json", trained("neuron", seed=1))
+    old = path.read_bytes()
+    real_fdopen = os.fdopen
+
+    class Half:
+        """A file that dies half way through writing."""
+
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, text):
+            self.f.write(text[: len(text) // 2])
+            raise OSError("no space left")
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: Half(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="no space left"):
+        weights.write(path, trained("layer"))
+    assert path.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["w.json"]
+
+
+# -- validation: every bad input names its field ---------------------------------------
+def _set(d, key, value):
+    d[key] = value
+
+
+def _setrow(d, i, j, value):
+    d["weights"][i][j] = value
+
+
+BAD = [
+    ("format", lambda d: _set(d, "format", "keras"), "format must be"),
+    ("version 2", lambda d: _set(d, "version", 2), "version must be 1"),
+    ("version str", lambda d: _set(d, "version", "1"), "version must be 1"),
+    ("version bool", lambda d: _set(d, "version", True), "version must be 1"),
+    ("missing bias", lambda d: d.pop("bias"), r"missing the field\(s\): bias"),
+    ("missing two", lambda d: [d.pop("metrics"), d.pop("input")], "input, metrics"),
+    ("unknown", lambda d: _set(d, "comment", "hi"), r"unknown field\(s\): comment"),
+    ("classes 10", lambda d: _set(d, "classes", [10]), "classes must be"),
+    ("classes two", lambda d: _set(d, "classes", [6, 7]), "classes must be"),
+    ("classes str", lambda d: _set(d, "classes", "6"), "classes must be"),
+    ("classes bool", lambda d: _set(d, "classes", [True]), "classes must be"),
+    ("classes float", lambda d: _set(d, "classes", [6.0]), "classes must be"),
+    ("input", lambda d: _set(d, "input", {"height": 28}), "input must be"),
+    ("rows", lambda d: d["weights"].append(d["weights"][0]), r"weights must be a list"),
+    ("no rows", lambda d: _set(d, "weights", {}), r"weights must be a list"),
+    (
+        "row short",
+        lambda d: d["weights"][0].pop(),
+        r"weights\[0\] must be a list of 576",
+    ),
+    ("row str", lambda d: _set(d, "weights", ["0.1"]), r"weights\[0\] must be a list"),
+    (
+        "nan",
+        lambda d: _setrow(d, 0, 5, float("nan")),
+        r"weights\[0\]\[5\] must be a fin",
+    ),
+    (
+        "inf",
+        lambda d: _setrow(d, 0, 7, float("inf")),
+        r"weights\[0\]\[7\] must be a fin",
+    ),
+    ("huge", lambda d: _setrow(d, 0, 9, 1e39), r"weights\[0\]\[9\] must be a finite"),
+    (
+        "huge int",
+        lambda d: _setrow(d, 0, 9, 10**400),
+        r"weights\[0\]\[9\] must be a fin",
+    ),
+    ("bool", lambda d: _setrow(d, 0, 1, True), r"weights\[0\]\[1\] .*got true"),
+    ("str", lambda d: _setrow(d, 0, 2, "0.5"), r"weights\[0\]\[2\] must be a finite"),
+    ("null", lambda d: _setrow(d, 0, 3, None), r"weights\[0\]\[3\] .*got null"),
+    ("bias long", lambda d: _set(d, "bias", [0.0, 0.0]), r"bias must be a list of 1"),
+    ("bias num", lambda d: _set(d, "bias", 0.5), r"bias must be a list of 1"),
+    ("bias nan", lambda d: _set(d, "bias", [float("nan")]), r"bias\[0\] must be a fin"),
+    ("bias bool", lambda d: _set(d, "bias", [False]), r"bias\[0\] must be a finite"),
+    ("training", lambda d: _set(d, "training", []), "training must be a JSON object"),
+    ("metrics", lambda d: _set(d, "metrics", None), "metrics must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "match"), [b[1:] for b in BAD], ids=[b[0] for b in BAD]
+)
+def test_bad_dict(good, change, match):
+    bad = copy.deepcopy(good)
+    change(bad)
+    with pytest.raises(ValueError, match=match):
+        weights.validate(bad)
+    with pytest.raises(ValueError, match=match):
+        weights.load_weights(bad)
+
+
+def test_largest_float32_is_accepted(good):
+    d = copy.deepcopy(good)
+    d["weights"][0][0] = 3.40282347e38  # float32 max as written with 9 digits
+    assert np.isfinite(weights.load_weights(d).weights_numpy()[0]).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"format": "oneneuron-weights",}', "not valid JSON"),
+        ("[1, 2]", "must be a JSON object, got a list of 2"),
+        ('"weights"', "must be a JSON object, got a string"),
+        ("", "not valid JSON"),
+    ],
+)
+def test_bad_text(text, match):
+    with pytest.raises(ValueError, match=match):
+        weights.loads(text)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_non_finite_numbers_in_json_text(good, constant):
+    # Python's json reads these (the last as inf); validation must refuse them.
+    d = copy.deepcopy(good)
+    d["bias"][0] = "@"
+    text = json.dumps(d).replace('"@"', constant)
+    with pytest.raises(ValueError, match=r"bias\[0\] must be a finite number"):
+        weights.load_weights(text)
+    d = copy.deepcopy(good)
+    d["weights"][0][575] = "@"
+    text = json.dumps(d).replace('"@"', constant)
+    with pytest.raises(ValueError, match=r"weights\[0\]\[575\] must be a finite"):
+        weights.loads(text)
+
+
+def test_bad_files(tmp_path, good):
+    with pytest.raises(ValueError, match=r"cannot read weights file .*missing\.json"):
+        weights.load_weights(tmp_path / "missing.json")
+    with pytest.raises(ValueError, match="cannot read weights file"):
+        weights.load_weights(tmp_path)  # a folder
+    binary = tmp_path / "w.bin"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ValueError, match=r"w\.bin is not text"):
+        weights.load_weights(binary)
+    nested = tmp_path / "deep.json"
+    nested.write_text("[" * 200_000 + "]" * 200_000)  # would crash json in Pyodide
+    with pytest.raises(ValueError, match="nested too deeply"):
+        weights.load_weights(nested)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        weights.loads('{"a": ' + "[" * 50 + "]" * 50 + "}")
+
+
+def test_brackets_inside_strings_are_not_nesting(good):
+    d = copy.deepcopy(good)
+    d["training"]["command"] = 'oneneuron train --note "' + "[" * 100 + '\\"{{'
+    assert weights.loads(json.dumps(d))["training"] == d["training"]
+
+
+def test_file_over_the_size_limit(tmp_path, good):
+    big = tmp_path / "big.json"
+    text = json.dumps(good)
+    big.write_text(text + " " * (weights.MAX_BYTES - len(text) + 1))
+    with pytest.raises(ValueError, match=r"big\.json: \d+ bytes is too big"):
+        weights.load_weights(big)
+    with pytest.raises(ValueError, match="too big for a weights file"):
+        weights.loads(big.read_text())
+    exact = tmp_path / "exact.json"
+    exact.write_text(text + " " * (weights.MAX_BYTES - len(text)))
+    assert weights.load_weights(exact).classes_ == (6,)  # the limit itself is fine
+
+
+def test_error_names_a_path_not_text(tmp_path):
+    # A str that is not JSON text is a path; the message says which.
+    with pytest.raises(ValueError, match=r"cannot read weights file nope\.json"):
+        weights.load_weights("nope.json")
