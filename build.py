@@ -65,12 +65,12 @@ GZIP_SUFFIXES = (
 # The exact commands that made the shipped weights (also in README and in each file).
 TRAIN_RUNS = {
     "six.json": [
-        "--target", "6", "--optimizer", "adam", "--lr", "0.01", "--epochs", "5",
-        "--batch-size", "512", "--backend", "numpy",
+        "--target", "6", "--optimizer", "adam", "--lr", "0.01", "--schedule", "constant",
+        "--epochs", "5", "--batch-size", "128", "--l2", "0.0001", "--backend", "numpy",
     ],
     "digits.json": [
-        "--target", "all", "--optimizer", "adam", "--lr", "0.01", "--epochs", "5",
-        "--batch-size", "512", "--backend", "numpy",
+        "--target", "all", "--optimizer", "adam", "--lr", "0.01", "--schedule", "cosine",
+        "--epochs", "5", "--batch-size", "512", "--l2", "0", "--backend", "numpy",
     ],
 }  # fmt: skip
 
@@ -502,6 +502,91 @@ def ensure_browser() -> str:
     )
 
 
+# -- test-only wheels for Pyodide ------------------------------------------------------
+# pytest, its pure-Python dependencies and array-api-strict (the backend tests), which
+# tests/pyodide/runner.mjs installs into Pyodide; never shipped in dist/. Versions and
+# hashes: requirements.lock.
+PYODIDE_TEST_WHEELS = (
+    "pytest",
+    "pluggy",
+    "iniconfig",
+    "packaging",
+    "pygments",
+    "array-api-strict",
+)
+PYODIDE_TEST_CACHE = CACHE / "pyodide-test-wheels"
+
+
+def fetch_pyodide_test_wheels() -> list[Path]:
+    """Wheels of PYODIDE_TEST_WHEELS at their locked versions, verified by sha256."""
+    pins = _locked(PYODIDE_TEST_WHEELS)
+    folder = PYODIDE_TEST_CACHE
+    folder.mkdir(parents=True, exist_ok=True)
+    found = {_wheel_name(p): p for p in folder.glob("*.whl")}
+    if any(
+        not (name in found and _wheel_version(found[name]) == version)
+        for name, (version, _) in pins.items()
+    ):
+        say("fetching pytest and its dependencies for the tests under Pyodide")
+        lines = [
+            f"{name}=={version} " + " ".join(f"--hash=sha256:{h}" for h in hashes)
+            for name, (version, hashes) in pins.items()
+        ]
+        with tempfile.TemporaryDirectory(dir=CACHE) as work:
+            req = Path(work) / "requirements.txt"
+            req.write_text("\n".join(lines) + "\n")
+            pip = [str(PY), "-m", "pip", "download", "--quiet", "--no-deps", "-d", work]
+            run(
+                [*pip, "--only-binary=:all:", "--require-hashes", "-r", str(req)],
+                what="pip download (test wheels for Pyodide)",
+            )
+            for path in Path(work).glob("*.whl"):
+                os.replace(path, folder / path.name)
+        found = {_wheel_name(p): p for p in folder.glob("*.whl")}
+    wheels = []
+    for name, (version, hashes) in pins.items():
+        path = found.get(name)
+        if path is None or _wheel_version(path) != version:
+            raise BuildError(f"no wheel of {name}=={version} in {folder}")
+        if sha256(path) not in hashes:
+            raise BuildError(
+                f"{path} does not match requirements.lock's sha256 for "
+                f"{name}=={version}; delete it and test again to fetch a good copy"
+            )
+        wheels.append(path)
+    for path in set(found.values()) - set(wheels):  # other versions: not ours any more
+        path.unlink()
+    return wheels
+
+
+def _locked(names: tuple[str, ...]) -> dict[str, tuple[str, set[str]]]:
+    """name → (version, sha256 hashes) for ``names`` in requirements.lock."""
+    pins: dict[str, tuple[str, set[str]]] = {}
+    name = ""
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.strip()
+        if "==" in line and not line.startswith(("#", "--")):
+            name, _, rest = line.partition("==")
+            name = name.strip().lower()
+            version = rest.split(";")[0].split()[0].rstrip("\\")
+            if name in names:
+                pins[name] = (version, set())
+        elif line.startswith("--hash=sha256:") and name in pins:
+            pins[name][1].add(line.split(":", 1)[1].split()[0])
+    missing = [n for n in names if n not in pins]
+    if missing:
+        raise BuildError(f"requirements.lock does not pin {', '.join(missing)}")
+    return pins
+
+
+def _wheel_name(path: Path) -> str:
+    return path.name.split("-")[0].lower().replace("_", "-")
+
+
+def _wheel_version(path: Path) -> str:
+    return path.name.split("-")[1]
+
+
 # -- test, train, bench ------------------------------------------------------------------
 def test(args: argparse.Namespace) -> None:
     """Lint, then every test: package, CLI, build, page in Chromium, package under Pyodide."""
@@ -512,6 +597,7 @@ def test(args: argparse.Namespace) -> None:
     targets = ["py", "tests", "bench", "build.py"]
     run([*ruff, "check", *targets], what="ruff check")
     run([*ruff, "format", "--check", *targets], what="ruff format --check")
+    fetch_pyodide_test_wheels()  # for tests/pyodide (the package's tests under Pyodide)
     say("pytest")
     run(
         [str(PY), "-m", "pytest", "py/oneneuron", "tests", *args.pytest_args],

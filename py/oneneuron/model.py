@@ -63,7 +63,7 @@ class _Linear:
     # -- prediction ------------------------------------------------------------------
     def decision_function(self, X: Any) -> Any:
         """z = w·x + b for each input: shape [N] for one neuron, [N, 10] for ten."""
-        z = self._z(self.as_inputs(X))
+        z = self.xp.astype(self._z_exact(X), self._dt)
         return z[:, 0] if len(self.classes_) == 1 else z
 
     def predict_proba(self, X: Any) -> Any:
@@ -75,7 +75,7 @@ class _Linear:
         >>> m.predict_proba(np.zeros((2, 576))).tolist()
         [0.5, 0.5]
         """
-        p = self._proba(self._z(self.as_inputs(X)))
+        p = self.xp.astype(self._proba(self._z_exact(X)), self._dt)
         return p[:, 0] if len(self.classes_) == 1 else p
 
     def score(self, X: Any, y: Any) -> float:
@@ -88,6 +88,16 @@ class _Linear:
     def _z(self, X: Any) -> Any:
         self._check_fitted()
         return X @ self.coef_.T + self.intercept_
+
+    def _z_exact(self, X: Any) -> Any:
+        """z summed in float64: a float32 sum of 576 terms depends on the order the
+        BLAS adds them in (CPython's OpenBLAS and Pyodide's numpy differ by ~1e-6);
+        in float64 both round to the same float32."""
+        self._check_fitted()
+        xp = self.xp
+        X = self.as_inputs(X, dtype="float64")
+        coef = xp.astype(self.coef_, xp.float64)
+        return X @ coef.T + xp.astype(self.intercept_, xp.float64)
 
     # -- learning --------------------------------------------------------------------
     def loss_grad(self, X: Any, y: Any, *, l2: float = 0.0) -> tuple[float, Any, Any]:
