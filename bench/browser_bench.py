@@ -1,0 +1,287 @@
+"""The browser half of the benchmark: the page, and TensorFlow.js as the peer.
+
+Headless Chromium drives dist/ served from 127.0.0.1 (the same server as
+`build.py serve`), with bench/web/ and TensorFlow.js from node_modules beside it under
+/bench/. Only the page's stable test hooks (DESIGN.md) and bench/web/peers.js are used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / ".cache" / "bench-site"
+TFJS_FILES = {
+    "@tensorflow/tfjs/dist": ["tf.es2017.min.js"],
+    "@tensorflow/tfjs-backend-wasm/dist": [
+        "tf-backend-wasm.es2017.min.js",
+        "tfjs-backend-wasm.wasm",
+        "tfjs-backend-wasm-simd.wasm",
+        "tfjs-backend-wasm-threaded-simd.wasm",
+    ],
+}
+
+# Records, inside the page, when it became ready and when each stroke's prediction
+# reached the screen (the frame after the prediction element changed).
+OBSERVER = """
+(() => {
+  const t = (window.__bench = {ready: null, strokes: [], shown: [], longtasks: []});
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) t.longtasks.push([e.startTime, e.duration]);
+  }).observe({type: "longtask", buffered: true});
+  const watch = () => {
+    new MutationObserver(() => {
+      const ready = document.body.dataset.ready === "true";
+      if (ready && t.ready === null) t.ready = performance.now();
+    }).observe(document.body, {attributes: true, attributeFilter: ["data-ready"]});
+    document.addEventListener("pointerup", (e) => {
+      if (e.target && e.target.id === "pad") t.strokes.push(performance.now());
+    }, true);
+    const hook = () => {
+      const el = document.querySelector("[data-testid=prediction]");
+      if (!el) return setTimeout(hook, 20);
+      new MutationObserver(() => {
+        requestAnimationFrame(() => t.shown.push(performance.now()));
+      }).observe(el, {attributes: true, childList: true, subtree: true,
+                      characterData: true});
+    };
+    hook();
+  };
+  if (document.body) watch(); else document.addEventListener("DOMContentLoaded", watch);
+})();
+"""
+
+
+def prepare_site() -> Path:
+    """dist/ plus /bench/ (the peers page, TensorFlow.js) in .cache/bench-site."""
+    dist = ROOT / "dist"
+    if not (dist / "pyodide" / "pyodide-lock.json").exists():
+        raise SystemExit("dist/ is not built: run python3 build.py build")
+    shutil.rmtree(SITE, ignore_errors=True)
+    SITE.mkdir(parents=True)
+    for entry in dist.iterdir():
+        (SITE / entry.name).symlink_to(entry)
+    bench = SITE / "bench"
+    bench.mkdir()
+    for name in ("peers.html", "peers.js"):
+        shutil.copyfile(ROOT / "bench" / "web" / name, bench / name)
+    tfjs = bench / "tfjs"
+    tfjs.mkdir()
+    for folder, names in TFJS_FILES.items():
+        for name in names:
+            shutil.copyfile(ROOT / "node_modules" / folder / name, tfjs / name)
+    return SITE
+
+
+def _launch(playwright):
+    path = os.environ.get("ONENEURON_CHROMIUM")
+    if path is None and Path("/usr/bin/chromium").exists():
+        path = "/usr/bin/chromium"
+    return playwright.chromium.launch(executable_path=path or None)
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def _spread(values: list[float]) -> dict:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+def page_load(browser, base: str, visits: int) -> dict:
+    """Navigation → data-ready (first and repeat visit); bytes before a prediction."""
+    first, repeat, transferred = [], [], []
+    for _ in range(visits):
+        context = browser.new_context()
+        context.add_init_script(OBSERVER)
+        sizes: list[int] = []
+        context.on(
+            "requestfinished",
+            lambda r, sizes=sizes: sizes.append(
+                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+            ),
+        )
+        page = context.new_page()
+        page.goto(base + "/")
+        page.wait_for_function(
+            "window.__bench && window.__bench.ready !== null", timeout=60000
+        )
+        first.append(page.evaluate("window.__bench.ready") / 1000)
+        _stroke(page, 0)
+        page.wait_for_function("window.__bench.shown.length > 0", timeout=10000)
+        transferred.append(sum(sizes))
+        page.wait_for_timeout(1500)  # let the service worker finish caching
+        page.close()
+        page = context.new_page()
+        page.goto(base + "/")
+        page.wait_for_function(
+            "window.__bench && window.__bench.ready !== null", timeout=60000
+        )
+        repeat.append(page.evaluate("window.__bench.ready") / 1000)
+        context.close()
+    return {
+        "first_visit_s": _spread(first),
+        "repeat_visit_s": _spread(repeat),
+        "bytes_before_first_prediction": _spread(transferred),
+    }
+
+
+def _stroke(page, k: int) -> None:
+    """One real pointer stroke across the pad, a different shape each time."""
+    box = page.locator("#pad").bounding_box()
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x0 + w * 0.5, y0 + h * 0.2)
+    page.mouse.down()
+    steps = 12
+    for i in range(1, steps + 1):
+        a = i / steps
+        dx = 0.25 * ((k % 3) - 1) * a
+        page.mouse.move(x0 + w * (0.5 + dx), y0 + h * (0.2 + 0.6 * a))
+    page.mouse.up()
+
+
+def stroke_latency(browser, base: str, strokes: int) -> dict:
+    """Stroke end (pointerup) → the frame after the prediction changed, in ms."""
+    context = browser.new_context()
+    context.add_init_script(OBSERVER)
+    page = context.new_page()
+    page.goto(base + "/")
+    page.wait_for_function(
+        "window.__bench && window.__bench.ready !== null", timeout=60000
+    )
+    latencies = []
+    for k in range(strokes):
+        page.click("#clear")
+        page.wait_for_timeout(100)
+        page.evaluate("window.__bench.strokes = []; window.__bench.shown = []")
+        _stroke(page, k)
+        page.wait_for_function("window.__bench.shown.length > 0", timeout=10000)
+        page.wait_for_timeout(60)
+        t = page.evaluate("window.__bench")
+        up = t["strokes"][-1]
+        after = [s for s in t["shown"] if s >= up]
+        if after:
+            latencies.append(after[0] - up)
+    context.close()
+    return {
+        "p50_ms": _pct(latencies, 0.5),
+        "p95_ms": _pct(latencies, 0.95),
+        "max_ms": max(latencies),
+        "strokes": len(latencies),
+    }
+
+
+def peers(browser, base: str, repeats: int) -> dict:
+    """TensorFlow.js (cpu, wasm) and oneneuron-under-Pyodide on the same training."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/bench/peers.html")
+    page.wait_for_function("document.body.dataset.ready === 'true'", timeout=60000)
+    out: dict[str, Any] = {}
+    runs = [
+        ("oneneuron under Pyodide, no UI", "bench.oneneuron({})"),
+        ("TensorFlow.js 4.22, wasm backend", "bench.tfjs({backend: 'wasm'})"),
+        ("TensorFlow.js 4.22, cpu backend", "bench.tfjs({backend: 'cpu'})"),
+    ]
+    for name, call in runs:
+        seconds, accuracy = [], None
+        for _ in range(repeats):
+            r = page.evaluate(call)
+            seconds.append(r["seconds"])
+            accuracy = r["accuracy"]
+        out[name] = {"seconds": _spread(seconds), "test_accuracy": accuracy}
+        print(
+            f"  {name:<40} {statistics.median(seconds):7.2f} s  acc {accuracy:.4f}",
+            flush=True,
+        )
+    context.close()
+    return out
+
+
+def run(quick: bool = False) -> dict:
+    """All browser measurements; returns the results and their markdown lines."""
+    sys.path.insert(0, str(ROOT))
+    import build
+    from playwright.sync_api import sync_playwright
+
+    site = prepare_site()
+    server = build.make_server(site, port=0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    results: dict[str, Any] = {"measured": True}
+    try:
+        with sync_playwright() as p:
+            browser = _launch(p)
+            results["chromium"] = browser.version
+            start = time.perf_counter()
+            results["load"] = page_load(browser, base, 1 if quick else 5)
+            load = results["load"]
+            print(
+                f"  ready: first {load['first_visit_s']['median']:.2f} s, "
+                f"repeat {load['repeat_visit_s']['median']:.2f} s; "
+                f"{load['bytes_before_first_prediction']['median'] / 1e6:.2f} MB",
+                flush=True,
+            )
+            results["stroke"] = stroke_latency(browser, base, 10 if quick else 40)
+            print(
+                f"  stroke → prediction: p50 {results['stroke']['p50_ms']:.1f} ms, "
+                f"p95 {results['stroke']['p95_ms']:.1f} ms",
+                flush=True,
+            )
+            results["peers"] = peers(browser, base, 1 if quick else 3)
+            results["seconds"] = time.perf_counter() - start
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    results["markdown"] = markdown(results)
+    return results
+
+
+def _fmt(s: dict, unit: str = "s", scale: float = 1.0) -> str:
+    lo, mid, hi = (s[k] * scale for k in ("min", "median", "max"))
+    return f"{mid:.3g} {unit} ({lo:.3g}–{hi:.3g})"
+
+
+def markdown(r: dict) -> list[str]:
+    load, stroke, peers_ = r["load"], r["stroke"], r["peers"]
+    lines = [
+        f"Chromium {r['chromium']}.",
+        "",
+        "| measure | figure | target |",
+        "|---|---|---|",
+        f"| navigation → ready, first visit | {_fmt(load['first_visit_s'])} "
+        "| ≤ 3.0 s |",
+        f"| navigation → ready, repeat visit | {_fmt(load['repeat_visit_s'])} "
+        "| ≤ 1.5 s |",
+        f"| bytes before the first prediction | "
+        f"{_fmt(load['bytes_before_first_prediction'], 'MB', 1e-6)} | ≤ 10 MB |",
+        f"| stroke end → prediction on screen | p50 {stroke['p50_ms']:.1f} ms, "
+        f"p95 {stroke['p95_ms']:.1f} ms ({stroke['strokes']} strokes) | p95 ≤ 16 ms |",
+        "",
+        "Training one neuron for 6 (Adam, lr 0.01, batch 512, 5 epochs, 60,000 images) "
+        "in the same page:",
+        "",
+        "| trainer | training time | test accuracy | time ÷ oneneuron's |",
+        "|---|---|---|---|",
+    ]
+    ours = peers_["oneneuron under Pyodide, no UI"]["seconds"]["median"]
+    for name, p in peers_.items():
+        lines.append(
+            f"| {name} | {_fmt(p['seconds'])} | {p['test_accuracy']:.2%} "
+            f"| {p['seconds']['median'] / ours:.1f}× |"
+        )
+    return lines

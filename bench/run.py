@@ -1,0 +1,295 @@
+"""Benchmarks against peers, measured side by side in one run.
+
+    python3 build.py bench [--quick]
+
+Prints a table, writes bench/results.json and replaces the benchmark table in README.md.
+Machines here are shared and noisy: every figure is a median over several runs with the
+min–max beside it, and comparisons are ratios between runs made in this same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+README = ROOT / "README.md"
+STANDARD = {"optimizer": "adam", "lr": 0.01, "epochs": 5, "batch_size": 512}
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[dict, Any]:
+    """Run ``fn`` ``repeats`` times: median, min, max seconds and the last result."""
+    seconds, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        seconds.append(time.perf_counter() - start)
+    return spread(seconds), result
+
+
+def spread(values: list[float]) -> dict:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+# -- CPython training against scikit-learn ---------------------------------------------
+def cpython_training(quick: bool) -> list[dict]:
+    """oneneuron (numpy) against LogisticRegression and SGDClassifier(log_loss)."""
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+    from oneneuron.cli import single_blas_thread
+    from oneneuron.data import load_inputs
+    from oneneuron.train import TrainConfig, Trainer
+
+    X, y = load_inputs("train", progress=False)
+    X_test, y_test = load_inputs("test", progress=False)
+    X32, X_test32 = X.astype(np.float32), X_test.astype(np.float32)
+    rows = []
+    for target in (6, "all"):
+        truth = (y == 6) if target == 6 else y
+        truth_test = (y_test == 6) if target == 6 else y_test
+
+        def ours(target=target):
+            trainer = Trainer(X, y, TrainConfig(target=target, **STANDARD))
+            with single_blas_thread():  # as the CLI trains
+                trainer.run()
+            return trainer.model
+
+        def lbfgs(truth=truth):
+            return LogisticRegression(max_iter=1000).fit(X32, truth)
+
+        def sgd(truth=truth):
+            return SGDClassifier(loss="log_loss", random_state=0).fit(X32, truth)
+
+        peers = [
+            ("oneneuron (numpy, Adam, batch 512, 5 epochs)", ours, 1 if quick else 7),
+            ("scikit-learn LogisticRegression (lbfgs)", lbfgs, 1 if quick else 3),
+            ("scikit-learn SGDClassifier (log_loss)", sgd, 1 if quick else 3),
+        ]
+        base = None
+        for name, fit, repeats in peers:
+            times, model = timed(fit, repeats)
+            if name.startswith("oneneuron"):
+                pred = np.asarray(model.predict(X_test))
+                accuracy = float(np.mean(pred == truth_test))
+                base = times["median"]
+            else:
+                accuracy = float(np.mean(model.predict(X_test32) == truth_test))
+            rows.append(
+                {
+                    "task": "one neuron (6)" if target == 6 else "ten neurons",
+                    "name": name,
+                    "seconds": times,
+                    "test_accuracy": accuracy,
+                    "times_slower_than_oneneuron": times["median"] / base,
+                }
+            )
+            print(
+                f"  {rows[-1]['task']:<15} {name:<48} {times['median']:7.3f} s  "
+                f"acc {accuracy:.4f}",
+                flush=True,
+            )
+    return rows
+
+
+# -- GPU -------------------------------------------------------------------------------
+def gpu(quick: bool) -> dict:
+    """CuPy against numpy: samples per second, on MNIST and a 10× synthetic set."""
+    from oneneuron.backend import BackendError, device_name, get_namespace
+    from oneneuron.data import load_inputs
+    from oneneuron.train import TrainConfig, Trainer
+
+    try:
+        xp = get_namespace("cupy")
+    except BackendError as exc:
+        return {"available": False, "reason": str(exc)}
+    X, y = load_inputs("train", progress=False)
+    rng = np.random.default_rng(0)
+    big = np.concatenate([X] * 10)
+    big_y = np.concatenate([y] * 10)
+    big = np.where(rng.random(big.shape) < 0.02, 1 - big, big).astype(np.uint8)  # noise
+    out: dict[str, Any] = {"available": True, "device": device_name(xp), "rows": []}
+    for data_name, (Xd, yd) in (
+        ("MNIST 60,000", (X, y)),
+        ("synthetic 600,000", (big, big_y)),
+    ):
+        for backend in ("numpy", "cupy"):
+            for target in (6, "all"):
+                cfg = TrainConfig(
+                    target=target,
+                    backend=backend,
+                    epochs=1 if quick else 3,
+                    batch_size=4096,
+                )
+
+                def fit(cfg=cfg, Xd=Xd, yd=yd, backend=backend):
+                    trainer = Trainer(Xd, yd, cfg)
+                    trainer.run()
+                    if backend == "cupy":
+                        xp.cuda.Device().synchronize()
+
+                times, _ = timed(fit, 1 if quick else 3)
+                out["rows"].append(
+                    {
+                        "data": data_name,
+                        "backend": backend,
+                        "target": str(target),
+                        "seconds": times,
+                        "samples_per_second": len(yd) * cfg.epochs / times["median"],
+                    }
+                )
+    return out
+
+
+# -- browser (the page, and TensorFlow.js as the peer) ---------------------------------
+def browser(quick: bool) -> dict:
+    """The page in headless Chromium; see bench/browser.py."""
+    try:
+        from browser_bench import run as run_browser  # type: ignore[import-not-found]
+    except ImportError:
+        return {"measured": False, "reason": "the browser benchmark is not written yet"}
+    return run_browser(quick=quick)
+
+
+# -- report ----------------------------------------------------------------------------
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    node = subprocess.run(
+        ["node", "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "node": node,
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def fmt(times: dict) -> str:
+    return f"{times['median']:.3g} s ({times['min']:.3g}–{times['max']:.3g})"
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    quick = " --quick" if results["quick"] else ""
+    lines = [
+        f"Measured {results['date']} by `python3 build.py bench{quick}` on "
+        f"{m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+        f"numpy {m['numpy']}, Node {m['node']}. Times: median (min–max) over the "
+        "runs shown; ratios within this run.",
+        "",
+        "**Training on CPython** (24×24 binary MNIST: 60,000 training images, "
+        "10,000 test):",
+        "",
+        "| task | trainer | fit time | runs | test accuracy | time ÷ oneneuron's |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results["cpython"]:
+        lines.append(
+            f"| {r['task']} | {r['name']} | {fmt(r['seconds'])} "
+            f"| {r['seconds']['runs']} | {r['test_accuracy']:.2%} "
+            f"| {r['times_slower_than_oneneuron']:.1f}× |"
+        )
+    b = results["browser"]
+    lines += [
+        "",
+        "**In the browser** (headless Chromium, dist/ served from 127.0.0.1):",
+        "",
+    ]
+    if b.get("measured"):
+        lines += b["markdown"]
+    else:
+        lines.append(f"Not measured in this run: {b.get('reason')}.")
+    g = results["gpu"]
+    lines += ["", "**GPU** (`train --backend cupy` against numpy):", ""]
+    if not g["available"]:
+        lines.append(
+            f"No GPU in this run ({g['reason'].split(';')[0]}); no figure is given."
+        )
+    else:
+        lines += [
+            "| data | backend | target | time | samples/s |",
+            "|---|---|---|---|---|",
+        ]
+
+        def where(r: dict) -> str:
+            return g["device"] if r["backend"] == "cupy" else "cpu"
+
+        for r in g["rows"]:
+            lines.append(
+                f"| {r['data']} | {r['backend']} ({where(r)}) | {r['target']} "
+                f"| {fmt(r['seconds'])} | {r['samples_per_second']:,.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def update_readme(table: str) -> None:
+    text = README.read_text()
+    pattern = re.compile(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(
+            "README.md has no <!-- bench:start --> … <!-- bench:end --> markers"
+        )
+    README.write_text(pattern.sub(lambda m: m.group(1) + table + m.group(2), text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="one run each (a smoke run)"
+    )
+    parser.add_argument(
+        "--no-readme", action="store_true", help="leave README.md alone"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (JSON)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).parent))
+    results: dict[str, Any] = {
+        "date": datetime.date.today().isoformat(),
+        "quick": args.quick,
+        "machine": machine(),
+    }
+    print("CPython training against scikit-learn:", flush=True)
+    results["cpython"] = cpython_training(args.quick)
+    print("Browser:", flush=True)
+    results["browser"] = browser(args.quick)
+    print("GPU:", flush=True)
+    results["gpu"] = gpu(args.quick)
+    table = markdown(results)
+    print("\n" + table)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    if not args.no_readme:
+        update_readme(table)
+        print(f"\nwrote {args.out} and README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
