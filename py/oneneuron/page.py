@@ -1,0 +1,484 @@
+"""What the web page asks of the package, as plain values the worker can pass on.
+
+The page keeps one :class:`Page` inside Pyodide. It holds the models (the shipped
+ones, an imported file, one trained in the page), turns canvas pixels into the
+neuron's input with :func:`~oneneuron.preprocess.to_input` (the function MNIST went
+through) and answers with dicts of numbers, strings, lists and 1-D numpy arrays
+(float32 or uint8), which worker.js hands to the page as typed arrays. Nothing here
+knows about JavaScript or the DOM, so CPython tests exercise all of it.
+
+A model that fails validation, and a training run that diverges, never replace the
+model the page is using: every change is built aside and swapped in at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from . import weights
+from .model import N_INPUTS, Layer, Neuron
+from .preprocess import to_input
+from .train import SGD, Adam, TrainConfig, Trainer, TrainingDiverged
+
+MAX_SIDE = 4096  # the largest canvas side accepted (a 4096² drawing is 16 MB)
+CHECK_SIZE = 2000  # test images used for the held-out check while training
+
+
+class Page:
+    """The page's models, drawing and training state.
+
+    Examples
+    --------
+    >>> page = Page()
+    >>> model = Neuron(target=6).set_weights(np.ones(576) * 0.01, [-1.0])
+    >>> info = page.load_weights(weights.dumps(model), name="six")
+    >>> info["kind"], info["classes"]
+    ('one', [6])
+    >>> ink = np.zeros((28, 28), np.uint8)
+    >>> ink[4:24, 12:16] = 255  # a vertical bar
+    >>> r = page.predict(ink.tobytes(), 28, 28)
+    >>> r["ink"], r["digit"], round(r["probability"], 4)
+    (80, None, 0.4502)
+    """
+
+    def __init__(self) -> None:
+        self._models: dict[str, dict[str, Any]] = {}  # name → model and its file
+        self.active: str | None = None  # the name of the model that predicts
+        self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # split → X, y
+        self._examples: list[tuple[np.ndarray, int]] = []  # drawings added to train
+        self._trainer: Trainer | None = None
+        self._history: dict[str, list[float]] = {}
+
+    # -- models ----------------------------------------------------------------------
+    def load_weights(
+        self,
+        text: str | bytes,
+        *,
+        name: str = "file",
+        label: str | None = None,
+        activate: bool = True,
+    ) -> dict[str, Any]:
+        """Validate a weights file (JSON text) and keep its model under ``name``.
+
+        Raises ValueError naming the bad field; the models held so far stay as they
+        were. Returns :meth:`model_info` of the new model.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a model needs a name, got {name!r}")
+        d = weights.loads(text)
+        model = weights.from_dict(d)
+        self._models[name] = {
+            "model": model,
+            "label": label or _default_label(model),
+            "training": d["training"],
+            "metrics": d["metrics"],
+        }
+        if activate or self.active is None:
+            self.active = name
+        return self.model_info(name)
+
+    def select(self, name: str) -> dict[str, Any]:
+        """Make the model called ``name`` the one that predicts."""
+        self._entry(name)
+        self.active = name
+        return self.model_info(name)
+
+    def models(self) -> list[dict[str, Any]]:
+        """Name, label and kind of every model held, in the order they came."""
+        return [
+            {
+                "name": name,
+                "label": e["label"],
+                "kind": _kind(e["model"]),
+                "active": name == self.active,
+            }
+            for name, e in self._models.items()
+        ]
+
+    def model_info(self, name: str | None = None) -> dict[str, Any]:
+        """Everything the page shows about a model (the active one by default).
+
+        ``weights`` is float32 [K·576], row-major, one 24×24 map per neuron;
+        ``scale`` is the colour scale of the heatmaps, :func:`colour_scale`;
+        ``largest`` is the largest |w|;
+        ``summary`` is a list of [what, value] strings for the model card.
+        """
+        name = self._name(name)
+        e = self._entry(name)
+        model = e["model"]
+        coef, intercept = model.weights_numpy()
+        coef = np.asarray(coef, np.float32)
+        return {
+            "name": name,
+            "label": e["label"],
+            "kind": _kind(model),
+            "classes": list(model.classes_),
+            "target": model.classes_[0] if len(model.classes_) == 1 else None,
+            "weights": coef.reshape(-1).copy(),
+            "bias": [float(b) for b in intercept],
+            "scale": colour_scale(coef),
+            "largest": float(np.max(np.abs(coef))),
+            "summary": summary(e["training"], e["metrics"]),
+            "active": name == self.active,
+        }
+
+    def export(self, name: str | None = None) -> str:
+        """The weights file of a model (the active one by default) as JSON text."""
+        e = self._entry(self._name(name))
+        return weights.dumps(e["model"], training=e["training"], metrics=e["metrics"])
+
+    # -- drawing ---------------------------------------------------------------------
+    def predict(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
+        """What the active model makes of a drawing.
+
+        Parameters
+        ----------
+        pixels : bytes-like of ``height × width`` uint8 ink levels (canvas alpha)
+        height, width : the canvas size in pixels
+
+        Returns
+        -------
+        dict with ``seen`` (uint8 [576], the 0/1 input), ``ink`` (pixels on),
+        per neuron ``dot`` (w·x), ``bias`` (b), ``z`` (w·x + b) and ``p`` (σ(z) for
+        one neuron, the softmax for ten), ``contributions`` (float32 [K·576], w ⊙ x),
+        ``top`` (the most probable class), ``digit`` (one neuron: its target when
+        p ≥ 0.5, else None; ten: the top digit), ``probability`` (one neuron:
+        P(target); ten: the top probability) and ``model`` (the name of the model
+        that answered).
+        """
+        name = self._name(None)
+        image = canvas_image(pixels, height, width)
+        x = to_input(image).reshape(N_INPUTS)
+        return {**explain(self._entry(name)["model"], x), "model": name}
+
+    def seen(self, pixels: Any, height: int, width: int) -> np.ndarray:
+        """Only the 0/1 input for a drawing, uint8 [576] (no model needed)."""
+        return to_input(canvas_image(pixels, height, width)).reshape(N_INPUTS)
+
+    # -- training (the page's training panel) ----------------------------------------
+    def set_data(self, split: str, images: Any, labels: Any) -> dict[str, Any]:
+        """Keep a packed MNIST split: 72 bytes (bits) an image, 1 byte a label."""
+        from .data import unpack_inputs  # here, not on top: the page starts faster
+
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        X = unpack_inputs(images)
+        y = np.frombuffer(bytes(labels), np.uint8)
+        if len(y) != len(X):
+            raise ValueError(f"{split}: {len(X)} images but {len(y)} labels")
+        if y.size and y.max() > 9:
+            raise ValueError(f"{split}: labels must be digits 0–9, got {int(y.max())}")
+        self._data[split] = (X, y)
+        return {"split": split, "count": len(y)}
+
+    def add_example(
+        self, pixels: Any, height: int, width: int, label: int
+    ) -> dict[str, Any]:
+        """Add a drawing, labelled with a digit, to the next training runs."""
+        if not (isinstance(label, int) and 0 <= label <= 9):
+            raise ValueError(f"label must be a digit 0–9, got {label!r}")
+        x = self.seen(pixels, height, width)
+        if not x.any():
+            raise ValueError("the drawing is empty: draw a digit first")
+        self._examples.append((x, label))
+        return {"examples": len(self._examples)}
+
+    def clear_examples(self) -> dict[str, Any]:
+        """Forget the drawings added with :meth:`add_example`."""
+        self._examples.clear()
+        return {"examples": 0}
+
+    def train_start(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Validate the settings and prepare a run; no batch runs yet.
+
+        ``settings`` are :class:`~oneneuron.train.TrainConfig` fields (unknown keys
+        and bad values are refused with a message naming them). The training split
+        must have been given to :meth:`set_data`; added drawings come after it.
+        """
+        config = TrainConfig.from_dict(dict(settings or {}))
+        if config.backend != "numpy":
+            raise ValueError(f"the page trains with numpy, got {config.backend!r}")
+        if "train" not in self._data:
+            raise ValueError("the training images are not loaded yet")
+        X, y = self._data["train"]
+        if config.samples:
+            X, y = X[: config.samples], y[: config.samples]
+        if self._examples:
+            X = np.concatenate([X, np.stack([x for x, _ in self._examples])])
+            y = np.concatenate([y, np.array([t for _, t in self._examples], np.uint8)])
+            config.samples = 0  # the slice is done; the examples must stay in
+        self._history = {"step": [], "loss": [], "accuracy": []}
+        self._trainer = Trainer(X, y, config, callback=self._record)
+        return self._progress()
+
+    def train_run(
+        self,
+        max_batches: int | None = None,
+        max_seconds: float | None = None,
+        *,
+        check: bool = False,
+    ) -> dict[str, Any]:
+        """Run batches until ``max_batches`` are done, ``max_seconds`` have passed
+        (at least one batch either way) or the run is over.
+
+        Returns the progress, the batch history since the last call and the current
+        weights. ``check`` adds loss and accuracy on held-out test images. A run that
+        diverges is dropped (the page's models are untouched) and ValueError says why.
+        """
+        trainer = self._running()
+        self._history = {"step": [], "loss": [], "accuracy": []}
+        stop = None if max_batches is None else trainer.step + max(1, int(max_batches))
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+        try:
+            while not trainer.done:
+                trainer.run(max_batches=1)
+                if stop is not None and trainer.step >= stop:
+                    break
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+        except TrainingDiverged as exc:
+            self._trainer = None
+            raise ValueError(f"{exc}; the previous model is kept") from None
+        out = self._progress()
+        h = self._history
+        out["history"] = {
+            "step": np.asarray(h["step"], np.int32),
+            "loss": np.asarray(h["loss"], np.float32),
+            "accuracy": np.asarray(h["accuracy"], np.float32),
+        }
+        coef, _ = trainer.model.weights_numpy()
+        out["weights"] = np.asarray(coef, np.float32).reshape(-1).copy()
+        out["scale"] = colour_scale(coef)
+        out["largest"] = float(np.max(np.abs(coef)))
+        if check:
+            out["check"] = self._check(trainer.model)
+        return out
+
+    def train_finish(
+        self, name: str = "trained", label: str | None = None
+    ) -> dict[str, Any]:
+        """Keep the trained model as ``name`` (the active model), with its record
+        and, when the test images are loaded, its test metrics."""
+        from . import metrics
+
+        trainer = self._running()
+        model = trainer.model
+        record = {**trainer.config.to_dict(), "samples": trainer.n, "in": "the page"}
+        record["steps"] = trainer.step
+        result = {}
+        if "test" in self._data:
+            X, y = self._data["test"]
+            result = {f"test_{k}": v for k, v in metrics.evaluate(model, X, y).items()}
+        self._models[name] = {
+            "model": model,
+            "label": label or f"Trained here · {_default_label(model)}",
+            "training": record,
+            "metrics": result,
+        }
+        self.active = name
+        self._trainer = None
+        return self.model_info(name)
+
+    def train_cancel(self) -> None:
+        """Drop the run in progress, if any; the models stay as they were."""
+        self._trainer = None
+
+    def forget(self, name: str) -> list[dict[str, Any]]:
+        """Drop a model (the trained one on Reset); the first left becomes active."""
+        self._entry(name)
+        del self._models[name]
+        if self.active == name:
+            self.active = next(iter(self._models), None)
+        return self.models()
+
+    def evaluate(self, name: str | None = None, *, mistakes: int = 0) -> dict[str, Any]:
+        """Metrics of a model on the test images, and up to ``mistakes`` of the
+        images it gets wrong (their index, label, prediction and 0/1 input)."""
+        from . import metrics
+
+        if "test" not in self._data:
+            raise ValueError("the test images are not loaded yet")
+        model = self._entry(self._name(name))["model"]
+        X, y = self._data["test"]
+        out = metrics.evaluate(model, X, y)
+        if "confusion" in out:
+            out["confusion"] = np.asarray(out["confusion"], np.int32).reshape(-1)
+        if mistakes:
+            p = np.asarray(model.predict_proba(X))
+            if len(model.classes_) == 1:
+                pred = (p >= 0.5).astype(np.int64)
+                truth = (y == model.classes_[0]).astype(np.int64)
+            else:
+                pred, truth = p.argmax(axis=1), y.astype(np.int64)
+            wrong = np.flatnonzero(pred != truth)[:mistakes]
+            out["mistakes"] = {
+                "index": wrong.astype(np.int32),
+                "label": y[wrong].astype(np.int32),
+                "predicted": pred[wrong].astype(np.int32),
+                "inputs": X[wrong].reshape(-1).astype(np.uint8),
+            }
+        return out
+
+    def update_rule(self, optimizer: str = "adam") -> str:
+        """The Python source of the optimizer's update, read from the package."""
+        import inspect
+
+        classes = {"adam": Adam, "sgd": SGD}
+        if optimizer not in classes:
+            raise ValueError(f"optimizer must be adam or sgd, got {optimizer!r}")
+        return inspect.getsource(classes[optimizer].update)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _name(self, name: str | None) -> str:
+        if name is None:
+            if self.active is None:
+                raise ValueError("no model is loaded yet")
+            return self.active
+        return name
+
+    def _entry(self, name: str) -> dict[str, Any]:
+        if name not in self._models:
+            raise ValueError(f"there is no model called {name!r}")
+        return self._models[name]
+
+    def _running(self) -> Trainer:
+        if self._trainer is None:
+            raise ValueError("no training run is in progress: start one first")
+        return self._trainer
+
+    def _record(self, p: Any) -> None:
+        self._history["step"].append(p.step)
+        self._history["loss"].append(p.loss)
+        self._history["accuracy"].append(p.accuracy)
+
+    def _progress(self) -> dict[str, Any]:
+        t = self._running()
+        return {
+            "step": t.step,
+            "steps": t.steps,
+            "batches": t.batches,
+            "epoch": t.epoch,
+            "epochs": t.config.epochs,
+            "samples": t.n,
+            "seen": min(t.step * t.batch_size, t.steps * t.batch_size),
+            "done": t.done,
+        }
+
+    def _check(self, model: Neuron | Layer) -> dict[str, float]:
+        if "test" not in self._data:
+            return {}
+        X, y = self._data["test"]
+        X, y = X[:CHECK_SIZE], y[:CHECK_SIZE]
+        loss, _, _ = model.loss_grad(X, y)
+        return {"loss": float(loss), "accuracy": float(model.score(X, y))}
+
+
+def colour_scale(coef: np.ndarray) -> float:
+    """The |w| that gets the strongest colour: the 99th percentile of |w|, so that a
+    few large weights do not wash out the rest (larger ones get the same colour).
+
+    Examples
+    --------
+    >>> colour_scale(np.array([[0.0, -2.0, 1.0]]))
+    1.98
+    >>> colour_scale(np.zeros((1, 576)))
+    1.0
+    """
+    scale = float(np.quantile(np.abs(np.asarray(coef, np.float64)), 0.99))
+    return scale if scale > 0 else 1.0
+
+
+def canvas_image(pixels: Any, height: int, width: int) -> np.ndarray:
+    """The canvas's ink levels as a uint8 [height, width] array (checked)."""
+    for what, v in (("height", height), ("width", width)):
+        if not (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_SIDE):
+            raise ValueError(f"{what} must be a whole number 1–{MAX_SIDE}, got {v!r}")
+    try:
+        flat = np.frombuffer(pixels, np.uint8)
+    except TypeError:
+        flat = np.asarray(pixels, np.uint8).reshape(-1)
+    if flat.size != height * width:
+        raise ValueError(
+            f"pixels must hold height × width = {height * width} values, "
+            f"got {flat.size}"
+        )
+    return flat.reshape(height, width)
+
+
+def explain(model: Neuron | Layer, x: np.ndarray) -> dict[str, Any]:
+    """A prediction for one 0/1 input [576], with every term of w·x + b = z."""
+    coef, intercept = model.weights_numpy()
+    coef = np.asarray(coef, np.float32)
+    intercept = np.asarray(intercept, np.float32)
+    xf = x.astype(np.float32)
+    z = np.asarray(model.decision_function(xf[None]), np.float32).reshape(-1)
+    p = np.asarray(model.predict_proba(xf[None]), np.float32).reshape(-1)
+    contributions = coef * xf  # w ⊙ x: the weights under the ink
+    one = len(model.classes_) == 1
+    top = int(np.argmax(p))
+    if one:
+        target = model.classes_[0]
+        digit = target if p[0] >= 0.5 else None
+        top = target
+    else:
+        digit = top
+    return {
+        "seen": x.astype(np.uint8),
+        "ink": int(x.sum()),
+        "dot": [float(v) for v in contributions.sum(axis=1, dtype=np.float32)],
+        "bias": [float(v) for v in intercept],
+        "z": [float(v) for v in z],
+        "p": [float(v) for v in p],
+        "contributions": contributions.reshape(-1),
+        "top": top,
+        "digit": digit,
+        "probability": float(p[0] if one else p.max()),
+    }
+
+
+def summary(training: Any, result: Any) -> list[list[str]]:
+    """The model card: [what, value] lines from a file's (untrusted) records."""
+    lines = []
+    t = training if isinstance(training, dict) else {}
+    m = result if isinstance(result, dict) else {}
+    how = []
+    if t.get("optimizer") in ("adam", "sgd"):
+        how.append({"adam": "Adam", "sgd": "SGD with momentum"}[t["optimizer"]])
+    if _num(t.get("lr")):
+        how.append(f"learning rate {t['lr']:g}")
+    if _num(t.get("epochs")):
+        how.append(f"{int(t['epochs'])} epoch{'s' if t['epochs'] != 1 else ''}")
+    if _num(t.get("batch_size")):
+        how.append(f"batches of {int(t['batch_size'])}")
+    if how:
+        lines.append(["Trained with", ", ".join(how)])
+    if _num(t.get("samples")) and t["samples"] > 0:
+        where = "in this page" if t.get("in") == "the page" else ""
+        text = f"{int(t['samples']):,} MNIST images"
+        lines.append(["Training data", f"{text} {where}".strip()])
+    if _num(m.get("test_accuracy")):
+        n = m.get("test_samples", 10000)
+        of = f" of {int(n):,} test images" if _num(n) else ""
+        lines.append(["Right on", f"{100 * m['test_accuracy']:.1f} %{of}"])
+    for key, what in (("test_precision", "Precision"), ("test_recall", "Recall")):
+        if _num(m.get(key)):
+            lines.append([what, f"{100 * m[key]:.1f} %"])
+    return lines
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _kind(model: Neuron | Layer) -> str:
+    return "one" if len(model.classes_) == 1 else "ten"
+
+
+def _default_label(model: Neuron | Layer) -> str:
+    if len(model.classes_) == 1:
+        return f"One neuron: is it a {model.classes_[0]}?"
+    return "Ten neurons: which digit?"

@@ -1,0 +1,73 @@
+// A promise API over the Python worker, keyed by message id.
+//
+// call(method, args) posts {id, method, args}; the worker answers {id, result} or
+// {id, error}, and the promise resolves with the result or rejects with a
+// WorkerError carrying the error's message. Messages without an id are events
+// (loading progress) and go to onEvent. If the worker dies, every pending call
+// rejects, so no caller waits forever.
+
+export class WorkerError extends Error {
+  constructor(message, method) {
+    super(message);
+    this.name = "WorkerError";
+    this.method = method;
+  }
+}
+
+/**
+ * Talk to a module worker: a Worker already started (index.html starts it first
+ * thing), or the URL of one to start.
+ */
+export function connect(workerOrUrl, { onEvent = () => {} } = {}) {
+  const worker = workerOrUrl instanceof Worker ? workerOrUrl : new Worker(workerOrUrl, { type: "module" });
+  const pending = new Map();
+  let nextId = 1;
+  let dead = null;
+
+  worker.addEventListener("message", ({ data }) => {
+    if (!data || data.id === undefined) {
+      onEvent(data || {});
+      return;
+    }
+    const call = pending.get(data.id);
+    if (!call) return;
+    pending.delete(data.id);
+    if ("error" in data) call.reject(new WorkerError(String(data.error), call.method));
+    else call.resolve(data.result);
+  });
+
+  const die = (message) => {
+    dead = message;
+    for (const call of pending.values()) call.reject(new WorkerError(message, call.method));
+    pending.clear();
+    onEvent({ event: "crash", message });
+  };
+  worker.addEventListener("error", (e) => {
+    e.preventDefault();
+    die(`the Python worker stopped: ${e.message || "it could not start"}`);
+  });
+  worker.addEventListener("messageerror", () => die("the Python worker sent a message that could not be read"));
+
+  /**
+   * Ask the worker for something.
+   * @param {string} method  a request the worker knows (worker.js: handlers)
+   * @param {object} args    its arguments; typed arrays are best (cheap to send)
+   * @param {Transferable[]} transfer  buffers to move instead of copying
+   * @returns {Promise<any>} the result; rejects with WorkerError
+   */
+  function call(method, args = {}, transfer = []) {
+    if (dead) return Promise.reject(new WorkerError(dead, method));
+    return new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject, method });
+      try {
+        worker.postMessage({ id, method, args }, transfer);
+      } catch (err) {
+        pending.delete(id);
+        reject(new WorkerError(`could not send ${method}: ${err.message}`, method));
+      }
+    });
+  }
+
+  return { call, worker };
+}

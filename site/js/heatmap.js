@@ -1,0 +1,78 @@
+// 24 × 24 maps drawn on canvases: the input the neuron sees, its weights, and the
+// contribution of each pixel (w ⊙ x). Weights use a diverging, colour-blind-safe
+// colormap (ColorBrewer PuOr, 11 classes): purple for weights that push away from
+// the digit, white for zero, orange for weights that push towards it.
+
+export const GRID = 24;
+
+// ColorBrewer PuOr, from most negative (purple) to most positive (orange).
+const STOPS = [
+  "#2d004b", "#542788", "#8073ac", "#b2abd2", "#d8daeb", "#f7f7f7",
+  "#fee0b6", "#fdb863", "#e08214", "#b35806", "#7f3b08",
+].map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
+
+// 511 entries: index 255 is zero, 0 is −scale, 510 is +scale.
+const LUT = (() => {
+  const lut = new Uint8ClampedArray(511 * 3);
+  for (let i = 0; i < 511; i++) {
+    const t = (i / 510) * (STOPS.length - 1);
+    const k = Math.min(STOPS.length - 2, Math.floor(t));
+    const f = t - k;
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = STOPS[k][c] + f * (STOPS[k + 1][c] - STOPS[k][c]);
+  }
+  return lut;
+})();
+
+function imageOf(canvas) {
+  const ctx = canvas.getContext("2d");
+  if (!canvas._image) canvas._image = ctx.createImageData(GRID, GRID);
+  return { ctx, image: canvas._image };
+}
+
+/**
+ * Paint 576 values (from values[offset]) with the diverging colormap.
+ * Where mask is given and mask[i] is 0, the pixel is left pale: not part of the sum.
+ */
+export function paintDiverging(canvas, values, offset, scale, mask = null) {
+  const { ctx, image } = imageOf(canvas);
+  const d = image.data;
+  for (let i = 0; i < GRID * GRID; i++) {
+    const j = i * 4;
+    if (mask && !mask[i]) {
+      d[j] = d[j + 1] = d[j + 2] = 250;
+      d[j + 3] = 255;
+      continue;
+    }
+    const k = Math.round(255 + 255 * Math.max(-1, Math.min(1, values[offset + i] / scale))) * 3;
+    d[j] = LUT[k];
+    d[j + 1] = LUT[k + 1];
+    d[j + 2] = LUT[k + 2];
+    d[j + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+/** Paint a 0/1 input: ink black on white paper. */
+export function paintBinary(canvas, bits) {
+  const { ctx, image } = imageOf(canvas);
+  const d = image.data;
+  for (let i = 0; i < GRID * GRID; i++) {
+    const v = bits && bits[i] ? 22 : 255;
+    const j = i * 4;
+    d[j] = d[j + 1] = d[j + 2] = v;
+    d[j + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+/** Paint the colormap's legend: a horizontal gradient from −scale to +scale. */
+export function paintLegend(canvas) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width;
+  const image = ctx.createImageData(w, 1);
+  for (let x = 0; x < w; x++) {
+    const k = Math.round((x / (w - 1)) * 510) * 3;
+    image.data.set([LUT[k], LUT[k + 1], LUT[k + 2], 255], x * 4);
+  }
+  for (let y = 0; y < canvas.height; y++) ctx.putImageData(image, 0, y);
+}

@@ -1,0 +1,399 @@
+"""oneneuron.page: the state and answers the web page's worker relies on.
+
+The oracle for a prediction is the formula itself, computed here in float64:
+x = to_input(canvas), z = w·x + b, p = σ(z) (one neuron) or softmax(z) (ten).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oneneuron import weights
+from oneneuron.data import pack_inputs
+from oneneuron.model import Layer, Neuron
+from oneneuron.page import Page, canvas_image, summary
+from oneneuron.preprocess import to_input
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _neuron(seed: int = 0, target: int = 6) -> Neuron:
+    rng = np.random.default_rng(seed)
+    return Neuron(target=target).set_weights(rng.normal(0, 0.3, 576), [-0.5])
+
+
+def _layer(seed: int = 1) -> Layer:
+    rng = np.random.default_rng(seed)
+    return Layer().set_weights(rng.normal(0, 0.3, (10, 576)), rng.normal(0, 1, 10))
+
+
+def _drawing(seed: int = 0, size: int = 140) -> np.ndarray:
+    """A canvas-like uint8 image: a few thick anti-aliased-looking strokes."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((size, size), np.uint8)
+    for _ in range(3):
+        y0, x0 = rng.integers(size // 5, size * 4 // 5, 2)
+        y1, x1 = rng.integers(size // 5, size * 4 // 5, 2)
+        for t in np.linspace(0, 1, 60):
+            y, x = int(y0 + t * (y1 - y0)), int(x0 + t * (x1 - x0))
+            img[max(0, y - 5) : y + 5, max(0, x - 5) : x + 5] = 255
+            img[max(0, y - 6) : y + 6, max(0, x - 6) : x + 6] |= 90
+    return img
+
+
+def _expected(model, img):
+    coef, intercept = (a.astype(np.float64) for a in model.weights_numpy())
+    x = to_input(img).reshape(576).astype(np.float64)
+    z = coef @ x + intercept
+    if len(model.classes_) == 1:
+        p = 1 / (1 + np.exp(-z))
+    else:
+        e = np.exp(z - z.max())
+        p = e / e.sum()
+    return x, z, p
+
+
+@pytest.fixture
+def app() -> Page:
+    p = Page()
+    p.load_weights(weights.dumps(_neuron()), name="six")
+    return p
+
+
+def test_loading_keeps_the_model_with_its_weights_and_card(app):
+    model = _layer()
+    info = app.load_weights(
+        weights.dumps(model, training={"optimizer": "adam", "lr": 0.01, "epochs": 5}),
+        name="digits",
+    )
+    coef, intercept = model.weights_numpy()
+    assert info["name"] == "digits" and info["active"] is True
+    assert info["kind"] == "ten" and info["classes"] == list(range(10))
+    assert info["target"] is None
+    assert info["weights"].dtype == np.float32 and info["weights"].shape == (5760,)
+    np.testing.assert_array_equal(info["weights"], coef.reshape(-1))
+    assert info["bias"] == pytest.approx(intercept.tolist())
+    assert info["largest"] == pytest.approx(float(np.abs(coef).max()))
+    # the strongest colour at the 99th percentile: 1 % of the weights are beyond it
+    beyond = np.mean(np.abs(coef) > info["scale"])
+    assert 0.005 <= beyond <= 0.011
+    assert ["Trained with", "Adam, learning rate 0.01, 5 epochs"] in info["summary"]
+    assert [m["name"] for m in app.models()] == ["six", "digits"]
+    assert [m["active"] for m in app.models()] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["weights"][0].__setitem__(7, "x"), r"weights\[0\]\[7\]"),
+        (lambda d: d.pop("bias"), "missing the field.*bias"),
+        (lambda d: d.__setitem__("version", 2), "version must be 1"),
+        (lambda d: d["weights"][0].pop(), r"weights\[0\] must be a list of 576"),
+    ],
+)
+def test_a_bad_file_is_refused_by_name_and_the_model_stays(app, change, message):
+    img = _drawing(3)
+    before = app.predict(img.tobytes(), *img.shape)
+    d = weights.to_dict(_neuron(seed=9, target=3))
+    change(d)
+    with pytest.raises(ValueError, match=message):
+        app.load_weights(json.dumps(d), name="file")
+    assert app.active == "six"
+    assert [m["name"] for m in app.models()] == ["six"]
+    after = app.predict(img.tobytes(), *img.shape)
+    assert after["p"] == before["p"]
+
+
+def test_text_that_is_not_json_is_refused(app):
+    with pytest.raises(ValueError, match="not valid JSON"):
+        app.load_weights("{oops", name="file")
+    with pytest.raises(ValueError, match="not text"):
+        app.load_weights(b"\xff\xfe\x00", name="file")
+    assert app.active == "six"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_neuron_prediction_matches_the_formula(app, seed):
+    model = _neuron()
+    img = _drawing(seed)
+    r = app.predict(img.tobytes(), *img.shape)
+    x, z, p = _expected(model, img)
+    np.testing.assert_array_equal(r["seen"], x.astype(np.uint8))
+    assert r["seen"].dtype == np.uint8 and r["ink"] == int(x.sum()) > 0
+    assert r["z"][0] == pytest.approx(z[0], abs=1e-5)
+    assert r["p"][0] == pytest.approx(p[0], abs=1e-6)
+    assert r["probability"] == r["p"][0]
+    assert r["dot"][0] + r["bias"][0] == pytest.approx(r["z"][0], abs=1e-5)
+    coef = model.weights_numpy()[0].reshape(-1)
+    np.testing.assert_allclose(r["contributions"], coef * x, rtol=0, atol=0)
+    assert r["digit"] == (6 if p[0] >= 0.5 else None)
+    assert r["top"] == 6
+    assert r["model"] == "six"
+
+
+def test_one_neuron_says_its_digit_only_at_p_at_least_one_half(app):
+    img = _drawing(0)
+    x = to_input(img).reshape(576).astype(np.float64)
+    for bias, digit in ((20.0, 3), (-20.0, None)):
+        m = Neuron(target=3).set_weights(np.zeros(576), [bias])
+        app.load_weights(weights.dumps(m), name="three")
+        r = app.predict(img.tobytes(), *img.shape)
+        assert r["digit"] == digit
+        assert r["probability"] == pytest.approx(1 / (1 + math.exp(-bias)))
+        assert x.sum() == r["ink"]
+
+
+def test_ten_neurons_prediction_matches_the_formula(app):
+    model = _layer()
+    app.load_weights(weights.dumps(model), name="digits")
+    for seed in range(4):
+        img = _drawing(seed)
+        r = app.predict(img.tobytes(), *img.shape)
+        x, z, p = _expected(model, img)
+        assert r["z"] == pytest.approx(z.tolist(), abs=1e-5)
+        assert r["p"] == pytest.approx(p.tolist(), abs=1e-6)
+        assert sum(r["p"]) == pytest.approx(1, abs=1e-5)
+        assert r["digit"] == r["top"] == int(np.argmax(p))
+        assert r["probability"] == pytest.approx(p.max(), abs=1e-6)
+        contributions = r["contributions"].reshape(10, 576)
+        coef = model.weights_numpy()[0]
+        np.testing.assert_array_equal(contributions, coef * x)
+        assert r["dot"] == pytest.approx(contributions.sum(axis=1).tolist(), abs=1e-5)
+
+
+def test_prediction_takes_any_bytes_like_and_an_empty_pad(app):
+    img = _drawing(1)
+    a = app.predict(img.tobytes(), *img.shape)
+    b = app.predict(memoryview(img.reshape(-1)), *img.shape)
+    c = app.predict(bytearray(img.tobytes()), *img.shape)
+    assert a["p"] == b["p"] == c["p"]
+    empty = app.predict(bytes(280 * 280), 280, 280)
+    assert empty["ink"] == 0 and not empty["seen"].any()
+    assert empty["z"] == pytest.approx(empty["bias"])
+
+
+@pytest.mark.parametrize(
+    ("pixels", "height", "width", "message"),
+    [
+        (bytes(99), 10, 10, "height × width = 100 values, got 99"),
+        (bytes(100), 0, 100, "height must be a whole number"),
+        (bytes(100), 10, 10.0, "width must be a whole number"),
+        (bytes(100), 10, True, "width must be a whole number"),
+    ],
+)
+def test_bad_pixels_are_refused(app, pixels, height, width, message):
+    with pytest.raises(ValueError, match=message):
+        app.predict(pixels, height, width)
+
+
+def test_no_model_and_unknown_names_are_refused():
+    page = Page()
+    with pytest.raises(ValueError, match="no model is loaded"):
+        page.predict(bytes(4), 2, 2)
+    page.load_weights(weights.dumps(_neuron()), name="six")
+    with pytest.raises(ValueError, match="no model called 'nine'"):
+        page.select("nine")
+    assert page.active == "six"
+
+
+def test_switching_models_changes_what_predicts(app):
+    app.load_weights(weights.dumps(_layer()), name="digits", activate=False)
+    img = _drawing(2)
+    assert app.active == "six"
+    assert len(app.predict(img.tobytes(), *img.shape)["p"]) == 1
+    assert app.select("digits")["kind"] == "ten"
+    assert len(app.predict(img.tobytes(), *img.shape)["p"]) == 10
+    app.select("six")
+    assert len(app.predict(img.tobytes(), *img.shape)["p"]) == 1
+
+
+def test_export_round_trips_weights_and_records(app):
+    training = {"optimizer": "sgd", "epochs": 2}
+    app.load_weights(
+        weights.dumps(_neuron(4), training=training, metrics={"test_accuracy": 0.5}),
+        name="file",
+        label="my file",
+    )
+    text = app.export()
+    d = weights.loads(text)
+    assert d["training"] == training and d["metrics"] == {"test_accuracy": 0.5}
+    again = Page()
+    info = again.load_weights(text)
+    np.testing.assert_array_equal(info["weights"], app.model_info()["weights"])
+    assert app.model_info()["label"] == "my file"
+    assert weights.loads(app.export("six"))["classes"] == [6]
+
+
+def test_seen_equals_to_input_of_the_canvas(app):
+    img = _drawing(5, size=280)
+    np.testing.assert_array_equal(
+        app.seen(img.tobytes(), 280, 280), to_input(img).reshape(-1)
+    )
+    np.testing.assert_array_equal(canvas_image(img.tobytes(), 280, 280), img)
+
+
+# -- training ------------------------------------------------------------------------
+def _data(n: int = 600, seed: int = 0):
+    """Synthetic packed data: a 6 is an image whose first 16 pixels are all on."""
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n, 576)) < 0.2).astype(np.uint8)
+    y = rng.choice([6, 0, 1, 2, 3], n).astype(np.uint8)
+    X[:, :16] = (y == 6)[:, None]
+    return pack_inputs(X), y.tobytes(), X, y
+
+
+@pytest.fixture
+def trained_page(app):
+    images, labels, _, _ = _data()
+    app.set_data("train", images, labels)
+    t_images, t_labels, _, _ = _data(300, seed=1)
+    app.set_data("test", t_images, t_labels)
+    return app
+
+
+def test_training_runs_in_slices_and_its_model_takes_over(trained_page):
+    page = trained_page
+    settings = {"target": 6, "lr": 0.1, "epochs": 3, "batch_size": 100}
+    start = page.train_start(settings)
+    assert start == {
+        "step": 0,
+        "steps": 18,
+        "batches": 6,
+        "epoch": 1,
+        "epochs": 3,
+        "samples": 600,
+        "seen": 0,
+        "done": False,
+    }
+    assert page.active == "six"  # nothing changes until the run is finished
+    first = page.train_run(max_batches=4, check=True)
+    assert first["step"] == 4 and not first["done"]
+    assert first["history"]["step"].tolist() == [1, 2, 3, 4]
+    assert first["history"]["loss"].dtype == np.float32
+    assert first["weights"].shape == (576,)
+    assert 0 <= first["check"]["accuracy"] <= 1
+    step = page.train_run(max_batches=1)
+    assert step["history"]["step"].tolist() == [5]
+    rest = page.train_run()
+    assert rest["done"] and rest["step"] == 18
+    assert len(rest["history"]["loss"]) == 13
+    info = page.train_finish()
+    assert info["name"] == "trained" and page.active == "trained"
+    card = dict(info["summary"])
+    assert card["Training data"] == "600 MNIST images in this page"
+    assert float(card["Right on"].split()[0]) > 90
+    with pytest.raises(ValueError, match="no training run"):
+        page.train_run()
+
+
+def test_training_stops_at_a_time_budget(trained_page):
+    trained_page.train_start({"epochs": 50, "batch_size": 10})
+    r = trained_page.train_run(max_seconds=0.0)
+    assert r["step"] == 1  # at least one batch, then the budget is spent
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lr": -1}, "lr must be a finite number > 0, got -1"),
+        ({"lr": float("nan")}, "lr must be a finite number > 0"),
+        ({"epochs": 0}, "epochs must be a whole number"),
+        ({"speed": 3}, "unknown training setting.*speed"),
+        ({"backend": "cupy"}, "the page trains with numpy"),
+    ],
+)
+def test_bad_settings_are_refused_and_nothing_runs(trained_page, settings, message):
+    with pytest.raises(ValueError, match=message):
+        trained_page.train_start(settings)
+    with pytest.raises(ValueError, match="no training run"):
+        trained_page.train_run(max_batches=1)
+
+
+def test_training_needs_its_data():
+    page = Page()
+    with pytest.raises(ValueError, match="training images are not loaded"):
+        page.train_start({})
+    with pytest.raises(ValueError, match="multiple of 72"):
+        page.set_data("train", bytes(100), bytes(1))
+    with pytest.raises(ValueError, match="2 images but 3 labels"):
+        page.set_data("train", bytes(144), bytes(3))
+    with pytest.raises(ValueError, match="split must be"):
+        page.set_data("valid", bytes(144), bytes(2))
+
+
+def test_a_diverging_run_keeps_the_previous_model(trained_page):
+    page = trained_page
+    img = _drawing(0)
+    before = page.predict(img.tobytes(), *img.shape)
+    page.train_start({"optimizer": "sgd", "lr": 1e38, "momentum": 0.9, "epochs": 5})
+    with pytest.raises(ValueError, match=r"diverged.*previous model is kept"):
+        page.train_run()
+    assert page.active == "six"
+    assert page.predict(img.tobytes(), *img.shape)["p"] == before["p"]
+    with pytest.raises(ValueError, match="no training run"):
+        page.train_finish()
+
+
+def test_added_drawings_join_the_training_set(trained_page):
+    page = trained_page
+    img = _drawing(0)
+    assert page.add_example(img.tobytes(), *img.shape, 6) == {"examples": 1}
+    assert page.add_example(img.tobytes(), *img.shape, 6) == {"examples": 2}
+    assert page.train_start({"samples": 100, "batch_size": 51})["samples"] == 102
+    with pytest.raises(ValueError, match="label must be a digit"):
+        page.add_example(img.tobytes(), *img.shape, 12)
+    with pytest.raises(ValueError, match="drawing is empty"):
+        page.add_example(bytes(100), 10, 10, 6)
+    assert page.clear_examples() == {"examples": 0}
+    assert page.train_start({})["samples"] == 600
+
+
+def test_evaluate_reports_metrics_and_mistakes(trained_page):
+    page = trained_page
+    _, _, X, y = _data(300, seed=1)
+    r = page.evaluate(mistakes=5)
+    model = weights.from_dict(weights.loads(page.export()))
+    p = model.predict_proba(X)
+    wrong = np.flatnonzero((p >= 0.5) != (y == 6))
+    assert r["accuracy"] == pytest.approx(1 - len(wrong) / 300)
+    assert r["mistakes"]["index"].tolist() == wrong[:5].tolist()
+    assert r["mistakes"]["inputs"].shape == (min(5, len(wrong)) * 576,)
+    page.load_weights(weights.dumps(_layer()), name="digits")
+    ten = page.evaluate()
+    assert ten["confusion"].shape == (100,) and ten["confusion"].sum() == 300
+
+
+def test_update_rule_is_the_package_source():
+    page = Page()
+    assert "def update" in page.update_rule("adam")
+    assert "momentum" in page.update_rule("sgd")
+    with pytest.raises(ValueError, match="optimizer must be adam or sgd"):
+        page.update_rule("rmsprop")
+
+
+def test_forget_drops_a_model_and_falls_back(app):
+    app.load_weights(weights.dumps(_layer()), name="trained")
+    assert [m["name"] for m in app.forget("trained")] == ["six"]
+    assert app.active == "six"
+
+
+def test_model_card_survives_odd_records():
+    assert summary("nonsense", None) == []
+    odd = {"optimizer": "<b>x</b>", "lr": float("nan"), "epochs": True, "samples": -1}
+    assert summary(odd, {"test_accuracy": "high"}) == []
+    card = dict(summary({"epochs": 1}, {"test_accuracy": 0.9, "test_samples": 10}))
+    assert card == {"Trained with": "1 epoch", "Right on": "90.0 % of 10 test images"}
+
+
+@pytest.mark.cpython_only
+@pytest.mark.parametrize("name", ["six", "digits"])
+def test_the_shipped_weights_load(name):
+    text = (ROOT / "site" / "weights" / f"{name}.json").read_text()
+    info = Page().load_weights(text, name=name)
+    assert info["kind"] == ("one" if name == "six" else "ten")
+    assert any(what == "Right on" for what, _ in info["summary"])
