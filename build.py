@@ -171,9 +171,21 @@ def build(args: argparse.Namespace | None = None) -> None:
     """Assemble a self-contained dist/: site, Pyodide, numpy, our wheel, data."""
     setup()
     start = time.perf_counter()
-    tmp = ROOT / "dist.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
     say("assembling dist/")
+    # a private folder, swapped in at the end: two builds at once cannot collide,
+    # and a failed build leaves the previous dist/ as it was
+    work = Path(tempfile.mkdtemp(prefix=".dist-", dir=ROOT))
+    try:
+        tmp = work / "dist"
+        _assemble(tmp)
+        shutil.rmtree(DIST, ignore_errors=True)
+        tmp.rename(DIST)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    say(f"dist/ is ready ({_size(DIST)}, {time.perf_counter() - start:.1f} s)")
+
+
+def _assemble(tmp: Path) -> None:
     shutil.copytree(ROOT / "site", tmp)
     pyo = tmp / "pyodide"
     pyo.mkdir()
@@ -191,9 +203,6 @@ def build(args: argparse.Namespace | None = None) -> None:
     _write_data(tmp / "data")
     _write_manifest(tmp)
     _compress(tmp)
-    shutil.rmtree(DIST, ignore_errors=True)
-    tmp.rename(DIST)
-    say(f"dist/ is ready ({_size(DIST)}, {time.perf_counter() - start:.1f} s)")
 
 
 def fetch_numpy_wheel() -> Path:

@@ -409,3 +409,14 @@ def test_optimum_matches_sklearn(mnist_train, target):
     np.testing.assert_allclose(intercept, reference.intercept_, rtol=0, atol=2e-3)
     np.testing.assert_allclose(p, want, rtol=0, atol=5e-4)
     assert np.abs(reference.coef_).max() > 0.2  # the weights are far from zero
+
+
+def test_run_stops_after_max_seconds_but_does_at_least_one_batch():
+    rng = np.random.default_rng(0)
+    X = (rng.random((4000, 576)) < 0.2).astype(np.uint8)
+    y = rng.integers(0, 10, 4000)
+    trainer = Trainer(X, y, TrainConfig(epochs=50, batch_size=8))
+    assert trainer.run(max_seconds=0.0) is False
+    assert trainer.step == 1  # one batch, then the deadline (already passed) stops it
+    trainer.run(max_seconds=0.05)
+    assert 1 < trainer.step < trainer.steps

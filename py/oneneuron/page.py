@@ -14,7 +14,6 @@ model the page is using: every change is built aside and swapped in at the end.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -231,15 +230,9 @@ class Page:
         """
         trainer = self._running()
         self._history = {"step": [], "loss": [], "accuracy": []}
-        stop = None if max_batches is None else trainer.step + max(1, int(max_batches))
-        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+        batches = None if max_batches is None else max(1, int(max_batches))
         try:
-            while not trainer.done:
-                trainer.run(max_batches=1)
-                if stop is not None and trainer.step >= stop:
-                    break
-                if deadline is not None and time.perf_counter() >= deadline:
-                    break
+            trainer.run(max_batches=batches, max_seconds=max_seconds)
         except TrainingDiverged as exc:
             self._trainer = None
             raise ValueError(f"{exc}; the previous model is kept") from None

@@ -9,6 +9,7 @@ resume and step; :func:`fit` runs it to the end for the CLI.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -246,17 +247,21 @@ class Trainer:
         """Ask :meth:`run` to stop after the batch in progress."""
         self._stop = True
 
-    def run(self, max_batches: int | None = None) -> bool:
-        """Run up to ``max_batches`` batches (all that remain by default).
+    def run(
+        self, max_batches: int | None = None, max_seconds: float | None = None
+    ) -> bool:
+        """Run up to ``max_batches`` batches (all that remain by default), stopping
+        early once ``max_seconds`` have passed (after at least one batch).
 
         Returns True when the whole run is done. Raises :class:`TrainingDiverged` if the
         loss stops being finite; the model then holds the last finite weights.
         """
         self._stop = False
         todo = self.steps - self.step if max_batches is None else max_batches
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         for _ in range(max(0, min(todo, self.steps - self.step))):
             self._one_batch()
-            if self._stop:
+            if self._stop or (deadline is not None and time.perf_counter() >= deadline):
                 break
         return self.done
 
