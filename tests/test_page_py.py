@@ -18,6 +18,8 @@ from oneneuron.data import pack_inputs
 from oneneuron.model import Layer, Neuron
 from oneneuron.page import Page, canvas_image, summary
 from oneneuron.preprocess import to_input
+from oneneuron.session import CHECK_SIZE, MAX_MISTAKES
+from oneneuron.train import Adam, TrainConfig, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -267,28 +269,85 @@ def test_training_runs_in_slices_and_its_model_takes_over(trained_page):
         "epoch": 1,
         "epochs": 3,
         "samples": 600,
+        "examples": 0,
         "seen": 0,
         "done": False,
+        # all 600 training images are in use: the check is on test images
+        "held_out": {"source": "test", "count": 300},
     }
     assert page.active == "six"  # nothing changes until the run is finished
     first = page.train_run(max_batches=4, check=True)
-    assert first["step"] == 4 and not first["done"]
+    assert first["step"] == 4 and not first["done"] and first["seen"] == 400
     assert first["history"]["step"].tolist() == [1, 2, 3, 4]
     assert first["history"]["loss"].dtype == np.float32
-    assert first["weights"].shape == (576,)
-    assert 0 <= first["check"]["accuracy"] <= 1
+    assert first["weights"].shape == (576,) and len(first["bias"]) == 1
+    assert 0 <= first["check"]["accuracy"] <= 1 and first["check"]["seconds"] >= 0
     step = page.train_run(max_batches=1)
     assert step["history"]["step"].tolist() == [5]
+    assert "check" not in step  # only when asked, or at the end
+    assert step["seen"] == 500 and step["epoch"] == 1
     rest = page.train_run()
-    assert rest["done"] and rest["step"] == 18
+    assert rest["done"] and rest["step"] == 18 and rest["seen"] == 1800
     assert len(rest["history"]["loss"]) == 13
-    info = page.train_finish()
+    assert "check" in rest  # the last point of the held-out curve
+    assert page.active == "six"
+    info = page.train_finish(mistakes=3)
     assert info["name"] == "trained" and page.active == "trained"
     card = dict(info["summary"])
     assert card["Training data"] == "600 MNIST images in this page"
     assert float(card["Right on"].split()[0]) > 90
+    evaluation = info["evaluation"]
+    assert evaluation["samples"] == 300
+    assert evaluation["accuracy"] == pytest.approx(
+        page.evaluate()["accuracy"], abs=1e-12
+    )
+    assert len(evaluation["mistakes"]["index"]) == min(3, evaluation["wrong"])
     with pytest.raises(ValueError, match="no training run"):
         page.train_run()
+
+
+def test_the_trained_model_is_kept_with_its_record_and_test_metrics(trained_page):
+    page = trained_page
+    page.train_start({"target": "all", "epochs": 2, "batch_size": 64, "seed": 3})
+    page.train_run()
+    page.train_finish()
+    d = weights.loads(page.export())
+    assert d["classes"] == list(range(10))
+    assert d["training"]["in"] == "the page" and d["training"]["steps"] == 20
+    assert d["training"]["samples"] == 600 and d["training"]["seed"] == 3
+    m = d["metrics"]
+    assert m["test_samples"] == 300
+    confusion = np.array(m["test_confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 300
+    assert m["test_accuracy"] == pytest.approx(np.trace(confusion) / 300)
+    # the oracle: the same run by the package's own Trainer
+    _, _, X, y = _data()
+    config = TrainConfig(target="all", epochs=2, batch_size=64, seed=3)
+    trainer = Trainer(X, y, config)
+    trainer.run()
+    np.testing.assert_array_equal(
+        np.array(d["weights"], np.float32),
+        trainer.model.weights_numpy()[0].astype(np.float32),
+    )
+
+
+def test_the_held_out_check_uses_unused_training_images_when_there_are_enough():
+    page = Page()
+    images, labels, X, y = _data(2600)
+    page.set_data("train", images, labels)
+    start = page.train_start({"samples": 500, "lr": 0.1, "batch_size": 100})
+    assert start["held_out"] == {"source": "train", "count": CHECK_SIZE}
+    r = page.train_run(max_batches=7, check=True)
+    # the oracle: the model's own loss and score on the last 2,000 images
+    model = page.training.trainer.model
+    X_check, y_check = X[-CHECK_SIZE:], y[-CHECK_SIZE:]
+    loss, _, _ = model.loss_grad(X_check, y_check)
+    assert r["check"]["loss"] == pytest.approx(loss, rel=1e-5)
+    assert r["check"]["accuracy"] == pytest.approx(model.score(X_check, y_check))
+    # with no room left and no test images, there is no check (and no error)
+    start = page.train_start({"samples": 1000})
+    assert start["held_out"] is None
+    assert "check" not in page.train_run(max_batches=1, check=True)
 
 
 def test_training_stops_at_a_time_budget(trained_page):
@@ -301,20 +360,36 @@ def test_training_stops_at_a_time_budget(trained_page):
     ("settings", "message"),
     [
         ({"lr": -1}, "lr must be a finite number > 0, got -1"),
-        ({"lr": float("nan")}, "lr must be a finite number > 0"),
-        ({"epochs": 0}, "epochs must be a whole number"),
+        ({"lr": float("nan")}, "lr must be a finite number > 0, got nan"),
+        ({"lr": "fast"}, "lr must be a finite number > 0, got 'fast'"),
+        ({"epochs": 0}, "epochs must be a whole number from 1 to 1000, got 0"),
+        ({"epochs": 2.5}, "epochs must be a whole number"),
+        ({"batch_size": ""}, "batch size must be a whole number ≥ 1, got ''"),
+        ({"l2": -0.1}, "l2 must be a finite number ≥ 0"),
+        ({"target": 10}, "target must be a digit 0–9 or 'all'"),
         ({"speed": 3}, "unknown training setting.*speed"),
         ({"backend": "cupy"}, "the page trains with numpy"),
     ],
 )
 def test_bad_settings_are_refused_and_nothing_runs(trained_page, settings, message):
     with pytest.raises(ValueError, match=message):
+        trained_page.check_settings(settings)
+    with pytest.raises(ValueError, match=message):
         trained_page.train_start(settings)
     with pytest.raises(ValueError, match="no training run"):
         trained_page.train_run(max_batches=1)
 
 
-def test_training_needs_its_data():
+def test_settings_are_checked_without_any_data():
+    page = Page()
+    full = page.check_settings({"target": "all", "lr": 1, "samples": 60000})
+    assert full["target"] == "all" and full["lr"] == 1 and full["samples"] == 60000
+    assert full["optimizer"] == "adam" and full["epochs"] == 5  # the defaults
+    with pytest.raises(ValueError, match="training images are not loaded"):
+        page.train_start({})
+
+
+def test_training_needs_its_data_and_enough_of_it(trained_page):
     page = Page()
     with pytest.raises(ValueError, match="training images are not loaded"):
         page.train_start({})
@@ -324,16 +399,22 @@ def test_training_needs_its_data():
         page.set_data("train", bytes(144), bytes(3))
     with pytest.raises(ValueError, match="split must be"):
         page.set_data("valid", bytes(144), bytes(2))
+    with pytest.raises(ValueError, match="samples must be at most 600"):
+        trained_page.train_start({"samples": 601})
 
 
 def test_a_diverging_run_keeps_the_previous_model(trained_page):
     page = trained_page
     img = _drawing(0)
+    page.train_start({"epochs": 1, "batch_size": 100})
+    page.train_run()
+    page.train_finish()  # a first trained model, then a run that diverges
     before = page.predict(img.tobytes(), *img.shape)
+    exported = page.export()
     page.train_start({"optimizer": "sgd", "lr": 1e38, "momentum": 0.9, "epochs": 5})
     with pytest.raises(ValueError, match=r"diverged.*previous model is kept"):
         page.train_run()
-    assert page.active == "six"
+    assert page.active == "trained" and page.export() == exported
     assert page.predict(img.tobytes(), *img.shape)["p"] == before["p"]
     with pytest.raises(ValueError, match="no training run"):
         page.train_finish()
@@ -342,11 +423,26 @@ def test_a_diverging_run_keeps_the_previous_model(trained_page):
 def test_added_drawings_join_the_training_set(trained_page):
     page = trained_page
     img = _drawing(0)
-    assert page.add_example(img.tobytes(), *img.shape, 6) == {"examples": 1}
-    assert page.add_example(img.tobytes(), *img.shape, 6) == {"examples": 2}
-    assert page.train_start({"samples": 100, "batch_size": 51})["samples"] == 102
-    with pytest.raises(ValueError, match="label must be a digit"):
-        page.add_example(img.tobytes(), *img.shape, 12)
+    added = page.add_example(img.tobytes(), *img.shape, 6)
+    assert added["examples"] == 1 and added["label"] == 6
+    np.testing.assert_array_equal(added["seen"], page.seen(img.tobytes(), *img.shape))
+    assert page.add_example(img.tobytes(), *img.shape, 6)["examples"] == 2
+    start = page.train_start({"samples": 100, "batch_size": 51})
+    assert start["samples"] == 102 and start["examples"] == 2 and start["batches"] == 2
+    # the drawings are the last rows the trainer learns from
+    trainer = page.training.trainer
+    np.testing.assert_array_equal(np.asarray(trainer.X[-1]), added["seen"])
+    assert int(trainer.y[-1]) == 6
+    page.train_run()
+    record = weights.loads(page.export(page.train_finish()["name"]))["training"]
+    assert record["samples"] == 102 and record["examples"] == 2
+    card = dict(page.model_info()["summary"])
+    assert (
+        card["Training data"] == "100 MNIST images and 2 of your drawings in this page"
+    )
+    for label in (12, True, 6.0):
+        with pytest.raises(ValueError, match="label must be a digit"):
+            page.add_example(img.tobytes(), *img.shape, label)
     with pytest.raises(ValueError, match="drawing is empty"):
         page.add_example(bytes(100), 10, 10, 6)
     assert page.clear_examples() == {"examples": 0}
@@ -361,17 +457,51 @@ def test_evaluate_reports_metrics_and_mistakes(trained_page):
     p = model.predict_proba(X)
     wrong = np.flatnonzero((p >= 0.5) != (y == 6))
     assert r["accuracy"] == pytest.approx(1 - len(wrong) / 300)
-    assert r["mistakes"]["index"].tolist() == wrong[:5].tolist()
-    assert r["mistakes"]["inputs"].shape == (min(5, len(wrong)) * 576,)
+    assert r["wrong"] == len(wrong) > 5
+    m = r["mistakes"]
+    assert m["index"].tolist() == wrong[:5].tolist()
+    assert m["label"].tolist() == y[wrong[:5]].tolist()
+    assert m["predicted"].tolist() == (p[wrong[:5]] >= 0.5).astype(int).tolist()
+    sure = np.where(p[wrong[:5]] >= 0.5, p[wrong[:5]], 1 - p[wrong[:5]])
+    np.testing.assert_allclose(m["probability"], sure, rtol=1e-6)
+    np.testing.assert_array_equal(m["inputs"].reshape(5, 576), X[wrong[:5]])
+    assert {"precision", "recall", "f1", "roc_auc"} <= set(r)
     page.load_weights(weights.dumps(_layer()), name="digits")
-    ten = page.evaluate()
+    ten = page.evaluate(mistakes=1000)
     assert ten["confusion"].shape == (100,) and ten["confusion"].sum() == 300
+    assert len(ten["mistakes"]["index"]) == min(ten["wrong"], MAX_MISTAKES)
+
+
+def test_inspect_explains_a_test_image(trained_page):
+    page = trained_page
+    _, _, X, y = _data(300, seed=1)
+    r = page.inspect(7)
+    assert r["index"] == 7 and r["label"] == int(y[7]) and r["model"] == "six"
+    np.testing.assert_array_equal(r["seen"], X[7])
+    model = _neuron()
+    coef, intercept = (a.astype(np.float64) for a in model.weights_numpy())
+    z = coef @ X[7].astype(np.float64) + intercept
+    assert r["z"][0] == pytest.approx(z[0], abs=1e-5)
+    for bad in (300, -1, 1.5):
+        with pytest.raises(ValueError, match="index must be"):
+            page.inspect(bad)
+    with pytest.raises(ValueError, match="test images are not loaded"):
+        Page().inspect(0)
 
 
 def test_update_rule_is_the_package_source():
+    import inspect
+    import textwrap
+
     page = Page()
-    assert "def update" in page.update_rule("adam")
-    assert "momentum" in page.update_rule("sgd")
+    rule = page.update_rule("adam")
+    assert rule["update"]["source"] == textwrap.dedent(inspect.getsource(Adam.update))
+    assert rule["update"]["name"] == "oneneuron.train.Adam.update"
+    assert rule["update"]["file"] == "oneneuron/train.py"
+    assert rule["update"]["line"] == inspect.getsourcelines(Adam.update)[1]
+    assert rule["gradient"]["source"].startswith("def _step_terms(")
+    assert "dz.T @ X" in rule["gradient"]["source"]
+    assert "momentum" in page.update_rule("sgd")["update"]["source"]
     with pytest.raises(ValueError, match="optimizer must be adam or sgd"):
         page.update_rule("rmsprop")
 

@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 
 from . import weights
-from .model import N_INPUTS, Layer, Neuron
+from .model import N_INPUTS, Layer, Neuron, _Linear
 from .preprocess import to_input
-from .train import SGD, Adam, TrainConfig, Trainer, TrainingDiverged
+from .session import TrainingSession
+from .train import SGD, Adam, TrainingDiverged
 
 MAX_SIDE = 4096  # the largest canvas side accepted (a 4096² drawing is 16 MB)
-CHECK_SIZE = 2000  # test images used for the held-out check while training
+_NOT_METRICS = ("wrong", "mistakes")  # evaluation keys not kept in a weights file
 
 
 class Page:
@@ -47,10 +48,7 @@ class Page:
     def __init__(self) -> None:
         self._models: dict[str, dict[str, Any]] = {}  # name → model and its file
         self.active: str | None = None  # the name of the model that predicts
-        self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # split → X, y
-        self._examples: list[tuple[np.ndarray, int]] = []  # drawings added to train
-        self._trainer: Trainer | None = None
-        self._history: dict[str, list[float]] = {}
+        self.training = TrainingSession()  # data, added drawings, the run
 
     # -- models ----------------------------------------------------------------------
     def load_weights(
@@ -161,35 +159,28 @@ class Page:
     # -- training (the page's training panel) ----------------------------------------
     def set_data(self, split: str, images: Any, labels: Any) -> dict[str, Any]:
         """Keep a packed MNIST split: 72 bytes (bits) an image, 1 byte a label."""
-        from .data import unpack_inputs  # here, not on top: the page starts faster
-
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        X = unpack_inputs(images)
-        y = np.frombuffer(bytes(labels), np.uint8)
-        if len(y) != len(X):
-            raise ValueError(f"{split}: {len(X)} images but {len(y)} labels")
-        if y.size and y.max() > 9:
-            raise ValueError(f"{split}: labels must be digits 0–9, got {int(y.max())}")
-        self._data[split] = (X, y)
-        return {"split": split, "count": len(y)}
+        return self.training.set_data(split, images, labels)
 
     def add_example(
         self, pixels: Any, height: int, width: int, label: int
     ) -> dict[str, Any]:
-        """Add a drawing, labelled with a digit, to the next training runs."""
-        if not (isinstance(label, int) and 0 <= label <= 9):
-            raise ValueError(f"label must be a digit 0–9, got {label!r}")
-        x = self.seen(pixels, height, width)
-        if not x.any():
-            raise ValueError("the drawing is empty: draw a digit first")
-        self._examples.append((x, label))
-        return {"examples": len(self._examples)}
+        """Add a drawing, labelled with a digit, to the next training runs.
+
+        Returns the number of drawings added so far, the 0/1 input kept and the label.
+        """
+        return self.training.add_example(self.seen(pixels, height, width), label)
 
     def clear_examples(self) -> dict[str, Any]:
         """Forget the drawings added with :meth:`add_example`."""
-        self._examples.clear()
-        return {"examples": 0}
+        return self.training.clear_examples()
+
+    def check_settings(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Validate training settings before anything is downloaded or run.
+
+        Raises ValueError naming the bad setting and what it must be; returns the
+        complete settings (defaults filled in).
+        """
+        return self.training.check_settings(settings).to_dict()
 
     def train_start(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate the settings and prepare a run; no batch runs yet.
@@ -198,21 +189,7 @@ class Page:
         and bad values are refused with a message naming them). The training split
         must have been given to :meth:`set_data`; added drawings come after it.
         """
-        config = TrainConfig.from_dict(dict(settings or {}))
-        if config.backend != "numpy":
-            raise ValueError(f"the page trains with numpy, got {config.backend!r}")
-        if "train" not in self._data:
-            raise ValueError("the training images are not loaded yet")
-        X, y = self._data["train"]
-        if config.samples:
-            X, y = X[: config.samples], y[: config.samples]
-        if self._examples:
-            X = np.concatenate([X, np.stack([x for x, _ in self._examples])])
-            y = np.concatenate([y, np.array([t for _, t in self._examples], np.uint8)])
-            config.samples = 0  # the slice is done; the examples must stay in
-        self._history = {"step": [], "loss": [], "accuracy": []}
-        self._trainer = Trainer(X, y, config, callback=self._record)
-        return self._progress()
+        return self.training.start(settings)
 
     def train_run(
         self,
@@ -225,47 +202,37 @@ class Page:
         (at least one batch either way) or the run is over.
 
         Returns the progress, the batch history since the last call and the current
-        weights. ``check`` adds loss and accuracy on held-out test images. A run that
-        diverges is dropped (the page's models are untouched) and ValueError says why.
+        weights (with their colour ``scale``); ``check`` adds loss and accuracy on
+        the held-out images. A run that diverges is dropped (the page's models are
+        untouched) and ValueError says why.
         """
-        trainer = self._running()
-        self._history = {"step": [], "loss": [], "accuracy": []}
-        batches = None if max_batches is None else max(1, int(max_batches))
         try:
-            trainer.run(max_batches=batches, max_seconds=max_seconds)
+            out = self.training.run(max_batches, max_seconds, check=check)
         except TrainingDiverged as exc:
-            self._trainer = None
             raise ValueError(f"{exc}; the previous model is kept") from None
-        out = self._progress()
-        h = self._history
-        out["history"] = {
-            "step": np.asarray(h["step"], np.int32),
-            "loss": np.asarray(h["loss"], np.float32),
-            "accuracy": np.asarray(h["accuracy"], np.float32),
-        }
-        coef, _ = trainer.model.weights_numpy()
-        out["weights"] = np.asarray(coef, np.float32).reshape(-1).copy()
+        coef = out["weights"]
         out["scale"] = colour_scale(coef)
         out["largest"] = float(np.max(np.abs(coef)))
-        if check:
-            out["check"] = self._check(trainer.model)
         return out
 
     def train_finish(
-        self, name: str = "trained", label: str | None = None
+        self, name: str = "trained", label: str | None = None, *, mistakes: int = 0
     ) -> dict[str, Any]:
         """Keep the trained model as ``name`` (the active model), with its record
-        and, when the test images are loaded, its test metrics."""
-        from . import metrics
+        and, when the test images are loaded, its test metrics.
 
-        trainer = self._running()
-        model = trainer.model
-        record = {**trainer.config.to_dict(), "samples": trainer.n, "in": "the page"}
-        record["steps"] = trainer.step
-        result = {}
-        if "test" in self._data:
-            X, y = self._data["test"]
-            result = {f"test_{k}": v for k, v in metrics.evaluate(model, X, y).items()}
+        Returns :meth:`model_info`, plus ``evaluation`` (:meth:`evaluate` with up to
+        ``mistakes`` misclassified images) when the test images are loaded.
+        """
+        model, record = self.training.finish()
+        result: dict[str, Any] = {}
+        evaluation = None
+        if "test" in self.training.data:
+            evaluation = self.training.evaluate(model, mistakes)
+            kept = {k: evaluation[k] for k in evaluation if k not in _NOT_METRICS}
+            if "confusion" in kept:  # 10×10 in the file, as the CLI writes it
+                kept["confusion"] = np.asarray(kept["confusion"]).reshape(10, 10)
+            result = {f"test_{k}": _plain(v) for k, v in kept.items()}
         self._models[name] = {
             "model": model,
             "label": label or f"Trained here · {_default_label(model)}",
@@ -273,12 +240,14 @@ class Page:
             "metrics": result,
         }
         self.active = name
-        self._trainer = None
-        return self.model_info(name)
+        info = self.model_info(name)
+        if evaluation is not None:
+            info["evaluation"] = evaluation
+        return info
 
     def train_cancel(self) -> None:
         """Drop the run in progress, if any; the models stay as they were."""
-        self._trainer = None
+        self.training.cancel()
 
     def forget(self, name: str) -> list[dict[str, Any]]:
         """Drop a model (the trained one on Reset); the first left becomes active."""
@@ -290,40 +259,32 @@ class Page:
 
     def evaluate(self, name: str | None = None, *, mistakes: int = 0) -> dict[str, Any]:
         """Metrics of a model on the test images, and up to ``mistakes`` of the
-        images it gets wrong (their index, label, prediction and 0/1 input)."""
-        from . import metrics
-
-        if "test" not in self._data:
-            raise ValueError("the test images are not loaded yet")
+        images it gets wrong; see :meth:`TrainingSession.evaluate`."""
         model = self._entry(self._name(name))["model"]
-        X, y = self._data["test"]
-        out = metrics.evaluate(model, X, y)
-        if "confusion" in out:
-            out["confusion"] = np.asarray(out["confusion"], np.int32).reshape(-1)
-        if mistakes:
-            p = np.asarray(model.predict_proba(X))
-            if len(model.classes_) == 1:
-                pred = (p >= 0.5).astype(np.int64)
-                truth = (y == model.classes_[0]).astype(np.int64)
-            else:
-                pred, truth = p.argmax(axis=1), y.astype(np.int64)
-            wrong = np.flatnonzero(pred != truth)[:mistakes]
-            out["mistakes"] = {
-                "index": wrong.astype(np.int32),
-                "label": y[wrong].astype(np.int32),
-                "predicted": pred[wrong].astype(np.int32),
-                "inputs": X[wrong].reshape(-1).astype(np.uint8),
-            }
-        return out
+        return self.training.evaluate(model, mistakes)
 
-    def update_rule(self, optimizer: str = "adam") -> str:
-        """The Python source of the optimizer's update, read from the package."""
-        import inspect
+    def inspect(self, index: int, name: str | None = None) -> dict[str, Any]:
+        """A test image as the input of a model (the active one by default): what
+        :meth:`predict` says of a drawing, plus the image's ``index`` and ``label``."""
+        x, label = self.training.test_image(index)
+        name = self._name(name)
+        out = explain(self._entry(name)["model"], x)
+        return {**out, "index": index, "label": label, "model": name}
 
+    def update_rule(self, optimizer: str = "adam") -> dict[str, dict[str, Any]]:
+        """The Python that trains, read from the package as it runs: the gradient
+        (model.py) and the optimizer's step (train.py).
+
+        Each is ``{"name": qualified name, "file": module file, "line": first line,
+        "source": the dedented source}``.
+        """
         classes = {"adam": Adam, "sgd": SGD}
         if optimizer not in classes:
             raise ValueError(f"optimizer must be adam or sgd, got {optimizer!r}")
-        return inspect.getsource(classes[optimizer].update)
+        return {
+            "gradient": _source(_Linear._step_terms),
+            "update": _source(classes[optimizer].update),
+        }
 
     # -- helpers ---------------------------------------------------------------------
     def _name(self, name: str | None) -> str:
@@ -337,37 +298,6 @@ class Page:
         if name not in self._models:
             raise ValueError(f"there is no model called {name!r}")
         return self._models[name]
-
-    def _running(self) -> Trainer:
-        if self._trainer is None:
-            raise ValueError("no training run is in progress: start one first")
-        return self._trainer
-
-    def _record(self, p: Any) -> None:
-        self._history["step"].append(p.step)
-        self._history["loss"].append(p.loss)
-        self._history["accuracy"].append(p.accuracy)
-
-    def _progress(self) -> dict[str, Any]:
-        t = self._running()
-        return {
-            "step": t.step,
-            "steps": t.steps,
-            "batches": t.batches,
-            "epoch": t.epoch,
-            "epochs": t.config.epochs,
-            "samples": t.n,
-            "seen": min(t.step * t.batch_size, t.steps * t.batch_size),
-            "done": t.done,
-        }
-
-    def _check(self, model: Neuron | Layer) -> dict[str, float]:
-        if "test" not in self._data:
-            return {}
-        X, y = self._data["test"]
-        X, y = X[:CHECK_SIZE], y[:CHECK_SIZE]
-        loss, _, _ = model.loss_grad(X, y)
-        return {"loss": float(loss), "accuracy": float(model.score(X, y))}
 
 
 def colour_scale(coef: np.ndarray) -> float:
@@ -451,7 +381,11 @@ def summary(training: Any, result: Any) -> list[list[str]]:
         lines.append(["Trained with", ", ".join(how)])
     if _num(t.get("samples")) and t["samples"] > 0:
         where = "in this page" if t.get("in") == "the page" else ""
-        text = f"{int(t['samples']):,} MNIST images"
+        mine = int(t["examples"]) if _num(t.get("examples")) else 0
+        mine = mine if 0 < mine <= t["samples"] else 0
+        text = f"{int(t['samples']) - mine:,} MNIST images"
+        if mine:
+            text += f" and {mine} of your drawings"
         lines.append(["Training data", f"{text} {where}".strip()])
     if _num(m.get("test_accuracy")):
         n = m.get("test_samples", 10000)
@@ -461,6 +395,31 @@ def summary(training: Any, result: Any) -> list[list[str]]:
         if _num(m.get(key)):
             lines.append([what, f"{100 * m[key]:.1f} %"])
     return lines
+
+
+def _source(fn: Any) -> dict[str, Any]:
+    """Where a function lives and its source, as the package holds it right now."""
+    import inspect
+    import textwrap
+
+    lines, first = inspect.getsourcelines(fn)
+    module = inspect.getmodule(fn)
+    return {
+        "name": f"{fn.__module__}.{fn.__qualname__}",
+        "file": f"{fn.__module__.replace('.', '/')}.py",
+        "line": first,
+        "source": textwrap.dedent("".join(lines)),
+        "path": getattr(module, "__file__", None),
+    }
+
+
+def _plain(v: Any) -> Any:
+    """numpy values as JSON-friendly Python ones (for a weights file's metrics)."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
 
 
 def _num(v: Any) -> bool:

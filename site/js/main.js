@@ -14,6 +14,7 @@ import { AnswerView } from "./answer.js";
 import { MapsView } from "./maps.js";
 import { ModelsView } from "./models.js";
 import { Pad } from "./pad.js";
+import { Training } from "./training.js";
 
 const SHIPPED = {
   six: { name: "six", url: "weights/six.json", label: "One neuron: is it a 6?" },
@@ -59,6 +60,16 @@ const maps = new MapsView({ onPick: pick });
 const models = new ModelsView({ onSelect: selectModel, onImport: importFile, onExport: exportModel });
 models.enable(false);
 answer.showEmpty(null, true);
+const training = new Training({
+  api,
+  pad,
+  onModel: (model, list) => {
+    state.loaded.add(model.name);
+    applyModel(model, list);
+    repredict();
+  },
+});
+watchTrainingPanel();
 
 // -- start ------------------------------------------------------------------------------
 api
@@ -74,6 +85,8 @@ api
     document.getElementById("status").title = `Python, numpy and the neuron started in ${(performance.now() / 1000).toFixed(1)} s`;
     if (!pad.empty) request();
     registerServiceWorker();
+    training.ready();
+    training.restore();
   })
   .catch((err) => {
     setStatus("error", `The neuron could not start: ${err.message}`, 0);
@@ -81,6 +94,10 @@ api
   });
 
 function onEvent(e) {
+  if (e.event === "train" || e.event === "train-error" || String(e.stage).startsWith("data-")) {
+    training.onEvent(e);
+    return;
+  }
   if (e.event === "progress" && STAGES[e.stage] && !state.ready) setStatus("loading", STAGES[e.stage], e.fraction);
   if (e.event === "crash") setStatus("error", e.message, 0);
 }
@@ -277,6 +294,22 @@ async function exportModel() {
   }
 }
 
+// The charts' library loads when the training panel comes near the screen.
+function watchTrainingPanel() {
+  const panel = document.getElementById("train");
+  if (!("IntersectionObserver" in window)) return training.prepareCharts();
+  const seen = new IntersectionObserver(
+    (entries) => {
+      if (entries.some((e) => e.isIntersecting)) {
+        seen.disconnect();
+        training.prepareCharts();
+      }
+    },
+    { rootMargin: "200px" },
+  );
+  seen.observe(panel);
+}
+
 // -- offline ------------------------------------------------------------------------------
 function registerServiceWorker() {
   if (!("serviceWorker" in navigator) || params.has("nosw")) return;
@@ -289,4 +322,4 @@ function registerServiceWorker() {
 }
 
 // For tests and curious people: the API and the pad (window.oneneuron.api.call(...)).
-window.oneneuron = { api, pad, state, flow };
+window.oneneuron = { api, pad, state, flow, training };

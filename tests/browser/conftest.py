@@ -42,6 +42,22 @@ def figures() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def screenshot_path():
+    """Where a test saves a picture of the page: README's docs/ folder on request
+    (ONENEURON_SCREENSHOT=1 python3 build.py test -- -k "screenshot or short_run"),
+    else test-results/, so that test runs leave the repository as it was."""
+
+    def path(name: str) -> Path:
+        folder = (
+            "docs" if os.environ.get("ONENEURON_SCREENSHOT") == "1" else "test-results"
+        )
+        (ROOT / folder).mkdir(exist_ok=True)
+        return ROOT / folder / name
+
+    return path
+
+
+@pytest.fixture(scope="session")
 def dist() -> Path:
     lock = DIST / "pyodide" / "pyodide-lock.json"
     if not (DIST / "index.html").exists() or not lock.exists():
@@ -111,7 +127,10 @@ class Hand:
         self.page.wait_for_selector("body[data-ready=true]", timeout=timeout)
 
     def box(self) -> dict:
-        return self.page.locator("#pad").bounding_box()
+        """The pad on screen, scrolled into view first (as a person would)."""
+        pad = self.page.locator("#pad")
+        pad.scroll_into_view_if_needed()
+        return pad.bounding_box()
 
     def stroke(self, points: list[tuple[float, float]], steps: int = 1) -> None:
         """One stroke through points given as fractions (0–1) of the pad's size."""
