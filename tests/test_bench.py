@@ -1,0 +1,55 @@
+"""`build.py bench --quick` end to end, so the benchmark tool does not rot.
+
+It is a smoke test: the figures are not judged (machines are noisy), only that every
+part ran, measured something plausible, and reported it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.cpython_only, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_runs_every_part_and_reports(tmp_path):
+    out = tmp_path / "results.json"
+    cmd = [sys.executable, "bench/run.py", "--quick", "--no-readme", "--out", str(out)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200, env=env
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    r = json.loads(out.read_text())
+
+    tasks = {(row["task"], row["name"].split(" ")[0]) for row in r["cpython"]}
+    assert tasks == {
+        (task, who)
+        for task in ("one neuron (6)", "ten neurons")
+        for who in ("oneneuron", "scikit-learn")
+    }
+    for row in r["cpython"]:
+        assert row["seconds"]["median"] > 0
+        assert row["test_accuracy"] > (0.97 if "6" in row["task"] else 0.88)
+
+    b = r["browser"]
+    assert b["measured"], b.get("reason")
+    assert 0 < b["load"]["first_visit_s"]["median"] < 60
+    assert 1e6 < b["load"]["bytes_before_first_prediction"]["median"] < 50e6
+    assert b["stroke"]["strokes"] >= 5
+    for peer in b["peers"].values():
+        assert peer["test_accuracy"] > 0.97
+    for run in b["training"].values():  # the page's own training panel
+        assert run["seconds"]["median"] > 0
+        assert run["test_accuracy"] > 0.9
+
+    gpu = r["gpu"]
+    assert gpu["available"] or "cupy" in gpu["reason"]
+    assert "| one neuron (6) | oneneuron" in result.stdout  # the table was printed
