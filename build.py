@@ -196,6 +196,7 @@ def _assemble(tmp: Path) -> None:
     shutil.copyfile(numpy, pyo / NUMPY_WHEEL)
     wheel = _build_wheel(pyo)
     _write_lock(src / "pyodide-lock.json", pyo / "pyodide-lock.json", wheel)
+    _write_bytecode(pyo)
     vendor = tmp / "vendor" / "uplot"
     vendor.mkdir(parents=True)
     for name in ("uPlot.esm.js", "uPlot.min.css"):
@@ -336,6 +337,106 @@ def _write_lock(src: Path, out: Path, wheel: Path) -> None:
         [str(PY), "-c", _LOCK_SCRIPT, str(src), str(out), str(wheel), NUMPY_SHA256],
         what="writing pyodide-lock.json",
     )
+
+
+# Compiled bytecode for what the page imports, made at build time under the same
+# Pyodide (Python 3.12) that runs it. Pyodide ships its standard library as .py
+# sources, and compiling the ~150 modules a start imports took about 1.3 s of every
+# first visit here. In python_stdlib.zip those modules become unchecked .pyc files
+# (line numbers kept, column ranges dropped; their sources are left out, which keeps
+# the zip about the size of Pyodide's and the first visit under 10 MB: a traceback
+# through them shows no source line). numpy's and oneneuron's imported modules get
+# hash-checked .pyc files (Python ignores any whose source differs) in a bundle the
+# page writes into site-packages on repeat visits, once the service worker has it.
+_BYTECODE_JS = """
+import { pathToFileURL } from "node:url";
+const [pyodideDir, outDir, script] = process.argv.slice(1);
+const { loadPyodide } = await import(pathToFileURL(pyodideDir + "/pyodide.mjs").href);
+const env = { PYTHONHASHSEED: "0", PYTHONNODEBUGRANGES: "1" };
+const py = await loadPyodide({ indexURL: pyodideDir + "/", env });
+await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {} });
+py.FS.mkdirTree("/out");
+py.FS.mount(py.FS.filesystems.NODEFS, { root: outDir }, "/out");
+py.runPython(script);
+"""
+_BYTECODE_PY = """
+import importlib, importlib.util, json, pkgutil, struct, sys, zipfile
+import importlib._bootstrap_external as bx
+
+STDLIB = "/lib/python312.zip"
+SITE = "/lib/python3.12/site-packages/"
+OUT = "/out/"
+
+# line numbers only, no columns (PYTHONNODEBUGRANGES): a third smaller, same tracebacks
+# but for the ^^^ markers
+if list(compile("a", "x", "eval").co_positions())[-1][2] is not None:
+    sys.exit("PYTHONNODEBUGRANGES did not reach Python")
+import oneneuron  # and numpy; then everything the page may import
+for info in pkgutil.walk_packages(oneneuron.__path__, "oneneuron."):
+    if info.name not in ("oneneuron.cli", "oneneuron.__main__"):
+        importlib.import_module(info.name)
+
+def pyc(source, filename, checked):
+    code = compile(source, filename, "exec", dont_inherit=True)
+    digest = importlib.util.source_hash(source)
+    return bytes(bx._code_to_hash_pyc(code, digest, checked))
+
+files = sorted({
+    m.__file__ for m in list(sys.modules.values())
+    if isinstance(getattr(m, "__file__", None), str) and m.__file__.endswith(".py")
+})
+names = {f[len(STDLIB) + 1:] for f in files if f.startswith(STDLIB + "/")}
+stdlib_out = zipfile.ZipFile(OUT + "python_stdlib.zip", "w")
+with zipfile.ZipFile(STDLIB) as src, stdlib_out as out:
+    for info in src.infolist():
+        data = src.read(info)
+        if info.filename in names:  # the .pyc instead of the .py
+            compiled = zipfile.ZipInfo(info.filename + "c", info.date_time)
+            compiled.compress_type = zipfile.ZIP_DEFLATED
+            compiled.external_attr = info.external_attr
+            out.writestr(compiled, pyc(data, f"{STDLIB}/{info.filename}", False))
+        else:
+            out.writestr(info, data)
+
+# the bundle: uint32 length, a JSON index [[path, bytes], ...], the files in order
+bundle = []
+for f in files:
+    if f.startswith(SITE):
+        with open(f, "rb") as fh:
+            compiled = pyc(fh.read(), f, True)
+        bundle.append((importlib.util.cache_from_source(f), compiled))
+head = json.dumps([[path, len(data)] for path, data in bundle]).encode()
+with open(OUT + "site-packages-pyc.bin", "wb") as fh:
+    fh.write(struct.pack("<I", len(head)) + head + b"".join(d for _, d in bundle))
+print(f"{len(names)} standard-library and {len(bundle)} package modules compiled")
+"""
+
+
+def _write_bytecode(pyo: Path) -> None:
+    """Precompiled bytecode (see above); cached by the files it is made from."""
+    inputs = [pyo / "python_stdlib.zip", *sorted(pyo.glob("*.whl"))]
+    key = (
+        _digest(*inputs)
+        + hashlib.sha256((_BYTECODE_JS + _BYTECODE_PY).encode()).hexdigest()
+    )
+    cached = CACHE / "bytecode" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    names = ("python_stdlib.zip", "site-packages-pyc.bin")
+    if not all((cached / n).is_file() for n in names):
+        say("compiling the bytecode the page imports, under Pyodide")
+        shutil.rmtree(cached, ignore_errors=True)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cached.parent))
+        try:
+            run(
+                ["node", "--input-type=module", "-e", _BYTECODE_JS, str(pyo), str(work),
+                 _BYTECODE_PY],
+                what="compiling bytecode under Pyodide",
+            )  # fmt: skip
+            work.rename(cached)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    for name in names:
+        shutil.copyfile(cached / name, pyo / name)
 
 
 _DATA_SCRIPT = """

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import _imp
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -84,10 +87,69 @@ def test_dist_holds_verified_runtime_and_our_wheel(dist):
     assert _sha(pyo / ours["file_name"]) == ours["sha256"]
     assert ours["depends"] == ["numpy"]
     for name in build.PYODIDE_FILES:
-        assert _sha(pyo / name) == _sha(ROOT / "node_modules" / "pyodide" / name)
+        if name != "python_stdlib.zip":  # compiled in part: see the test below
+            assert _sha(pyo / name) == _sha(ROOT / "node_modules" / "pyodide" / name)
     manifest = json.loads((dist / "manifest.json").read_text())
     for rel, entry in manifest["files"].items():
         assert _sha(dist / rel) == entry["sha256"], rel
+
+
+# Python 3.12's bytecode magic (Pyodide 0.27.7); CPython here may be another version.
+PY312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
+UNCHECKED, CHECKED = 1, 3  # the flags of hash-based .pyc files (PEP 552)
+
+
+def _pyc_flags(data: bytes) -> int:
+    assert data[:4] == PY312_MAGIC
+    return int.from_bytes(data[4:8], "little")
+
+
+def test_stdlib_zip_is_pyodides_with_bytecode_for_what_a_start_imports(dist):
+    """Every file of Pyodide's python_stdlib.zip is there byte for byte, or compiled:
+    an unchecked Python 3.12 .pyc in place of the .py, for the modules a start uses."""
+    npm = zipfile.ZipFile(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip")
+    ours = zipfile.ZipFile(dist / "pyodide" / "python_stdlib.zip")
+    names = set(ours.namelist())
+    compiled = {n[:-1] for n in names if n.endswith(".pyc")}
+    assert {"json/__init__.py", "re/__init__.py", "_pyodide/_base.py"} <= compiled
+    assert 100 < len(compiled) < 300  # what a start imports, not the whole library
+    for info in npm.infolist():
+        if info.filename in compiled:
+            assert info.filename not in names
+            assert _pyc_flags(ours.read(info.filename + "c")) == UNCHECKED
+        else:
+            assert ours.read(info.filename) == npm.read(info), info.filename
+    assert len(names) == len(npm.namelist())
+
+
+def test_package_bytecode_is_valid_for_the_wheels_sources(dist):
+    """site-packages-pyc.bin: hash-checked .pyc files whose source hash is that of the
+    wheels' .py files, so Pyodide uses them (and would ignore a stale one)."""
+    pyo = dist / "pyodide"
+    blob = (pyo / "site-packages-pyc.bin").read_bytes()
+    size = int.from_bytes(blob[:4], "little")
+    index = json.loads(blob[4 : 4 + size])
+    assert 4 + size + sum(n for _, n in index) == len(blob)
+    sources = {}
+    for wheel in pyo.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as z:
+            sources.update({n: z.read(n) for n in z.namelist() if n.endswith(".py")})
+    key = int.from_bytes(PY312_MAGIC, "little")  # what 3.12 keys source_hash with
+    at = 4 + size
+    seen = set()
+    for path, n in index:
+        data = blob[at : at + n]
+        at += n
+        m = re.fullmatch(
+            r"/lib/python3\.12/site-packages/(.+)/__pycache__/(\w+)\.cpython-312\.pyc",
+            path,
+        )
+        assert m, path
+        source = f"{m[1]}/{m[2]}.py"
+        assert _pyc_flags(data) == CHECKED
+        assert data[8:16] == _imp.source_hash(key, sources[source]), source
+        seen.add(source)
+    assert {"numpy/__init__.py", "oneneuron/page.py", "oneneuron/train.py"} <= seen
 
 
 def test_packed_mnist_matches_to_input(dist):

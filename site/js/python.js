@@ -1,12 +1,15 @@
 // Starting Python in the worker, as fast as a visit allows (used by worker.js only).
 //
+// The build ships the standard-library modules a start imports as bytecode in
+// python_stdlib.zip (nothing of the standard library is compiled in the page), and
+// numpy's and oneneuron's as hash-checked .pyc files in site-packages-pyc.bin, which the
+// service worker keeps after the first visit and later visits write into site-packages
+// before the import.
 // A first visit starts Pyodide, imports the standard-library modules numpy and
 // oneneuron will need, and takes a memory snapshot of that interpreter before any
-// package is loaded; numpy's and oneneuron's imports then write their compiled
-// bytecode. Once the page is ready, keep() puts both in Cache Storage. A repeat visit
-// restores the snapshot instead of starting the interpreter (about 0.5 s instead of
-// 2), and writes the bytecode back before importing (nothing is compiled again).
-// Anything missing, stale or broken falls back to the first-visit path.
+// package is loaded; once the page is ready, keep() puts it in Cache Storage. A repeat
+// visit restores the snapshot instead of starting the interpreter. Anything missing,
+// stale or broken falls back to the first-visit path.
 
 import { loadPyodide, version as PYODIDE_VERSION } from "../pyodide/pyodide.mjs";
 
@@ -23,32 +26,19 @@ const PRELOAD = [
   "tarfile",
 ];
 
-// Collects the .pyc files under site-packages as hash-checked ones: Python ignores
-// any whose source has changed, so a stale bundle can only cost time, never be wrong.
-const PYC_COLLECT = `
-import glob, importlib.util, os
-def _oneneuron_pycs(root):
-    out = {}
-    for pyc in sorted(glob.glob(root + "/**/__pycache__/*.pyc", recursive=True)):
-        with open(pyc, "rb") as f:
-            data = f.read()
-        folder = os.path.dirname(os.path.dirname(pyc))
-        source = os.path.join(folder, os.path.basename(pyc).split(".")[0] + ".py")
-        if len(data) < 16 or not os.path.exists(source):
-            continue
-        if int.from_bytes(data[4:8], "little") == 0:  # timestamp-based: make it hash-checked
-            with open(source, "rb") as f:
-                digest = importlib.util.source_hash(f.read())
-            data = data[:4] + (3).to_bytes(4, "little") + digest + data[16:]
-        out[pyc] = data
-    return out
-_oneneuron_pycs
-`;
-
 async function cached(key) {
   try {
     const cache = await caches.open(CACHE);
     return (await cache.match(key)) || null;
+  } catch {
+    return null;
+  }
+}
+
+async function fromCache(url) {
+  try {
+    const found = self.caches ? await caches.match(url) : null;
+    return found ? await found.arrayBuffer() : null;
   } catch {
     return null;
   }
@@ -67,33 +57,8 @@ async function drop(key) {
   }
 }
 
-// The bytecode bundle's key names the wheels' hashes: a new build, a new bundle.
-async function bytecodeKey(indexURL) {
-  try {
-    const lock = await (await fetch(new URL("pyodide-lock.json", indexURL))).json();
-    const sha = (name) => (lock.packages[name] ? lock.packages[name].sha256.slice(0, 16) : "none");
-    return new URL(`pycache-${PYODIDE_VERSION}-${sha("numpy")}-${sha("oneneuron")}.bin`, indexURL).href;
-  } catch {
-    return null;
-  }
-}
-
 // Bundle format: a uint32 (little-endian) length, a JSON index [[path, bytes], ...],
 // then the files one after another.
-function pack(files) {
-  const index = Object.entries(files).map(([path, bytes]) => [path, bytes.length]);
-  const head = new TextEncoder().encode(JSON.stringify(index));
-  const blob = new Uint8Array(4 + head.length + index.reduce((n, [, l]) => n + l, 0));
-  new DataView(blob.buffer).setUint32(0, head.length, true);
-  blob.set(head, 4);
-  let at = 4 + head.length;
-  for (const bytes of Object.values(files)) {
-    blob.set(bytes, at);
-    at += bytes.length;
-  }
-  return blob;
-}
-
 function unpack(blob, write) {
   const size = new DataView(blob.buffer, blob.byteOffset).getUint32(0, true);
   const index = JSON.parse(new TextDecoder().decode(blob.subarray(4, 4 + size)));
@@ -107,13 +72,15 @@ function unpack(blob, write) {
 /**
  * Start Python with numpy and oneneuron loaded and oneneuron.page imported.
  * @param {{indexURL: string, fast: boolean, progress: (stage: string, fraction: number) => void}} options
- *   fast: false turns snapshots and the bytecode cache off (?nosnapshot)
+ *   fast: false turns the snapshot and the precompiled bytecode off (?nosnapshot)
  * @returns {Promise<{pyodide, page, runtime, keep: () => Promise<void>}>}
  */
 export async function startPython({ indexURL, fast = true, progress = () => {} }) {
   const timings = { origin: performance.timeOrigin, start: performance.now() };
   const snapshotKey = new URL(`memory-snapshot-${PYODIDE_VERSION}.bin`, indexURL).href;
-  const pycKey = fast ? bytecodeKey(indexURL) : Promise.resolve(null);
+  // numpy's and oneneuron's bytecode, compiled at build time; only from the service
+  // worker's cache (a first visit compiles instead: fetching it would cost more bytes)
+  const bundle = fast ? fromCache(new URL("site-packages-pyc.bin", indexURL).href) : Promise.resolve(null);
   progress("python", 0.05);
 
   let py = null;
@@ -156,24 +123,21 @@ for name in ${JSON.stringify(PRELOAD)}:
     timings.packages = performance.now();
     progress("oneneuron", 0.85);
 
-    const key = await pycKey;
-    const bundle = key ? await cached(key) : null;
     let bytecode = "compiled";
-    if (bundle) {
+    const compiled = await bundle;
+    if (compiled) {
       try {
-        unpack(new Uint8Array(await bundle.arrayBuffer()), (path, bytes) => {
+        unpack(new Uint8Array(compiled), (path, bytes) => {
           if (!path.startsWith(`${SITE_PACKAGES}/`)) throw new Error(`unexpected path ${path}`);
           py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
           py.FS.writeFile(path, bytes);
         });
-        bytecode = "restored";
+        bytecode = "precompiled";
       } catch (err) {
-        console.warn("oneneuron: compiled bytecode not restored", err);
+        console.warn("oneneuron: precompiled bytecode not used", err);
       }
     }
-    py.runPython("import sys; sys.dont_write_bytecode = False");
     const page = py.pyimport("oneneuron.page").Page();
-    py.runPython("import sys; sys.dont_write_bytecode = True");
     timings.imported = performance.now();
 
     // Keep what the next visit can reuse; called once the page is ready, never on the
@@ -182,17 +146,9 @@ for name in ${JSON.stringify(PRELOAD)}:
       try {
         if (made) await keep(snapshotKey, made);
         made = null;
-        if (key && bytecode === "compiled") {
-          const collect = py.runPython(PYC_COLLECT);
-          const found = collect(SITE_PACKAGES);
-          const files = found.toJs({ dict_converter: Object.fromEntries });
-          found.destroy();
-          collect.destroy();
-          const cache = await caches.open(CACHE);
-          for (const request of await cache.keys()) {
-            if (request.url.includes("/pycache-") && request.url !== key) await cache.delete(request);
-          }
-          await keep(key, pack(files));
+        const cache = await caches.open(CACHE);
+        for (const request of await cache.keys()) {
+          if (request.url !== snapshotKey) await cache.delete(request); // older versions' files
         }
       } catch (err) {
         console.warn("oneneuron: could not keep Python's start-up for the next visit", err);
