@@ -500,7 +500,7 @@ def test_update_rule_is_the_package_source():
     assert rule["update"]["file"] == "oneneuron/train.py"
     assert rule["update"]["line"] == inspect.getsourcelines(Adam.update)[1]
     assert rule["gradient"]["source"].startswith("def _step_terms(")
-    assert "dz.T @ X" in rule["gradient"]["source"]
+    assert "g_coef = t_matmul(xp, dz, X)" in rule["gradient"]["source"]
     assert "momentum" in page.update_rule("sgd")["update"]["source"]
     with pytest.raises(ValueError, match="optimizer must be adam or sgd"):
         page.update_rule("rmsprop")

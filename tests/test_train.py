@@ -85,6 +85,22 @@ def test_compact_and_float_inputs_train_alike():
     np.testing.assert_array_equal(a[1], b[1])
 
 
+@pytest.mark.parametrize("target", [6, "all"])
+def test_einsum_and_matmul_products_train_alike(monkeypatch, target):
+    # Under Pyodide (no BLAS) the two products of a step run through einsum; the
+    # weights must not depend on which kernel added the terms up.
+    from oneneuron import backend
+
+    X, y = problem()
+    config = TrainConfig(target=target, epochs=3, batch_size=32)
+    a = weights(fit(X, y, config))
+    monkeypatch.setattr(backend, "EINSUM", not backend.EINSUM)
+    b = weights(fit(X, y, config))
+    np.testing.assert_allclose(a[0], b[0], atol=1e-5)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-5)
+    assert not np.array_equal(a[0], 0)
+
+
 # -- the optimizers, against the textbook update rules ---------------------------------
 def test_sgd_momentum_updates():
     opt = SGD(lr=0.1, momentum=0.9)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import get_namespace, namespace_name, to_numpy
+from .backend import get_namespace, matmul_t, namespace_name, t_matmul, to_numpy
 
 N_INPUTS = 576  # 24 × 24 pixels
 DIGITS = tuple(range(10))
@@ -87,7 +87,7 @@ class _Linear:
 
     def _z(self, X: Any) -> Any:
         self._check_fitted()
-        return X @ self.coef_.T + self.intercept_
+        return matmul_t(self.xp, X, self.coef_) + self.intercept_  # X @ W.T + b
 
     def _z_exact(self, X: Any) -> Any:
         """z summed in float64: a float32 sum of 576 terms depends on the order the
@@ -119,7 +119,7 @@ class _Linear:
         p = self._proba(z)
         n = X.shape[0]
         dz = (p - t) / n
-        g_coef = dz.T @ X
+        g_coef = t_matmul(xp, dz, X)  # dz.T @ X: each weight's share of the error
         g_int = xp.sum(dz, axis=0)
         loss = self._loss(z, t)
         if l2:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import matmul_t
 from .model import N_INPUTS, Layer, Neuron
 from .train import TrainConfig, Trainer, TrainingDiverged
 
@@ -178,7 +179,8 @@ class TrainingSession:
         assert self._held_out is not None
         X, y, _ = self._held_out
         coef, intercept = model.weights_numpy()
-        z = X @ np.asarray(coef, np.float32).T + np.asarray(intercept, np.float32)
+        z = matmul_t(np, X, np.asarray(coef, np.float32))
+        z = z + np.asarray(intercept, np.float32)
         loss = float(model._loss(z, model._targets(y)))
         pred = z.argmax(axis=1) if z.shape[1] > 1 else (z[:, 0] >= 0).astype(np.int64)
         accuracy = float(np.mean(pred == model._truth_labels(y)))
