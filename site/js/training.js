@@ -21,6 +21,15 @@ const TRAINED = "trained"; // the name the worker keeps the trained model under
 const MISTAKES = 48; // misclassified test images in the gallery
 const DATA_BYTES = { train: 60000 * 72, test: 10000 * 72 }; // until the worker says
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+// After the next frame has been rendered (at most 100 ms: a hidden page has no frames).
+const afterFrame = () =>
+  new Promise((resolve) => {
+    const late = setTimeout(resolve, 100);
+    requestAnimationFrame(() => {
+      clearTimeout(late);
+      setTimeout(resolve, 0);
+    });
+  });
 
 export class Training {
   constructor({ api, pad, onModel }) {
@@ -143,6 +152,9 @@ export class Training {
       this.run = { settings, progress: p };
       this.view.startRun(p, settings);
       this.view.status.dataset.seconds = p.seconds.toFixed(3);
+      // the panel laid out for the run before the first batch, not while batches run
+      await afterFrame();
+      if (gen !== this.generation) return;
       performance.mark("oneneuron:train-start");
       if (stepOnly) {
         await this.#stepOnce(gen);
