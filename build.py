@@ -415,11 +415,8 @@ print(f"{len(names)} standard-library and {len(bundle)} package modules compiled
 def _write_bytecode(pyo: Path) -> None:
     """Precompiled bytecode (see above); cached by the files it is made from."""
     inputs = [pyo / "python_stdlib.zip", *sorted(pyo.glob("*.whl"))]
-    key = (
-        _digest(*inputs)
-        + hashlib.sha256((_BYTECODE_JS + _BYTECODE_PY).encode()).hexdigest()
-    )
-    cached = CACHE / "bytecode" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    key = hashlib.sha256((_digest(*inputs) + _BYTECODE_JS + _BYTECODE_PY).encode())
+    cached = CACHE / "bytecode" / key.hexdigest()[:16]
     names = ("python_stdlib.zip", "site-packages-pyc.bin")
     if not all((cached / n).is_file() for n in names):
         say("compiling the bytecode the page imports, under Pyodide")

@@ -26,19 +26,12 @@ const PRELOAD = [
   "tarfile",
 ];
 
-async function cached(key) {
+// A response kept in Cache Storage: in our own cache, or (name null) in any, such as
+// the service worker's; null when there is none or the storage is unavailable.
+async function cached(url, name = CACHE) {
   try {
-    const cache = await caches.open(CACHE);
-    return (await cache.match(key)) || null;
-  } catch {
-    return null;
-  }
-}
-
-async function fromCache(url) {
-  try {
-    const found = self.caches ? await caches.match(url) : null;
-    return found ? await found.arrayBuffer() : null;
+    if (!self.caches) return null;
+    return (await (name ? (await caches.open(name)).match(url) : caches.match(url))) || null;
   } catch {
     return null;
   }
@@ -80,13 +73,17 @@ export async function startPython({ indexURL, fast = true, progress = () => {} }
   const snapshotKey = new URL(`memory-snapshot-${PYODIDE_VERSION}.bin`, indexURL).href;
   // numpy's and oneneuron's bytecode, compiled at build time; only from the service
   // worker's cache (a first visit compiles instead: fetching it would cost more bytes)
-  const bundle = fast ? fromCache(new URL("site-packages-pyc.bin", indexURL).href) : Promise.resolve(null);
+  const bundle = fast
+    ? cached(new URL("site-packages-pyc.bin", indexURL).href, null)
+        .then((r) => r && r.arrayBuffer())
+        .catch(() => null)
+    : Promise.resolve(null);
   progress("python", 0.05);
 
   let py = null;
   let snapshot = "off";
   let made = null;
-  const saved = fast && self.caches ? await cached(snapshotKey) : null;
+  const saved = fast ? await cached(snapshotKey) : null;
   if (saved) {
     try {
       // the bytes are read while Pyodide's own files load
