@@ -2,7 +2,8 @@
 
 Headless Chromium drives dist/ served from 127.0.0.1 (the same server as
 `build.py serve`), with bench/web/ and TensorFlow.js from node_modules beside it under
-/bench/. Only the page's stable test hooks (DESIGN.md) and bench/web/peers.js are used.
+/bench/. Only the page's stable test hooks (DESIGN.md), its performance marks
+(js/main.js) and bench/web/peers.js are used.
 """
 
 from __future__ import annotations
@@ -29,13 +30,27 @@ TFJS_FILES = {
 }
 
 # Records, inside the page, when it became ready and when each stroke's prediction
-# reached the screen (the frame after the prediction element changed).
+# reached the screen: the frame after the page marked it ("oneneuron:prediction", the
+# stroke's answer is in the DOM; at the stroke's end already when the answer for the
+# final ink was on screen before the pen lifted). What the prediction element said at
+# that mark is kept, so the benchmark can check it against the settled answer.
 OBSERVER = """
 (() => {
-  const t = (window.__bench = {ready: null, strokes: [], shown: [], longtasks: []});
+  const t = (window.__bench = {ready: null, strokes: [], shown: [], said: []});
+  t.longtasks = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) t.longtasks.push([e.startTime, e.duration]);
   }).observe({type: "longtask", buffered: true});
+  const mark = performance.mark.bind(performance);
+  performance.mark = (name, options) => {
+    const entry = mark(name, options);
+    if (name === "oneneuron:prediction") {
+      const el = document.querySelector("[data-testid=prediction]");
+      t.said.push(el ? el.dataset.probability : null);
+      requestAnimationFrame(() => t.shown.push(performance.now()));
+    }
+    return entry;
+  };
   const watch = () => {
     new MutationObserver(() => {
       const ready = document.body.dataset.ready === "true";
@@ -44,15 +59,6 @@ OBSERVER = """
     document.addEventListener("pointerup", (e) => {
       if (e.target && e.target.id === "pad") t.strokes.push(performance.now());
     }, true);
-    const hook = () => {
-      const el = document.querySelector("[data-testid=prediction]");
-      if (!el) return setTimeout(hook, 20);
-      new MutationObserver(() => {
-        requestAnimationFrame(() => t.shown.push(performance.now()));
-      }).observe(el, {attributes: true, childList: true, subtree: true,
-                      characterData: true});
-    };
-    hook();
   };
   if (document.body) watch(); else document.addEventListener("DOMContentLoaded", watch);
 })();
@@ -174,6 +180,12 @@ def stroke_latency(browser, base: str, strokes: int) -> dict:
         page.wait_for_function("window.__bench.shown.length > 0", timeout=10000)
         page.wait_for_timeout(60)
         t = page.evaluate("window.__bench")
+        final = page.get_attribute("[data-testid=prediction]", "data-probability")
+        if t["said"][-1:] != [final]:
+            raise RuntimeError(
+                f"stroke {k}: the page marked its prediction while showing "
+                f"{t['said'][-1:]}, but settled on {final}"
+            )
         up = t["strokes"][-1]
         after = [s for s in t["shown"] if s >= up]
         if after:

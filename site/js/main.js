@@ -20,7 +20,10 @@ const SHIPPED = {
   six: { name: "six", url: "weights/six.json", label: "One neuron: is it a 6?" },
   digits: { name: "digits", url: "weights/digits.json", label: "Ten neurons: which digit?" },
 };
-const LIVE_MS = 60; // while drawing, at most one prediction per this many ms
+// While drawing, at most one prediction in flight and one per frame: the answer to the
+// last move is usually on screen before the pen lifts, and then the end of the stroke
+// needs no new request (the ink did not change).
+const LIVE_MS = 16;
 const STAGES = {
   python: "Starting Python in your browser…",
   numpy: "Loading numpy…",
@@ -37,6 +40,7 @@ const state = {
   ready: false,
   model: null, // model_info of the active model
   result: null, // the last prediction shown
+  sentence: "", // and how it reads to a screen reader
   pin: null, // ten neurons: the digit picked to inspect, or null to follow the top one
   loaded: new Set(),
   shown: null, // {version, model}: the pad version and model of the answer on screen
@@ -46,6 +50,7 @@ const flow = {
   queued: false,
   timer: 0,
   lastSent: 0,
+  sent: -1, // the pad version of the request in flight
   floor: 0, // results of pad versions below this are stale (the pad was cleared)
   strokeEnd: null, // {version, n}: the stroke whose prediction is awaited
   strokes: 0,
@@ -120,9 +125,28 @@ pad.addEventListener("change", ({ detail }) => {
     showEmpty();
     return;
   }
-  if (detail.final) request();
+  if (detail.final) ended();
   else live();
 });
+
+/** A stroke ended: predict it, unless the answer for this ink is shown or coming. */
+function ended() {
+  const s = state.shown;
+  if (state.ready && state.result && s.version === pad.version && s.model === state.model.name) {
+    answered();
+    answer.announce(state.sentence);
+  } else if (!(flow.inFlight && flow.sent === pad.version && !flow.queued)) {
+    request();
+  }
+}
+
+/** The prediction for the stroke that ended is in the DOM. */
+function answered() {
+  const detail = { stroke: flow.strokeEnd.n };
+  flow.strokeEnd = null;
+  performance.mark("oneneuron:prediction", { detail });
+  performance.measure("oneneuron:stroke-to-prediction", { start: "oneneuron:stroke-end", end: "oneneuron:prediction", detail });
+}
 
 function live() {
   const wait = flow.lastSent + LIVE_MS - performance.now();
@@ -148,7 +172,7 @@ function request() {
 async function send() {
   flow.inFlight = true;
   flow.lastSent = performance.now();
-  const version = pad.version;
+  const version = (flow.sent = pad.version);
   const pixels = pad.pixels();
   try {
     const r = await api.call("predict", { pixels, width: pad.width, height: pad.height }, [pixels.buffer]);
@@ -168,16 +192,13 @@ function show(r, version) {
   state.result = r;
   state.shown = { version, model: state.model.name };
   const k = neuron();
-  const sentence = answer.show(state.model, r, k);
+  const sentence = (state.sentence = answer.show(state.model, r, k));
   answer.setPick(state.model.kind === "ten" ? k : null);
   maps.showSeen(r.seen, r.ink);
   maps.showContributions(state.model, r, k);
   if (state.model.kind === "ten") maps.showWeights(state.model, k);
   if (flow.strokeEnd && version >= flow.strokeEnd.version) {
-    const detail = { stroke: flow.strokeEnd.n };
-    flow.strokeEnd = null;
-    performance.mark("oneneuron:prediction", { detail });
-    performance.measure("oneneuron:stroke-to-prediction", { start: "oneneuron:stroke-end", end: "oneneuron:prediction", detail });
+    answered();
     flow.announce = version;
   }
   if (version >= flow.announce) {
@@ -213,7 +234,7 @@ function pick(d) {
   const k = neuron();
   maps.showWeights(state.model, k);
   if (state.result) {
-    answer.show(state.model, state.result, k);
+    state.sentence = answer.show(state.model, state.result, k);
     maps.showContributions(state.model, state.result, k);
   }
   answer.setPick(k);

@@ -7,7 +7,8 @@
 // input canvas's ink (its alpha channel) from pixels(): small enough that Python turns
 // it into the 24 × 24 input in about a millisecond. Events: "change" with detail
 // {final} (final: a stroke ended, or Undo / Clear), so the page can predict live and
-// once more at the end.
+// once more at the end; `version` tells whether the pixels changed since a prediction
+// was asked for (the end of a stroke adds no ink).
 
 const BRUSH = 0.082; // brush width as a fraction of the pad: strokes like MNIST's
 const INK = "#16181d";
@@ -69,7 +70,7 @@ export class Pad extends EventTarget {
     this.height = input.height;
     this.strokes = [];
     this.current = null; // the stroke being drawn, or null
-    this.version = 0; // changes with every change of the pixels
+    this.version = 0; // changes with every change of the pixels, and only then
     this.pointerId = null;
     this.cursor = cursor;
     this.key = { x: 0.5, y: 0.5, down: false };
@@ -125,13 +126,15 @@ export class Pad extends EventTarget {
 
   #extend(points) {
     if (!this.current) return;
-    let last = this.current[this.current.length - 1];
+    const before = this.current.length;
+    let last = this.current[before - 1];
     for (const p of points) {
       if (Math.abs(p.x - last.x) + Math.abs(p.y - last.y) >= 0.002) {
         this.current.push(p);
         last = p;
       }
     }
+    if (this.current.length === before) return; // the pen did not move
     this.#drawCurrent();
     this.#changed(false);
   }
@@ -143,7 +146,7 @@ export class Pad extends EventTarget {
     for (const l of this.#layers()) l.base = null;
     this.key.down = false;
     this.#placeCursor();
-    if (notify) this.#changed(true);
+    if (notify) this.#changed(true, false); // lifting the pen adds no ink
   }
 
   #drawCurrent() {
@@ -180,8 +183,8 @@ export class Pad extends EventTarget {
     }
   }
 
-  #changed(final) {
-    this.version++;
+  #changed(final, inked = true) {
+    if (inked) this.version++;
     this.canvas.parentElement?.classList.toggle("has-ink", !this.empty);
     this.dispatchEvent(new CustomEvent("change", { detail: { final } }));
   }

@@ -136,6 +136,61 @@ def test_drawing_works_before_python_is_ready_and_is_then_predicted(page, hand):
     assert hand.answer()["digit"] == "6"
 
 
+# What the prediction element says whenever the page marks a stroke's prediction as
+# on screen ("oneneuron:prediction", the mark the benchmark times), and whether a
+# request was still out then.
+MARKS = """(() => {
+  window.__said = [];
+  const mark = performance.mark.bind(performance);
+  performance.mark = (name, options) => {
+    const entry = mark(name, options);
+    if (name === "oneneuron:prediction") {
+      const el = document.querySelector("[data-testid=prediction]");
+      window.__said.push({stroke: options.detail.stroke,
+                          probability: el.dataset.probability,
+                          inFlight: window.oneneuron.flow.inFlight});
+    }
+    return entry;
+  };
+})()"""
+
+
+def test_a_stroke_is_marked_answered_only_with_its_own_answer_on_screen(page, hand_for):
+    page.add_init_script(MARKS)
+    page.goto("/")
+    hand = hand_for(page)
+    hand.ready()
+    mouse = page.mouse
+    strokes = [
+        [(0.5, 0.15), (0.5, 0.85)],
+        [(0.2, 0.3), (0.8, 0.3), (0.8, 0.6)],
+        [(0.3, 0.7), (0.6, 0.5), (0.7, 0.9)],
+        [(0.25, 0.2), (0.25, 0.8)],
+    ]
+    for k, points in enumerate(strokes):
+        b = hand.box()
+        xy = [(b["x"] + x * b["width"], b["y"] + y * b["height"]) for x, y in points]
+        mouse.move(*xy[0])
+        mouse.down()
+        for x, y in xy[1:]:
+            mouse.move(x, y, steps=6)
+        held = k % 2 == 0
+        if held:  # the pen rests until the live answer for this ink is on screen
+            page.wait_for_function(
+                "() => { const o = window.oneneuron; return !o.flow.inFlight"
+                " && !o.flow.queued && o.state.shown.version === o.pad.version; }"
+            )
+            sent = page.evaluate("window.oneneuron.flow.lastSent")
+        mouse.up()
+        hand.settle()
+        said = page.evaluate("window.__said")
+        assert [s["stroke"] for s in said] == list(range(1, k + 2)), said
+        assert said[-1]["probability"] == hand.answer()["probability"] != ""
+        if held:  # the end of the stroke added no ink: answered at once, no request
+            assert said[-1]["inFlight"] is False
+            assert page.evaluate("window.oneneuron.flow.lastSent") == sent
+
+
 # -- Clear and Undo --------------------------------------------------------------------
 def test_undo_removes_the_last_stroke_and_clear_empties_the_pad(page, hand):
     hand.ready()
