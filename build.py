@@ -345,9 +345,12 @@ def _write_lock(src: Path, out: Path, wheel: Path) -> None:
 # first visit here. In python_stdlib.zip those modules become unchecked .pyc files
 # (line numbers kept, column ranges dropped; their sources are left out, which keeps
 # the zip about the size of Pyodide's and the first visit under 10 MB: a traceback
-# through them shows no source line). numpy's and oneneuron's imported modules get
-# hash-checked .pyc files (Python ignores any whose source differs) in a bundle the
-# page writes into site-packages on repeat visits, once the service worker has it.
+# through them shows no source line).
+# site-packages.bin is numpy and oneneuron installed: every file Pyodide's loadPackage
+# puts in site-packages, plus hash-checked .pyc files for the modules the page imports
+# (Python ignores any whose source differs). Once the service worker has it, a visit
+# writes it into site-packages instead of calling loadPackage: no wheel is unzipped,
+# and numpy's compiled extensions load when imported, not all nineteen up front.
 _BYTECODE_JS = """
 import { pathToFileURL } from "node:url";
 const [pyodideDir, outDir, script] = process.argv.slice(1);
@@ -360,7 +363,7 @@ py.FS.mount(py.FS.filesystems.NODEFS, { root: outDir }, "/out");
 py.runPython(script);
 """
 _BYTECODE_PY = """
-import importlib, importlib.util, json, pkgutil, struct, sys, zipfile
+import importlib, importlib.util, json, os, pkgutil, struct, sys, zipfile
 import importlib._bootstrap_external as bx
 
 STDLIB = "/lib/python312.zip"
@@ -400,15 +403,22 @@ with zipfile.ZipFile(STDLIB) as src, stdlib_out as out:
 
 # the bundle: uint32 length, a JSON index [[path, bytes], ...], the files in order
 bundle = []
+for root, dirs, found in os.walk(SITE):
+    dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+    for name in sorted(found):
+        with open(os.path.join(root, name), "rb") as fh:
+            bundle.append((os.path.join(root, name), fh.read()))
+compiled = 0
 for f in files:
     if f.startswith(SITE):
         with open(f, "rb") as fh:
-            compiled = pyc(fh.read(), f, True)
-        bundle.append((importlib.util.cache_from_source(f), compiled))
+            data = pyc(fh.read(), f, True)
+        bundle.append((importlib.util.cache_from_source(f), data))
+        compiled += 1
 head = json.dumps([[path, len(data)] for path, data in bundle]).encode()
-with open(OUT + "site-packages-pyc.bin", "wb") as fh:
+with open(OUT + "site-packages.bin", "wb") as fh:
     fh.write(struct.pack("<I", len(head)) + head + b"".join(d for _, d in bundle))
-print(f"{len(names)} standard-library and {len(bundle)} package modules compiled")
+print(f"{len(names)} standard-library and {compiled} package modules compiled")
 """
 
 
@@ -417,7 +427,7 @@ def _write_bytecode(pyo: Path) -> None:
     inputs = [pyo / "python_stdlib.zip", *sorted(pyo.glob("*.whl"))]
     key = hashlib.sha256((_digest(*inputs) + _BYTECODE_JS + _BYTECODE_PY).encode())
     cached = CACHE / "bytecode" / key.hexdigest()[:16]
-    names = ("python_stdlib.zip", "site-packages-pyc.bin")
+    names = ("python_stdlib.zip", "site-packages.bin")
     if not all((cached / n).is_file() for n in names):
         say("compiling the bytecode the page imports, under Pyodide")
         shutil.rmtree(cached, ignore_errors=True)

@@ -122,24 +122,47 @@ def test_stdlib_zip_is_pyodides_with_bytecode_for_what_a_start_imports(dist):
     assert len(names) == len(npm.namelist())
 
 
-def test_package_bytecode_is_valid_for_the_wheels_sources(dist):
-    """site-packages-pyc.bin: hash-checked .pyc files whose source hash is that of the
-    wheels' .py files, so Pyodide uses them (and would ignore a stale one)."""
-    pyo = dist / "pyodide"
-    blob = (pyo / "site-packages-pyc.bin").read_bytes()
+def _bundle(path: Path) -> dict[str, bytes]:
+    """site-packages.bin: uint32 length, JSON index [[path, bytes], ...], the files."""
+    blob = path.read_bytes()
     size = int.from_bytes(blob[:4], "little")
     index = json.loads(blob[4 : 4 + size])
     assert 4 + size + sum(n for _, n in index) == len(blob)
-    sources = {}
+    files, at = {}, 4 + size
+    for name, n in index:
+        assert name not in files, name
+        files[name] = blob[at : at + n]
+        at += n
+    return files
+
+
+def test_installed_packages_are_the_wheels_with_valid_bytecode(dist):
+    """site-packages.bin is numpy and oneneuron as loadPackage installs them: every
+    file of both wheels byte for byte, the two marks Pyodide's installer adds, and
+    hash-checked .pyc files whose source hash is that of the wheel's .py file, so
+    Pyodide uses them (and would ignore a stale one)."""
+    pyo = dist / "pyodide"
+    site = "/lib/python3.12/site-packages/"
+    files = _bundle(pyo / "site-packages.bin")
+    wheels = {}
     for wheel in pyo.glob("*.whl"):
         with zipfile.ZipFile(wheel) as z:
-            sources.update({n: z.read(n) for n in z.namelist() if n.endswith(".py")})
+            wheels.update({n: z.read(n) for n in z.namelist() if not n.endswith("/")})
+    assert all(name.startswith(site) for name in files)
+    installed = {
+        n[len(site) :]: d for n, d in files.items() if "/__pycache__/" not in n
+    }
+    added = {n for n in installed if n not in wheels}
+    assert {n.rsplit("/", 1)[1] for n in added} <= {"INSTALLER", "PYODIDE_SOURCE"}
+    assert len(added) == 4  # both marks for both packages
+    for name, data in wheels.items():
+        assert installed[name] == data, name
+
     key = int.from_bytes(PY312_MAGIC, "little")  # what 3.12 keys source_hash with
-    at = 4 + size
     seen = set()
-    for path, n in index:
-        data = blob[at : at + n]
-        at += n
+    for path, data in files.items():
+        if "/__pycache__/" not in path:
+            continue
         m = re.fullmatch(
             r"/lib/python3\.12/site-packages/(.+)/__pycache__/(\w+)\.cpython-312\.pyc",
             path,
@@ -147,7 +170,7 @@ def test_package_bytecode_is_valid_for_the_wheels_sources(dist):
         assert m, path
         source = f"{m[1]}/{m[2]}.py"
         assert _pyc_flags(data) == CHECKED
-        assert data[8:16] == _imp.source_hash(key, sources[source]), source
+        assert data[8:16] == _imp.source_hash(key, wheels[source]), source
         seen.add(source)
     assert {"numpy/__init__.py", "oneneuron/page.py", "oneneuron/train.py"} <= seen
 
@@ -225,3 +248,16 @@ def test_server_answers_404_for_missing_files(server):
     with pytest.raises(urllib.error.HTTPError) as info:
         _get(server + "/no-such-file.js")
     assert info.value.code == 404
+
+
+def test_the_worker_reads_the_cache_the_service_worker_fills():
+    """js/python.js reads Python's files from the service worker's build cache by
+    name; both must name it alike, or every repeat visit quietly takes the slow way."""
+    sw = (ROOT / "site" / "sw.js").read_text()
+    python = (ROOT / "site" / "js" / "python.js").read_text()
+    prefix = re.search(r'const PREFIX = "([\w-]+)"', sw)[1]
+    meta = re.search(r'const META = "([\w-]+)"', sw)[1]
+    assert 'meta.match("current")' in sw and 'meta.put("current"' in sw
+    assert f'caches.open("{meta}")' in python
+    assert '.match("current")' in python
+    assert python.count(f"`{prefix}${{version}}`") == 2

@@ -2,9 +2,11 @@
 //
 // The build ships the standard-library modules a start imports as bytecode in
 // python_stdlib.zip (nothing of the standard library is compiled in the page), and
-// numpy's and oneneuron's as hash-checked .pyc files in site-packages-pyc.bin, which the
-// service worker keeps after the first visit and later visits write into site-packages
-// before the import.
+// numpy and oneneuron installed, with hash-checked .pyc files, in site-packages.bin.
+// The service worker keeps that bundle after the first visit, and later visits write
+// it into site-packages instead of loading the wheels: nothing is unzipped, and
+// numpy's compiled extensions are linked when imported (a first visit's loadPackage
+// links all nineteen, numpy.random's and the test modules' too).
 // A first visit starts Pyodide, imports the standard-library modules numpy and
 // oneneuron will need, and takes a memory snapshot of that interpreter before any
 // package is loaded; once the page is ready, keep() puts it in Cache Storage. A repeat
@@ -26,15 +28,48 @@ const PRELOAD = [
   "tarfile",
 ];
 
-// A response kept in Cache Storage: in our own cache, or (name null) in any, such as
-// the service worker's; null when there is none or the storage is unavailable.
-async function cached(url, name = CACHE) {
+// The service worker's cache of the build it answers from (sw.js: the cache is
+// "oneneuron-build-" + the version kept under "current" in "oneneuron-meta"), or null.
+async function buildCache() {
   try {
     if (!self.caches) return null;
-    return (await (name ? (await caches.open(name)).match(url) : caches.match(url))) || null;
+    const current = await (await caches.open("oneneuron-meta")).match("current");
+    const version = current && (await current.text());
+    return version && (await caches.has(`oneneuron-build-${version}`)) ? caches.open(`oneneuron-build-${version}`) : null;
   } catch {
     return null;
   }
+}
+
+// A response kept in Cache Storage (in our own cache, or in the build's when `cache`
+// is given); null when there is none or the storage is unavailable.
+async function cached(url, from = null) {
+  try {
+    if (!self.caches) return null;
+    const cache = await (from ?? caches.open(CACHE));
+    return (cache && (await cache.match(url, { ignoreSearch: true }))) || null;
+  } catch {
+    return null;
+  }
+}
+
+// While Pyodide starts, its fetches of our files (pyodide.asm.wasm, python_stdlib.zip,
+// pyodide-lock.json) are answered from the build's cache directly, without a trip
+// through the service worker: a 10 MB body streamed through it took ~0.4 s of a repeat
+// visit here. Anything not in the cache goes to the network (the service worker) as
+// before. Returns the function that puts fetch back.
+function fetchFromCache(cache) {
+  const original = self.fetch;
+  const fetch = original.bind(self);
+  self.fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href);
+    const get = (init?.method ?? (input instanceof Request ? input.method : "GET")) === "GET";
+    const hit = get && url.origin === self.location.origin ? await cached(url.href, cache) : null;
+    return hit || fetch(input, init);
+  };
+  return () => {
+    self.fetch = original;
+  };
 }
 
 async function keep(key, bytes) {
@@ -62,19 +97,34 @@ function unpack(blob, write) {
   }
 }
 
+// Write site-packages.bin's files (numpy and oneneuron installed) into site-packages.
+function install(py, blob) {
+  const made = new Set();
+  unpack(blob, (path, bytes) => {
+    if (!path.startsWith(`${SITE_PACKAGES}/`) || path.includes("/../")) throw new Error(`unexpected path ${path}`);
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    if (!made.has(dir)) {
+      py.FS.mkdirTree(dir);
+      made.add(dir);
+    }
+    py.FS.writeFile(path, bytes);
+  });
+}
+
 /**
  * Start Python with numpy and oneneuron loaded and oneneuron.page imported.
  * @param {{indexURL: string, fast: boolean, progress: (stage: string, fraction: number) => void}} options
- *   fast: false turns the snapshot and the precompiled bytecode off (?nosnapshot)
+ *   fast: false turns the snapshot and site-packages.bin off (?nosnapshot)
  * @returns {Promise<{pyodide, page, runtime, keep: () => Promise<void>}>}
  */
 export async function startPython({ indexURL, fast = true, progress = () => {} }) {
   const timings = { origin: performance.timeOrigin, start: performance.now() };
   const snapshotKey = new URL(`memory-snapshot-${PYODIDE_VERSION}.bin`, indexURL).href;
-  // numpy's and oneneuron's bytecode, compiled at build time; only from the service
-  // worker's cache (a first visit compiles instead: fetching it would cost more bytes)
+  // numpy and oneneuron installed and compiled at build time; only from the service
+  // worker's cache (a first visit loads the wheels instead: fewer bytes)
+  const build = fast ? buildCache() : Promise.resolve(null);
   const bundle = fast
-    ? cached(new URL("site-packages-pyc.bin", indexURL).href, null)
+    ? cached(new URL("site-packages.bin", indexURL).href, build)
         .then((r) => r && r.arrayBuffer())
         .catch(() => null)
     : Promise.resolve(null);
@@ -85,6 +135,7 @@ export async function startPython({ indexURL, fast = true, progress = () => {} }
   let made = null;
   const saved = fast ? await cached(snapshotKey) : null;
   if (saved) {
+    const restore = fetchFromCache(build);
     try {
       // the bytes are read while Pyodide's own files load
       py = await loadPyodide({ indexURL, _loadSnapshot: saved.arrayBuffer().then((b) => new Uint8Array(b)) });
@@ -92,6 +143,8 @@ export async function startPython({ indexURL, fast = true, progress = () => {} }
     } catch (err) {
       console.warn("oneneuron: the saved Python snapshot did not load; starting afresh", err);
       await drop(snapshotKey);
+    } finally {
+      restore();
     }
   }
   if (!py) {
@@ -116,24 +169,22 @@ for name in ${JSON.stringify(PRELOAD)}:
   timings.python = performance.now();
   progress("numpy", 0.6);
   try {
-    await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {}, errorCallback: console.warn });
-    timings.packages = performance.now();
-    progress("oneneuron", 0.85);
-
-    let bytecode = "compiled";
-    const compiled = await bundle;
-    if (compiled) {
+    let packages = "wheels"; // how numpy and oneneuron got into site-packages
+    const installed = await bundle;
+    if (installed) {
       try {
-        unpack(new Uint8Array(compiled), (path, bytes) => {
-          if (!path.startsWith(`${SITE_PACKAGES}/`)) throw new Error(`unexpected path ${path}`);
-          py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-          py.FS.writeFile(path, bytes);
-        });
-        bytecode = "precompiled";
+        install(py, new Uint8Array(installed));
+        packages = "site-packages.bin";
       } catch (err) {
-        console.warn("oneneuron: precompiled bytecode not used", err);
+        console.warn("oneneuron: the installed packages could not be used; loading the wheels", err);
+        py.runPython(`import os, shutil; shutil.rmtree("${SITE_PACKAGES}"); os.mkdir("${SITE_PACKAGES}")`);
       }
     }
+    if (packages === "wheels") {
+      await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {}, errorCallback: console.warn });
+    }
+    timings.packages = performance.now();
+    progress("oneneuron", 0.85);
     const page = py.pyimport("oneneuron.page").Page();
     // Everything loaded so far lives as long as the page: out of the garbage collector's
     // sight, a full collection no longer walks ~27,000 objects (5-10 ms) in the middle of
@@ -155,7 +206,7 @@ for name in ${JSON.stringify(PRELOAD)}:
         console.warn("oneneuron: could not keep Python's start-up for the next visit", err);
       }
     };
-    return { pyodide: py, page, runtime: { pyodide: PYODIDE_VERSION, snapshot, bytecode, timings }, keep: keepForNextVisit };
+    return { pyodide: py, page, runtime: { pyodide: PYODIDE_VERSION, snapshot, packages, timings }, keep: keepForNextVisit };
   } catch (err) {
     if (snapshot === "restored") await drop(snapshotKey); // a snapshot that broke is not used again
     throw err;

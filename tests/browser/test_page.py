@@ -386,6 +386,7 @@ def test_an_offline_reload_still_predicts(page, hand):
             "performance.getEntriesByName('oneneuron:ready')[0].detail"
         )
         assert runtime["snapshot"] == "restored"  # the repeat-visit fast path
+        assert runtime["packages"] == "site-packages.bin"  # no wheel unzipped
         hand.six()
         hand.settle(model="six")
         assert hand.answer()["digit"] == "6"

@@ -334,6 +334,25 @@ def test_a_trained_model_survives_a_reload_until_reset(page, hand):
     assert page.evaluate("window.oneneuron.state.model.name") == "six"
 
 
+def test_a_repeat_visit_trains_exactly_like_the_first(page, hand):
+    """A repeat visit starts from the snapshot and site-packages.bin (numpy's
+    extensions linked when imported, numpy.random's only at the first run): the same
+    run gives the same weights, bit for bit, as on the first visit."""
+    tiny = {"target": "3", "samples": "3000", "epochs": "1", "batch_size": "128"}
+    hand.ready()
+    first = _train(page, **tiny)
+    exported = _export(page)
+    page.wait_for_selector("body[data-offline=ready]", state="attached", timeout=30_000)
+    page.reload()
+    hand.ready()
+    runtime = page.evaluate("performance.getEntriesByName('oneneuron:ready')[0].detail")
+    assert runtime["snapshot"] == "restored"
+    assert runtime["packages"] == "site-packages.bin"
+    again = _train(page, **tiny)
+    assert again["testAccuracy"] == first["testAccuracy"]
+    assert _export(page)["weights"] == exported["weights"]
+
+
 def test_an_added_drawing_is_used_by_the_next_run(page, hand):
     hand.ready()
     page.click("#example-add")  # nothing drawn yet
