@@ -20,10 +20,11 @@ const SHIPPED = {
   six: { name: "six", url: "weights/six.json", label: "One neuron: is it a 6?" },
   digits: { name: "digits", url: "weights/digits.json", label: "Ten neurons: which digit?" },
 };
-// While drawing, at most one prediction in flight and one per frame: the answer to the
-// last move is usually on screen before the pen lifts, and then the end of the stroke
-// needs no new request (the ink did not change).
-const LIVE_MS = 16;
+// While drawing, at most one prediction in flight, and at most one per half frame (a
+// frame's pointer moves come together; a whole frame would let the requests drift
+// behind the moves): the answer to the last move is usually on screen before the pen
+// lifts, and then the end of the stroke needs no new request (the ink did not change).
+const LIVE_MS = 8;
 const STAGES = {
   python: "Starting Python in your browser…",
   numpy: "Loading numpy…",
