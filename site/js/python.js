@@ -28,26 +28,24 @@ const PRELOAD = [
   "tarfile",
 ];
 
-// The service worker's cache of the build it answers from (sw.js: the cache is
-// "oneneuron-build-" + the version kept under "current" in "oneneuron-meta"), or null.
+// The name of the service worker's cache of the build it answers from (sw.js: the
+// cache is "oneneuron-build-" + the version kept under "current" in "oneneuron-meta"),
+// or null. Every lookup names its cache: one round trip to Cache Storage each.
 async function buildCache() {
   try {
-    if (!self.caches) return null;
-    const current = await (await caches.open("oneneuron-meta")).match("current");
-    const version = current && (await current.text());
-    return version && (await caches.has(`oneneuron-build-${version}`)) ? caches.open(`oneneuron-build-${version}`) : null;
+    const current = self.caches && (await caches.match("current", { cacheName: "oneneuron-meta" }));
+    return current ? `oneneuron-build-${await current.text()}` : null;
   } catch {
     return null;
   }
 }
 
-// A response kept in Cache Storage (in our own cache, or in the build's when `cache`
-// is given); null when there is none or the storage is unavailable.
-async function cached(url, from = null) {
+// A response kept in Cache Storage (in our own cache, or in the one named by `from`,
+// a promise of a cache's name); null when there is none or the storage is unavailable.
+async function cached(url, from = CACHE) {
   try {
-    if (!self.caches) return null;
-    const cache = await (from ?? caches.open(CACHE));
-    return (cache && (await cache.match(url, { ignoreSearch: true }))) || null;
+    const cacheName = await from;
+    return (cacheName && self.caches && (await caches.match(url, { cacheName, ignoreSearch: true }))) || null;
   } catch {
     return null;
   }
@@ -122,7 +120,7 @@ export async function startPython({ indexURL, fast = true, progress = () => {} }
   const snapshotKey = new URL(`memory-snapshot-${PYODIDE_VERSION}.bin`, indexURL).href;
   // numpy and oneneuron installed and compiled at build time; only from the service
   // worker's cache (a first visit loads the wheels instead: fewer bytes)
-  const build = fast ? buildCache() : Promise.resolve(null);
+  const build = fast ? buildCache() : null;
   const bundle = fast
     ? cached(new URL("site-packages.bin", indexURL).href, build)
         .then((r) => r && r.arrayBuffer())
@@ -138,7 +136,11 @@ export async function startPython({ indexURL, fast = true, progress = () => {} }
     const restore = fetchFromCache(build);
     try {
       // the bytes are read while Pyodide's own files load
-      py = await loadPyodide({ indexURL, _loadSnapshot: saved.arrayBuffer().then((b) => new Uint8Array(b)) });
+      const bytes = saved.arrayBuffer().then((b) => {
+        timings.snapshotRead = performance.now();
+        return new Uint8Array(b);
+      });
+      py = await loadPyodide({ indexURL, _loadSnapshot: bytes });
       snapshot = "restored";
     } catch (err) {
       console.warn("oneneuron: the saved Python snapshot did not load; starting afresh", err);
