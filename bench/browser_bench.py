@@ -36,8 +36,9 @@ TFJS_FILES = {
 # that mark is kept, so the benchmark can check it against the settled answer.
 OBSERVER = """
 (() => {
-  const t = (window.__bench = {ready: null, strokes: [], shown: [], said: []});
-  t.longtasks = [];
+  const t = (window.__bench = {
+    ready: null, strokes: [], shown: [], said: [], longtasks: [],
+  });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) t.longtasks.push([e.startTime, e.duration]);
   }).observe({type: "longtask", buffered: true});
