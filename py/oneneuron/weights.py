@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,16 @@ from .model import DIGITS, N_INPUTS, Layer, Neuron
 
 FORMAT = "oneneuron-weights"
 VERSION = 1
+# Limits on what a reader accepts. Each is far above what our files hold, and keeps
+# reading any input, however made, to well under a second and bounded memory.
 MAX_BYTES = 4_000_000  # a ten-neuron file is about 80 kB; anything this big is not ours
 F32_LIMIT = (2 - 2**-24) * 2**127  # numbers this big or bigger become inf in float32
 MAX_DEPTH = 32  # ours nest 3 deep; json would overflow Pyodide's stack on deep text
+MAX_DIGITS = 40  # longer integers in the text read as ±inf (int() of them is slow)
+MAX_NUMBER = 2**53  # |numbers| in training and metrics: JavaScript holds them exactly
+MAX_STRING = 10_000  # characters of a text or key in training and metrics
+MAX_ITEMS = 1_000  # entries of a list or object in training and metrics (ours: ≤ 20)
+MAX_NESTING = 4  # lists and objects inside training or metrics (ours: 2, a confusion)
 INPUT = {"height": 24, "width": 24, "encoding": "binary"}
 KEYS = (
     "format",
@@ -72,7 +78,7 @@ def write(path: str | os.PathLike, model: Neuron | Layer, **extra: Any) -> Path:
     """Write a weights file atomically: a temporary file beside it, then a rename."""
     path = Path(path)
     text = dumps(model, **extra)
-    validate(json.loads(text))  # never write what we could not read back
+    loads(text)  # never write what we could not read back
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -94,13 +100,8 @@ def read(source: str | os.PathLike | dict) -> dict:
         return validate(_parse(source.encode("utf-8"), "weights JSON"))
     path = Path(source)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ValueError(
-                f"{path}: {size} bytes is too big for a weights file "
-                f"(limit {MAX_BYTES})"
-            )
-        data = path.read_bytes()
+        with open(path, "rb") as f:  # at most one byte too many: /dev/zero ends too
+            data = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ValueError(
             f"cannot read weights file {path}: {exc.strerror or exc}"
@@ -187,17 +188,21 @@ def validate(d: Any) -> dict:
     for key in ("training", "metrics"):
         if not isinstance(d[key], dict):
             raise ValueError(f"{key} must be a JSON object, got {_kind(d[key])}")
+        _record(d[key], key, 0)
     return d
 
 
 def _parse(data: bytes, name: str) -> Any:
     if len(data) > MAX_BYTES:
         raise ValueError(
-            f"{name}: {len(data)} bytes is too big for a weights file "
-            f"(limit {MAX_BYTES})"
+            f"{name} is too big to be a weights file: over {MAX_BYTES:,} bytes "
+            "(ours are under 100 kB)"
         )
-    if _depth(data) > MAX_DEPTH:
+    depth, long_ints = _scan(data)
+    if depth > MAX_DEPTH:
         raise ValueError(f"{name} is nested too deeply to be a weights file")
+    if long_ints:  # never converted (int() is quadratic): they read as ±inf
+        data = _overflow(data, long_ints)
     try:
         return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -211,16 +216,98 @@ def _parse(data: bytes, name: str) -> Any:
         raise ValueError(f"{name} is nested too deeply to be a weights file") from None
 
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a JSON string, escapes and all
+def _scan(data: bytes) -> tuple[int, list[tuple[int, int]]]:
+    """How deep JSON text nests, and where its integers of over MAX_DIGITS digits are.
+
+    Linear time, without parsing: a quote opens or closes a string unless an odd
+    number of backslashes precede it, and brackets count only outside strings. That
+    is exact for valid JSON and for the valid start a parser reads before it stops.
+    """
+    b = np.frombuffer(data, np.uint8)
+    if not b.size:
+        return 0, []
+    quote = b == ord('"')
+    backslash = b == ord("\\")
+    if backslash.any():
+        pos = np.arange(b.size, dtype=np.int32)
+        run = pos - np.maximum.accumulate(np.where(backslash, -1, pos))
+        quote[1:] &= run[:-1] % 2 == 0
+    outside = ~np.logical_xor.accumulate(quote)  # the closing quote counts as outside
+    step = outside * (
+        (b == ord("[")).astype(np.int8)
+        + (b == ord("{"))
+        - (b == ord("]"))
+        - (b == ord("}"))
+    )
+    depth = int(np.cumsum(step, dtype=np.int32).max())
+    digit = ((b >= ord("0")) & (b <= ord("9"))).astype(np.int8)
+    edge = np.diff(digit, prepend=0, append=0)
+    starts, stops = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    keep = stops - starts > MAX_DIGITS
+    starts, stops = starts[keep], stops[keep]
+    # a whole integer, not a float's fraction, exponent or integer part
+    padded = np.concatenate([np.frombuffer(b"  ", np.uint8), b, [ord(" ")]])
+    before, before2, after = padded[starts + 1], padded[starts], padded[stops + 2]
+    float_part = np.isin(before, list(b".eE+")) | np.isin(after, list(b".eE"))
+    float_part |= (before == ord("-")) & np.isin(before2, list(b"eE"))
+    whole = outside[starts] & ~float_part
+    return depth, list(zip(starts[whole].tolist(), stops[whole].tolist(), strict=True))
 
 
-def _depth(data: bytes) -> int:
-    """How deep JSON text nests its [ and {, counted without parsing it."""
-    skeleton = np.frombuffer(_STRING.sub(b'""', data), np.uint8)
-    opens = (skeleton == ord("[")) | (skeleton == ord("{"))
-    closes = (skeleton == ord("]")) | (skeleton == ord("}"))
-    step = opens.astype(np.int64) - closes
-    return int(np.cumsum(step).max()) if step.size else 0
+def _overflow(data: bytes, spans: list[tuple[int, int]]) -> bytes:
+    """``data`` with the digits in each span replaced by 1e999 (a float: inf)."""
+    pieces, last = [], 0
+    for start, stop in spans:
+        pieces += [data[last:start], b"1e999"]
+        last = stop
+    pieces.append(data[last:])
+    return b"".join(pieces)
+
+
+def _record(value: Any, field: str, depth: int) -> None:
+    """Check what training or metrics hold: JSON values, each of bounded size."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        # abs(v) <= limit is False for NaN and ±inf, and exact for huge integers
+        if not abs(value) <= MAX_NUMBER:
+            raise ValueError(
+                f"{field} must be a number within ±2^53, got {_show(value)}"
+            )
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise ValueError(
+                f"{field} must be a text of at most {MAX_STRING:,} characters, "
+                f"got {len(value):,}"
+            )
+        return
+    if not isinstance(value, (list, dict)):
+        raise ValueError(
+            f"{field} must be a JSON value (text, number, true, false, null, list "
+            f"or object), got {type(value).__name__}"
+        )
+    if depth > MAX_NESTING:
+        raise ValueError(
+            f"{field} is nested too deeply: training and metrics hold lists and "
+            f"objects at most {MAX_NESTING} levels deep"
+        )
+    if len(value) > MAX_ITEMS:
+        raise ValueError(
+            f"{field} must have at most {MAX_ITEMS:,} entries, got {len(value):,}"
+        )
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _record(item, f"{field}[{i}]", depth + 1)
+        return
+    for key, item in value.items():
+        if not isinstance(key, str) or len(key) > MAX_STRING:
+            raise ValueError(
+                f"{field} has a key that is not a text of at most {MAX_STRING:,} "
+                f"characters: {_show(key)}"
+            )
+        name = f"{field}.{key}" if key.isidentifier() else f"{field}[{_show(key)}]"
+        _record(item, name, depth + 1)
 
 
 def _null_if_nan(v: Any) -> Any:
@@ -257,5 +344,14 @@ def _kind(v: Any) -> str:
 
 
 def _show(v: Any) -> str:
-    text = json.dumps(v) if not isinstance(v, float) or math.isfinite(v) else str(v)
+    """A value as one short line of text for an error message."""
+    if isinstance(v, float) and not math.isfinite(v):
+        text = str(v)
+    else:
+        try:
+            text = json.dumps(v)
+        except (TypeError, ValueError, RecursionError):  # from Python code, not JSON
+            text = _kind(v)
+            if isinstance(v, int):  # beyond int → str's limit of 4300 digits
+                text = f"an integer of about {round(v.bit_length() * 0.30103)} digits"
     return text if len(text) <= 60 else text[:57] + "…"
