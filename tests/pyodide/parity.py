@@ -23,6 +23,12 @@ TRAIN_RUNS = {
     "digits": {"target": "all", "epochs": 2, "batch_size": 128, "seed": 7},
 }
 
+# One gradient (a training step's only sums) from the shipped weights, on the first
+# GRADIENT_BATCH training images, with an l2 term.
+GRADIENT_FROM = {"six": "six.json", "digits": "digits.json"}
+GRADIENT_BATCH = 512
+GRADIENT_L2 = 0.1
+
 
 def compute(folder: Path) -> dict[str, np.ndarray]:
     """Every value the two runtimes must agree on, as arrays keyed by name.
@@ -82,6 +88,16 @@ def compute(folder: Path) -> dict[str, np.ndarray]:
 
     for run in TRAIN_RUNS:
         attempt(f"train/{run}", lambda run=run: train(run))
+
+    def gradient(run: str) -> dict[str, np.ndarray]:
+        """One step's gradient, from the shipped weights, on the first batch."""
+        model = load_weights(folder / GRADIENT_FROM[run])
+        X, y = inputs["train_x"][:GRADIENT_BATCH], inputs["train_y"][:GRADIENT_BATCH]
+        _, g_coef, g_int = model.loss_grad(X, y, l2=GRADIENT_L2)
+        return {f"grad/{run}/weights": g_coef, f"grad/{run}/bias": g_int}
+
+    for run in TRAIN_RUNS:
+        attempt(f"grad/{run}", lambda run=run: gradient(run))
     out["runtime"] = np.array(
         f"Python {sys.version.split()[0]} ({sys.platform}), numpy {np.__version__}"
     )

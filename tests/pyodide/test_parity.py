@@ -3,8 +3,9 @@
 CPython and Pyodide (one Node process for this module) run tests/pyodide/parity.py on
 the same files: the 10,000 MNIST test images and synthetic drawings rendered like
 the page's 280×280 canvas. ``to_input`` must give identical 0/1 inputs,
-``predict_proba`` probabilities within 1e-6 and a short fixed-seed training run
-weights within 1e-5. A failure names the function, the input and both values.
+``predict_proba`` probabilities within 1e-6, one training gradient within float32
+rounding of a float64 oracle, and a short fixed-seed training run the same loss
+and accuracy. A failure names the function, the input and both values.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ ROOT = HERE.parents[1]
 PARITY = HERE / "parity.py"
 CANVAS = 280  # the page's drawing canvas, in pixels
 PROBA_TOL = 1e-6
-WEIGHTS_TOL = 1e-5
+LOSS_RTOL = 1e-4  # whole training runs: the loss, evaluated in float64
+ACCURACY_TOL = 2 / 4000  # and the training accuracy: two of the 4000 images
 TRAIN_SAMPLES = 4000  # the first MNIST test images, preprocessed by CPython
 
 parity = runpy.run_path(str(PARITY))
+# the float64 gradient oracle and its float32 rounding bound, from the package tests
+_oracle = runpy.run_path(str(HERE.parent / "test_train.py"))
+step_oracle, excess = _oracle["step_oracle"], _oracle["excess"]
 
 
 # -- synthetic drawings ----------------------------------------------------------------
@@ -245,35 +250,85 @@ def test_page_predict_agrees_on_drawings(
 
 
 @pytest.mark.parametrize("run", list(parity["TRAIN_RUNS"]))
-def test_training_gives_the_same_weights_within_1e5(
-    run, cpython, pyodide, pyodide_summary
+def test_one_gradient_is_the_oracle_in_both(
+    run, case, cpython, pyodide, pyodide_summary
 ):
+    """A training step's sums, from the shipped weights: each runtime's float32
+    gradient is within the float32 rounding bound of the float64 oracle (any
+    summation order: CPython's BLAS, whichever kernel it picked, and Pyodide's
+    einsum), so the two agree to twice that bound; a wrong product does not."""
+    from oneneuron.weights import load_weights
+
+    model = load_weights(case["folder"] / parity["GRADIENT_FROM"][run])
+    target = "all" if len(model.classes_) > 1 else model.classes_[0]
+    with np.load(case["folder"] / "inputs.npz") as f:
+        n = parity["GRADIENT_BATCH"]
+        X, y = f["train_x"][:n], f["train_y"][:n]
+    want, bound = step_oracle(
+        X, y, target, *model.weights_numpy(), parity["GRADIENT_L2"]
+    )
+    worst = 0.0
+    for i, part in enumerate(("weights", "bias")):
+        key = f"grad/{run}/{part}"
+        for runtime, got in zip(
+            ("CPython", "Pyodide"), both(cpython, pyodide, key), strict=True
+        ):
+            off = excess(got, want[i], bound[i])
+            at = np.unravel_index(np.argmax(off), off.shape)
+            worst = max(worst, off[at])
+            if off[at] > 1:
+                pytest.fail(
+                    f"the gradient ({run}, {part}) under {runtime} is off the float64 "
+                    f"oracle at {at}: {got[at]:.9g} against {want[i][at]:.9g}, beyond "
+                    f"float32 rounding ({bound[i][at]:.2e})\n"
+                    + runtimes(cpython, pyodide),
+                    pytrace=False,
+                )
+    pyodide_summary.append(
+        f"parity gradient {run}: worst error {worst:.1e} of the float32 bound"
+    )
+
+
+@pytest.mark.parametrize("run", list(parity["TRAIN_RUNS"]))
+def test_training_reaches_the_same_loss_and_accuracy(
+    run, case, cpython, pyodide, pyodide_summary
+):
+    """A short fixed-seed Adam run in each runtime ends at the same training loss
+    and accuracy.
+
+    The weights themselves are not compared: each step's gradients differ by float32
+    rounding (test above; CPython's depends on the BLAS kernel), and Adam's step
+    m̂/(√v̂ + ε) has slope up to lr/ε in g near g = 0, so a weight whose gradient sits
+    at rounding level can move by ±lr either way (seen: 1.7e-4 apart under
+    OpenBLAS's Haswell kernels). Such a weight has ∂L/∂w ≈ 0, so the loss, smooth in
+    the weights, moves only at second order (½·H·Δw², H ≤ ¼): the losses, both
+    evaluated here in float64, must agree to LOSS_RTOL; accuracy to ACCURACY_TOL.
+    """
+    from oneneuron.model import make_model
+
     settings = parity["TRAIN_RUNS"][run]
     what = (
         f"Trainer (target {settings['target']!r}, seed {settings['seed']}, "
         f"{settings['epochs']} epochs of {TRAIN_SAMPLES} images, batch "
         f"{settings['batch_size']})"
     )
-    worst = []
-    for part in ("weights", "bias"):
-        key = f"train/{run}/{part}"
-        a, b = (
-            v.astype(np.float64) for v in both(cpython, pyodide, key, f"train/{run}")
-        )
-        assert a.shape == b.shape, (part, a.shape, b.shape)
-        diff = np.abs(a - b)
-        at = np.unravel_index(np.argmax(diff), diff.shape)
-        worst.append((diff[at], part, at, a[at], b[at]))
-    d, part, at, va, vb = max(worst)
-    pyodide_summary.append(f"parity training {run}: max |Δ| = {d:.1e} ({what})")
-    index = ", ".join(map(str, at))
-    pixel = (
-        f" (pixel row {at[1] // 24}, column {at[1] % 24})" if part == "weights" else ""
+    with np.load(case["folder"] / "inputs.npz") as f:
+        X, y = f["train_x"], f["train_y"]
+    coefs = both(cpython, pyodide, f"train/{run}/weights", f"train/{run}")
+    biases = both(cpython, pyodide, f"train/{run}/bias", f"train/{run}")
+    results = {}
+    for runtime, coef, bias in zip(("CPython", "Pyodide"), coefs, biases, strict=True):
+        model = make_model(settings["target"], dtype="float64").set_weights(coef, bias)
+        results[runtime] = (model.loss_grad(X, y)[0], model.score(X, y))
+    (loss_a, acc_a), (loss_b, acc_b) = results["CPython"], results["Pyodide"]
+    pyodide_summary.append(
+        f"parity training {run}: loss {loss_a:.6f} / {loss_b:.6f}, accuracy "
+        f"{acc_a:.4f} / {acc_b:.4f} (CPython / Pyodide; {what})"
     )
-    if d > WEIGHTS_TOL:
+    if abs(loss_a - loss_b) > LOSS_RTOL * loss_a or abs(acc_a - acc_b) > ACCURACY_TOL:
         pytest.fail(
-            f"{what} gives different {part}: at {part}[{index}]{pixel} CPython "
-            f"{va:.9g}, Pyodide {vb:.9g} (|Δ| = {d:.2e} > {WEIGHTS_TOL})\n"
-            + runtimes(cpython, pyodide),
+            f"{what} ends differently: training loss CPython {loss_a:.9g}, Pyodide "
+            f"{loss_b:.9g} (allowed rel {LOSS_RTOL}); accuracy {acc_a:.4f} against "
+            f"{acc_b:.4f} (allowed {ACCURACY_TOL})\n" + runtimes(cpython, pyodide),
             pytrace=False,
         )
