@@ -73,6 +73,7 @@ def test_to_numpy(other_backend):
 # -- CuPy on a real GPU (skipped cleanly elsewhere) ------------------------------------
 @pytest.mark.cupy
 def test_cupy_trains_like_numpy():
+    from oneneuron.model import make_model
     from oneneuron.train import TrainConfig, fit
 
     try:
@@ -91,7 +92,14 @@ def test_cupy_trains_like_numpy():
         on_gpu = dataclasses.replace(config, backend="cupy")
         gpu = fit(cp.asarray(X), cp.asarray(y), on_gpu)
         assert isinstance(gpu.coef_, cp.ndarray)
-        for a, b in zip(gpu.weights_numpy(), ref.weights_numpy(), strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)
-        p_gpu = to_numpy(gpu.predict_proba(X))
-        np.testing.assert_allclose(p_gpu, to_numpy(ref.predict_proba(X)), atol=1e-3)
+        # Whole float32 runs are compared by their float64 loss and accuracy: the GPU
+        # adds in another order, and Adam amplifies last-bit differences in weights
+        # whose gradient is near 0 (see tests/test_train.py, einsum vs matmul).
+        losses = [
+            make_model(target, dtype="float64")
+            .set_weights(*m.weights_numpy())
+            .loss_grad(X, y)[0]
+            for m in (ref, gpu)
+        ]
+        assert losses[1] == pytest.approx(losses[0], rel=1e-4)
+        assert abs(gpu.score(cp.asarray(X), cp.asarray(y)) - ref.score(X, y)) <= 2e-3
