@@ -36,6 +36,7 @@ VENV = ROOT / ".venv"
 CACHE = ROOT / ".cache"
 DIST = ROOT / "dist"
 NODE_MODULES = ROOT / "node_modules"
+TOOLS = ROOT / "tools"  # the programs the build runs (see README, Layout)
 PY = VENV / "bin" / "python"
 
 PYODIDE_VERSION = "0.27.7"
@@ -396,119 +397,28 @@ def _build_wheel(out: Path) -> Path:
         return Path(shutil.copy(wheel, out / wheel.name))
 
 
-_LOCK_SCRIPT = """
-import sys
-from pathlib import Path
-from pyodide_lock import PyodideLockSpec
-from pyodide_lock.utils import add_wheels_to_spec
-
-src, out, wheel = (Path(a) for a in sys.argv[1:4])
-numpy_sha = sys.argv[4]
-spec = PyodideLockSpec.from_json(src)
-numpy = spec.packages["numpy"]
-if numpy.sha256 != numpy_sha:
-    sys.exit(f"Pyodide's lock pins numpy at {numpy.sha256}, build.py at {numpy_sha}")
-spec.packages = {"numpy": numpy}  # ship only what the page loads
-spec = add_wheels_to_spec(spec, [wheel], base_path=out.parent)
-spec.to_json(out)
-"""
-
-
 def _write_lock(src: Path, out: Path, wheel: Path) -> None:
     """dist's pyodide-lock.json: numpy and oneneuron, each with its sha256."""
     run(
-        [str(PY), "-c", _LOCK_SCRIPT, str(src), str(out), str(wheel), NUMPY_SHA256],
+        [
+            str(PY),
+            str(TOOLS / "write_lock.py"),
+            str(src),
+            str(out),
+            str(wheel),
+            NUMPY_SHA256,
+        ],
         what="writing pyodide-lock.json",
     )
 
 
-# Compiled bytecode for what the page imports, made at build time under the same
-# Pyodide (Python 3.12) that runs it. Pyodide ships its standard library as .py
-# sources, and compiling the ~150 modules a start imports took about 1.3 s of every
-# first visit here. In python_stdlib.zip those modules become unchecked .pyc files
-# (line numbers kept, column ranges dropped; their sources are left out, which keeps
-# the zip about the size of Pyodide's and the first visit under 10 MB: a traceback
-# through them shows no source line).
-# site-packages.bin is numpy and oneneuron installed: every file Pyodide's loadPackage
-# puts in site-packages, plus hash-checked .pyc files for the modules the page imports
-# (Python ignores any whose source differs). Once the service worker has it, a visit
-# writes it into site-packages instead of calling loadPackage: no wheel is unzipped,
-# and numpy's compiled extensions load when imported, not all nineteen up front.
-_BYTECODE_JS = """
-import { pathToFileURL } from "node:url";
-const [pyodideDir, outDir, script] = process.argv.slice(1);
-const { loadPyodide } = await import(pathToFileURL(pyodideDir + "/pyodide.mjs").href);
-const env = { PYTHONHASHSEED: "0", PYTHONNODEBUGRANGES: "1" };
-const py = await loadPyodide({ indexURL: pyodideDir + "/", env });
-await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {} });
-py.FS.mkdirTree("/out");
-py.FS.mount(py.FS.filesystems.NODEFS, { root: outDir }, "/out");
-py.runPython(script);
-"""
-_BYTECODE_PY = """
-import importlib, importlib.util, json, os, pkgutil, struct, sys, zipfile
-import importlib._bootstrap_external as bx
-
-STDLIB = "/lib/python312.zip"
-SITE = "/lib/python3.12/site-packages/"
-OUT = "/out/"
-
-# line numbers only, no columns (PYTHONNODEBUGRANGES): a third smaller, same tracebacks
-# but for the ^^^ markers
-if list(compile("a", "x", "eval").co_positions())[-1][2] is not None:
-    sys.exit("PYTHONNODEBUGRANGES did not reach Python")
-import oneneuron  # and numpy; then everything the page may import
-for info in pkgutil.walk_packages(oneneuron.__path__, "oneneuron."):
-    if info.name not in ("oneneuron.cli", "oneneuron.__main__"):
-        importlib.import_module(info.name)
-
-def pyc(source, filename, checked):
-    code = compile(source, filename, "exec", dont_inherit=True)
-    digest = importlib.util.source_hash(source)
-    return bytes(bx._code_to_hash_pyc(code, digest, checked))
-
-files = sorted({
-    m.__file__ for m in list(sys.modules.values())
-    if isinstance(getattr(m, "__file__", None), str) and m.__file__.endswith(".py")
-})
-names = {f[len(STDLIB) + 1:] for f in files if f.startswith(STDLIB + "/")}
-stdlib_out = zipfile.ZipFile(OUT + "python_stdlib.zip", "w")
-with zipfile.ZipFile(STDLIB) as src, stdlib_out as out:
-    for info in src.infolist():
-        data = src.read(info)
-        if info.filename in names:  # the .pyc instead of the .py
-            compiled = zipfile.ZipInfo(info.filename + "c", info.date_time)
-            compiled.compress_type = zipfile.ZIP_DEFLATED
-            compiled.external_attr = info.external_attr
-            out.writestr(compiled, pyc(data, f"{STDLIB}/{info.filename}", False))
-        else:
-            out.writestr(info, data)
-
-# the bundle: uint32 length, a JSON index [[path, bytes], ...], the files in order
-bundle = []
-for root, dirs, found in os.walk(SITE):
-    dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-    for name in sorted(found):
-        with open(os.path.join(root, name), "rb") as fh:
-            bundle.append((os.path.join(root, name), fh.read()))
-compiled = 0
-for f in files:
-    if f.startswith(SITE):
-        with open(f, "rb") as fh:
-            data = pyc(fh.read(), f, True)
-        bundle.append((importlib.util.cache_from_source(f), data))
-        compiled += 1
-head = json.dumps([[path, len(data)] for path, data in bundle]).encode()
-with open(OUT + "site-packages.bin", "wb") as fh:
-    fh.write(struct.pack("<I", len(head)) + head + b"".join(d for _, d in bundle))
-print(f"{len(names)} standard-library and {compiled} package modules compiled")
-"""
-
-
 def _write_bytecode(pyo: Path) -> None:
-    """Precompiled bytecode (see above); cached by the files it is made from."""
+    """Compiled bytecode for what the page imports, made under Pyodide itself by
+    tools/bytecode.mjs (see tools/bytecode_pyodide.py for what and why); cached by
+    the files it is made from and the programs that make it."""
     inputs = [pyo / "python_stdlib.zip", *sorted(pyo.glob("*.whl"))]
-    key = hashlib.sha256((_digest(*inputs) + _BYTECODE_JS + _BYTECODE_PY).encode())
+    programs = [TOOLS / "bytecode.mjs", TOOLS / "bytecode_pyodide.py"]
+    key = hashlib.sha256((_digest(*inputs) + _digest(*programs)).encode())
     cached = CACHE / "bytecode" / key.hexdigest()[:16]
     names = ("python_stdlib.zip", "site-packages.bin")
     if not all((cached / n).is_file() for n in names):
@@ -518,8 +428,7 @@ def _write_bytecode(pyo: Path) -> None:
         work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cached.parent))
         try:
             run(
-                ["node", "--input-type=module", "-e", _BYTECODE_JS, str(pyo), str(work),
-                 _BYTECODE_PY],
+                ["node", str(TOOLS / "bytecode.mjs"), str(pyo), str(work)],
                 what="compiling bytecode under Pyodide",
             )  # fmt: skip
             work.rename(cached)
@@ -529,32 +438,10 @@ def _write_bytecode(pyo: Path) -> None:
         shutil.copyfile(cached / name, pyo / name)
 
 
-_DATA_SCRIPT = """
-import json, sys
-from pathlib import Path
-from oneneuron.data import load_inputs, pack_inputs
-from oneneuron.preprocess import THRESHOLD
-
-out = Path(sys.argv[1])
-out.mkdir()
-meta = {"format": "oneneuron-mnist-bits", "version": 1, "threshold": THRESHOLD}
-for split in ("train", "test"):
-    X, y = load_inputs(split, progress=False)
-    (out / f"{split}-images.bin").write_bytes(pack_inputs(X))
-    (out / f"{split}-labels.bin").write_bytes(y.astype("uint8").tobytes())
-    meta[split] = {
-        "count": len(y),
-        "images": f"{split}-images.bin",
-        "labels": f"{split}-labels.bin",
-    }
-(out / "mnist.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\\n")
-"""
-
-
 def _write_data(out: Path) -> None:
     """MNIST preprocessed by to_input and packed as bits, for training in the page."""
     say("preprocessing MNIST for the page (70,000 images → 24×24 bits)")
-    run([str(PY), "-c", _DATA_SCRIPT, str(out)], what="packing MNIST")
+    run([str(PY), str(TOOLS / "pack_data.py"), str(out)], what="packing MNIST")
 
 
 def _write_manifest(root: Path) -> None:
@@ -987,7 +874,7 @@ def test(args: argparse.Namespace) -> None:
     env = {**os.environ, "ONENEURON_CHROMIUM": ensure_browser()}
     say("ruff: lint and format check")
     ruff = [str(PY), "-m", "ruff"]
-    targets = ["py", "tests", "bench", "build.py"]
+    targets = ["py", "tests", "bench", "tools", "build.py"]
     run([*ruff, "check", *targets], what="ruff check")
     run([*ruff, "format", "--check", *targets], what="ruff format --check")
     fetch_pyodide_test_wheels()  # for tests/pyodide (the package's tests under Pyodide)

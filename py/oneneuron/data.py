@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 import os
 import tempfile
@@ -346,3 +347,31 @@ def unpack_inputs(raw: bytes | bytearray | memoryview) -> np.ndarray:
             f"packed inputs must be a multiple of 72 bytes, got {bits.size}"
         )
     return np.unpackbits(bits.reshape(-1, 72), axis=1)
+
+
+PAGE_DATA = "oneneuron-mnist-bits"  # the format name of the page's data/mnist.json
+
+
+def write_page_data(out: str | os.PathLike, *, data_dir: Any = None) -> dict:
+    """Write MNIST as the page trains on it into the new folder ``out``.
+
+    Each split becomes ``{split}-images.bin`` (:func:`pack_inputs` of
+    :func:`load_inputs`, 72 bytes an image) and ``{split}-labels.bin`` (one byte a
+    label), described by ``mnist.json``, which is also returned.
+    """
+    from .preprocess import THRESHOLD
+
+    out = Path(out)
+    out.mkdir()
+    meta: dict[str, Any] = {"format": PAGE_DATA, "version": 1, "threshold": THRESHOLD}
+    for split in ("train", "test"):
+        X, y = load_inputs(split, data_dir=data_dir, progress=False)
+        (out / f"{split}-images.bin").write_bytes(pack_inputs(X))
+        (out / f"{split}-labels.bin").write_bytes(y.astype("uint8").tobytes())
+        meta[split] = {
+            "count": len(y),
+            "images": f"{split}-images.bin",
+            "labels": f"{split}-labels.bin",
+        }
+    (out / "mnist.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return meta
