@@ -111,6 +111,50 @@ def test_a_bad_file_is_refused_by_name_and_the_model_stays(app, change, message)
     assert after["p"] == before["p"]
 
 
+def _card_breaker() -> str:
+    """A file that weights.loads took before every number was bounded: a 400-digit
+    epoch count, which the model card (page.summary) cannot turn into a float."""
+    d = weights.to_dict(_neuron(seed=9, target=3))
+    d["training"]["epochs"] = int("9" * 400)
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize("name", ["file", "six"])
+def test_a_file_that_fails_after_reading_changes_nothing(app, name):
+    """Whichever step refuses it (the reader, or the card after it), the models held
+    and the one that predicts stay exactly as they were, also under a held name."""
+    img = _drawing(3)
+    before = app.predict(img.tobytes(), *img.shape)
+    with pytest.raises((ValueError, OverflowError)):
+        app.load_weights(_card_breaker(), name=name)
+    assert app.active == "six"
+    assert [m["name"] for m in app.models()] == ["six"]
+    assert app.predict(img.tobytes(), *img.shape)["p"] == before["p"]
+    assert app.model_info()["classes"] == [6]
+
+
+def test_any_failure_after_validation_changes_nothing(app, monkeypatch):
+    """A fault in building what the page shows (one that a valid file cannot cause,
+    hence made here) leaves the models and the active one as they were."""
+    import oneneuron.page
+
+    app.load_weights(weights.dumps(_layer()), name="digits", activate=False)
+    held = {m["name"]: app.export(m["name"]) for m in app.models()}
+
+    def broken(coef):
+        raise MemoryError("no room for the colour scale")
+
+    monkeypatch.setattr(oneneuron.page, "colour_scale", broken)
+    for name in ("file", "six", "digits"):
+        with pytest.raises(MemoryError):
+            app.load_weights(weights.dumps(_neuron(seed=9, target=3)), name=name)
+    with pytest.raises(MemoryError):
+        app.select("digits")
+    assert app.active == "six"
+    assert {m["name"]: app.export(m["name"]) for m in app.models()} == held
+    assert [m["active"] for m in app.models()] == [True, False]
+
+
 def test_text_that_is_not_json_is_refused(app):
     with pytest.raises(ValueError, match="not valid JSON"):
         app.load_weights("{oops", name="file")
@@ -304,6 +348,23 @@ def test_training_runs_in_slices_and_its_model_takes_over(trained_page):
     assert len(evaluation["mistakes"]["index"]) == min(3, evaluation["wrong"])
     with pytest.raises(ValueError, match="no training run"):
         page.train_run()
+
+
+def test_a_finished_run_whose_card_fails_changes_nothing(trained_page, monkeypatch):
+    import oneneuron.page
+
+    page = trained_page
+    page.train_start({"target": 3, "epochs": 1, "batch_size": 100})
+    page.train_run()
+
+    def broken(training, result):
+        raise MemoryError("no room for the card")
+
+    monkeypatch.setattr(oneneuron.page, "summary", broken)
+    with pytest.raises(MemoryError):
+        page.train_finish()
+    assert page.active == "six"
+    assert [m["name"] for m in page.models()] == ["six"]
 
 
 def test_the_trained_model_is_kept_with_its_record_and_test_metrics(trained_page):

@@ -61,28 +61,26 @@ class Page:
     ) -> dict[str, Any]:
         """Validate a weights file (JSON text) and keep its model under ``name``.
 
-        Raises ValueError naming the bad field; the models held so far stay as they
-        were. Returns :meth:`model_info` of the new model.
+        Raises ValueError naming the bad field; on any error, the models held so far
+        and the active one stay as they were. Returns :meth:`model_info` of the new
+        model.
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"a model needs a name, got {name!r}")
         d = weights.loads(text)
         model = weights.from_dict(d)
-        self._models[name] = {
+        entry = {
             "model": model,
             "label": label or _default_label(model),
             "training": d["training"],
             "metrics": d["metrics"],
         }
-        if activate or self.active is None:
-            self.active = name
-        return self.model_info(name)
+        active = name if activate or self.active is None else self.active
+        return self._commit(name, entry, active)
 
     def select(self, name: str) -> dict[str, Any]:
         """Make the model called ``name`` the one that predicts."""
-        self._entry(name)
-        self.active = name
-        return self.model_info(name)
+        return self._commit(name, self._entry(name), name)
 
     def models(self) -> list[dict[str, Any]]:
         """Name, label and kind of every model held, in the order they came."""
@@ -105,7 +103,10 @@ class Page:
         ``summary`` is a list of [what, value] strings for the model card.
         """
         name = self._name(name)
-        e = self._entry(name)
+        return self._info(name, self._entry(name), self.active)
+
+    def _info(self, name: str, e: dict[str, Any], active: str | None) -> dict[str, Any]:
+        """:meth:`model_info` of an entry, held or not yet, with ``active`` active."""
         model = e["model"]
         coef, intercept = model.weights_numpy()
         coef = np.asarray(coef, np.float32)
@@ -120,8 +121,17 @@ class Page:
             "scale": colour_scale(coef),
             "largest": float(np.max(np.abs(coef))),
             "summary": summary(e["training"], e["metrics"]),
-            "active": name == self.active,
+            "active": name == active,
         }
+
+    def _commit(self, name: str, entry: dict[str, Any], active: str) -> dict[str, Any]:
+        """Keep ``entry`` as ``name`` and make ``active`` the model that predicts,
+        only once everything the page will show of it is built: a step that fails
+        (the card of an odd record, say) leaves the models as they were."""
+        info = self._info(name, entry, active)
+        self._models[name] = entry
+        self.active = active
+        return info
 
     def export(self, name: str | None = None) -> str:
         """The weights file of a model (the active one by default) as JSON text."""
@@ -233,14 +243,13 @@ class Page:
             if "confusion" in kept:  # 10×10 in the file, as the CLI writes it
                 kept["confusion"] = np.asarray(kept["confusion"]).reshape(10, 10)
             result = {f"test_{k}": _plain(v) for k, v in kept.items()}
-        self._models[name] = {
+        entry = {
             "model": model,
             "label": label or f"Trained here · {_default_label(model)}",
             "training": record,
             "metrics": result,
         }
-        self.active = name
-        info = self.model_info(name)
+        info = self._commit(name, entry, name)
         if evaluation is not None:
             info["evaluation"] = evaluation
         return info

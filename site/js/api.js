@@ -15,7 +15,7 @@ export class WorkerError extends Error {
 }
 
 /**
- * Talk to a module worker: a Worker already started (index.html starts it first
+ * Talk to a module worker: a Worker already started (js/boot.js starts it first
  * thing), or the URL of one to start.
  */
 export function connect(workerOrUrl, { onEvent = () => {} } = {}) {
@@ -42,10 +42,12 @@ export function connect(workerOrUrl, { onEvent = () => {} } = {}) {
     pending.clear();
     onEvent({ event: "crash", message });
   };
-  worker.addEventListener("error", (e) => {
+  const failed = (e) => {
     e.preventDefault();
-    die(`the Python worker stopped: ${e.message || "it could not start"}`);
-  });
+    if (!dead) die(e.message ? `the Python worker stopped: ${e.message}` : "the Python worker could not be loaded");
+  };
+  worker.addEventListener("error", failed);
+  if (worker.startError) queueMicrotask(() => failed(worker.startError)); // before we listened (js/boot.js)
   worker.addEventListener("messageerror", () => die("the Python worker sent a message that could not be read"));
 
   /**

@@ -94,10 +94,7 @@ api
     training.ready();
     training.restore();
   })
-  .catch((err) => {
-    setStatus("error", `The neuron could not start: ${err.message}`, 0);
-    answer.verdict.textContent = "The neuron could not start. Reload the page to try again.";
-  });
+  .catch((err) => stopped(err.message));
 
 function onEvent(e) {
   if (e.event === "train" || e.event === "train-error" || String(e.stage).startsWith("data-")) {
@@ -105,7 +102,21 @@ function onEvent(e) {
     return;
   }
   if (e.event === "progress" && STAGES[e.stage] && !state.ready) setStatus("loading", STAGES[e.stage], e.fraction);
-  if (e.event === "crash") setStatus("error", e.message, 0);
+  if (e.event === "crash") stopped(e.message);
+}
+
+/** Python could not start, or its worker died: say what happened and what to do. */
+function stopped(why) {
+  const started = state.ready;
+  state.ready = false;
+  body.dataset.ready = "false";
+  models.enable(false);
+  setStatus("error", started ? "Python stopped" : "Python could not start", 0);
+  const problem = document.getElementById("start-problem");
+  problem.textContent =
+    `${started ? "Python stopped in this page" : "Python could not start in this page"}: ${why}. ` +
+    "Reload the page to try again; if that fails too, serve the page afresh with python3 build.py serve.";
+  problem.hidden = false;
 }
 
 function setStatus(kind, text, fraction) {

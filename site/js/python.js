@@ -109,13 +109,60 @@ function install(py, blob) {
   });
 }
 
+// A file of Python's that does not come (a 404, a network failure) makes loadPyodide
+// hang (pyodide.asm.wasm) or fail with a riddle ("Program terminated with exit(1)").
+// While Python starts, the first such answer to a fetch under indexURL becomes the
+// error, naming the file. Returns {failed: a promise that rejects then, error, restore}.
+function watchFetches(indexURL) {
+  const original = self.fetch;
+  const fetch = original.bind(self);
+  let fail = null;
+  const failed = new Promise((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
+  const watch = { failed, error: null, restore: () => (self.fetch = original) };
+  const report = (url, why) => {
+    if (!url.startsWith(indexURL) || watch.error) return;
+    watch.error = new Error(`could not load ${new URL(url).pathname.slice(1)}: ${why}`);
+    fail(watch.error);
+  };
+  self.fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
+    try {
+      const response = await fetch(input, init);
+      if (!response.ok) report(url, `HTTP ${response.status}`);
+      return response;
+    } catch (err) {
+      report(url, err.message);
+      throw err;
+    }
+  };
+  return watch;
+}
+
 /**
  * Start Python with numpy and oneneuron loaded and oneneuron.page imported.
  * @param {{indexURL: string, fast: boolean, progress: (stage: string, fraction: number) => void}} options
  *   fast: false turns the snapshot and site-packages.bin off (?nosnapshot)
  * @returns {Promise<{pyodide, page, runtime, keep: () => Promise<void>}>}
+ *   rejects with an Error naming the file of Python's that could not be loaded
  */
-export async function startPython({ indexURL, fast = true, progress = () => {} }) {
+export async function startPython(options) {
+  const watch = watchFetches(options.indexURL);
+  const started = start(options);
+  started.catch(() => {}); // when the missing file is reported first
+  try {
+    // a missing file's error first, even when Pyodide failed with its own as well
+    return await Promise.race([watch.failed, started]);
+  } catch (err) {
+    throw watch.error ?? err;
+  } finally {
+    watch.restore();
+  }
+}
+
+async function start({ indexURL, fast = true, progress = () => {} }) {
   const timings = { origin: performance.timeOrigin, start: performance.now() };
   const snapshotKey = new URL(`memory-snapshot-${PYODIDE_VERSION}.bin`, indexURL).href;
   // numpy and oneneuron installed and compiled at build time; only from the service

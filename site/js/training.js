@@ -229,11 +229,15 @@ export class Training {
       }
       this.view.status.dataset.testAccuracy = String(res.evaluation.accuracy);
       const acc = (100 * res.evaluation.accuracy).toFixed(2);
+      const refused = await this.#save(res.model);
+      if (gen !== this.generation) return;
+      const kept = refused
+        ? ` This browser could not keep it for your next visit (${refused}): it is gone when you leave.`
+        : " This browser keeps it until Reset.";
       this.#set(
         "done",
-        `Done: ${acc} % right on the 10,000 test images. The model you trained now answers your drawings.`,
+        `Done: ${acc} % right on the 10,000 test images. The model you trained now answers your drawings.${kept}`,
       );
-      this.#save(res.model);
     } catch (err) {
       if (gen === this.generation) this.#fail(`Could not finish: ${err.message}`);
     } finally {
@@ -335,12 +339,19 @@ export class Training {
   }
 
   // -- kept across reloads ------------------------------------------------------------------
+  /** Keep the trained model for the next visit; null, or why it could not be kept. */
   async #save(model) {
     try {
       const text = await this.api.call("export", { name: TRAINED });
       localStorage.setItem(STORE, JSON.stringify({ version: 1, label: model.label, text }));
+      return null;
     } catch (err) {
-      console.warn("oneneuron: the trained model could not be kept for the next visit", err);
+      try {
+        localStorage.removeItem(STORE); // not an older model in its place on reload
+      } catch {
+        // storage is off altogether
+      }
+      return err.name === "QuotaExceededError" ? "its storage is full" : err.message;
     }
   }
 
@@ -348,11 +359,20 @@ export class Training {
   async restore() {
     let saved = null;
     try {
-      saved = JSON.parse(localStorage.getItem(STORE) || "null");
+      saved = localStorage.getItem(STORE);
+    } catch {
+      return false; // storage is off: nothing was kept
+    }
+    if (saved === null) return false;
+    try {
+      saved = JSON.parse(saved);
     } catch {
       saved = null;
     }
-    if (!saved || typeof saved.text !== "string") return false;
+    if (!saved || typeof saved.text !== "string") {
+      localStorage.removeItem(STORE); // not what #save writes: nothing to bring back
+      return false;
+    }
     try {
       const label = typeof saved.label === "string" ? saved.label : null;
       const res = await this.api.call("loadModel", { text: saved.text, name: TRAINED, label });

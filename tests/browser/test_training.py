@@ -85,7 +85,7 @@ def _charts(page) -> dict:
 def _show_panel(page) -> None:
     """Scroll to the panel and wait until its (empty) charts are drawn."""
     page.locator("#train").scroll_into_view_if_needed()
-    page.wait_for_function("window.oneneuron.training.view.charts.renders > 0")
+    page.wait_for_function("() => window.oneneuron.training.view.charts.renders > 0")
 
 
 def _export(page) -> dict:
@@ -207,7 +207,7 @@ def test_pause_really_stops_and_resume_goes_on(page, hand):
     _set(page, samples="20000", epochs="30", batch_size="64")  # ~9,400 batches
     page.click("#train-start")
     page.wait_for_function(
-        f"Number(document.querySelector('{STATUS}').dataset.step) > 20",
+        f"() => Number(document.querySelector('{STATUS}').dataset.step) > 20",
         timeout=60_000,
     )
     assert page.inner_text("#train-pause") == "Pause"
@@ -222,7 +222,7 @@ def test_pause_really_stops_and_resume_goes_on(page, hand):
 
     page.click("#train-pause")  # now Resume
     page.wait_for_function(
-        f"Number(document.querySelector('{STATUS}').dataset.step) > {step + 20}",
+        f"() => Number(document.querySelector('{STATUS}').dataset.step) > {step + 20}",
         timeout=30_000,
     )
     assert _status(page)["state"] == "running"
@@ -239,7 +239,9 @@ def test_step_runs_exactly_one_batch(page, hand):
     for n in (1, 2, 3):
         page.click("#train-step")
         page.wait_for_selector(f"{STATUS}[data-state=paused][data-step='{n}']")
-        page.wait_for_function(f"window.oneneuron.training.view.charts.points === {n}")
+        page.wait_for_function(
+            f"() => window.oneneuron.training.view.charts.points === {n}"
+        )
         weights_seen.add(_weights_now(page))
     assert len(weights_seen) == 4  # every step moved the weights
     page.wait_for_timeout(300)
@@ -315,7 +317,7 @@ def test_a_trained_model_survives_a_reload_until_reset(page, hand):
 
     page.reload()
     hand.ready()
-    page.wait_for_function("window.oneneuron.state.model.name === 'trained'")
+    page.wait_for_function("() => window.oneneuron.state.model.name === 'trained'")
     assert "trained last time is back" in _message(page)
     assert page.is_checked("input[name=model][value=trained]")
     hand.six()
@@ -326,7 +328,7 @@ def test_a_trained_model_survives_a_reload_until_reset(page, hand):
     assert again["metrics"]["test_accuracy"] == float(status["testAccuracy"])
 
     page.click("#train-reset")
-    page.wait_for_function("window.oneneuron.state.model.name === 'six'")
+    page.wait_for_function("() => window.oneneuron.state.model.name === 'six'")
     assert page.locator("input[name=model][value=trained]").count() == 0
     page.reload()
     hand.ready()
@@ -397,14 +399,14 @@ def test_the_update_rule_is_the_package_source(page, hand):
 
     hand.ready()
     page.wait_for_function(
-        "document.getElementById('rule-update').textContent !== 'Loading…'"
+        "() => document.getElementById('rule-update').textContent !== 'Loading…'"
     )
     assert page.text_content("#rule-update") == source(train.Adam.update)
     assert page.text_content("#rule-gradient") == source(model._Linear._step_terms)
     assert "oneneuron/train.py" in page.inner_text("#rule-update-where")
     page.select_option("#train-optimizer", "sgd")
     page.wait_for_function(
-        "document.getElementById('rule-update').textContent.includes('momentum')"
+        "() => document.getElementById('rule-update').textContent.includes('momentum')"
     )
     assert page.text_content("#rule-update") == source(train.SGD.update)
 

@@ -1,0 +1,213 @@
+"""How the page starts, and how it says so when it cannot: the Content-Security-Policy
+it runs under, a visit from a file, no JavaScript, a file of Python's that is missing,
+a weights file or a kept model that cannot load, a browser storage that is full.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "dist"
+POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
+    "connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'none'"
+)
+VIOLATIONS = """
+  window.cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) =>
+    window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
+STATUS = "[data-testid=train-status]"
+
+
+# -- the Content-Security-Policy -------------------------------------------------------
+def test_the_policy_is_one_meta_line_before_anything_it_governs():
+    html = (ROOT / "site" / "index.html").read_text()
+    lines = [ln for ln in html.splitlines() if "Content-Security-Policy" in ln]
+    assert lines == [
+        f'  <meta http-equiv="Content-Security-Policy" content="{POLICY}">'
+    ]
+    head = html[: html.index("</head>")]
+    assert head.index("Content-Security-Policy") < head.index("<script")
+    assert " style=" not in html and "<style" not in html  # style-src 'self'
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script
+
+
+def test_the_page_starts_predicts_and_trains_under_its_policy(page, hand):
+    """No violation while Python starts, a drawn 6 is predicted and a short run trains;
+    in the page (securitypolicyviolation) and in its worker (the console), which gets
+    the same policy from the server's header."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.add_init_script(VIOLATIONS)
+    response = page.reload()
+    assert page.locator("meta[http-equiv=Content-Security-Policy]").count() == 1
+    worker = page.request.get("/worker.js")
+    assert worker.headers["content-security-policy"].startswith(POLICY)
+    assert response.ok
+    hand.ready()
+    hand.six()
+    hand.settle(model="six")
+    assert hand.answer()["digit"] == "6"
+    for name, value in {"samples": "2000", "epochs": "1", "batch_size": "256"}.items():
+        page.fill(f"[name={name}]", value)
+    page.click("#train-start")
+    page.wait_for_selector(f"{STATUS}[data-state=done]", timeout=120_000)
+    hand.settle(model="trained")
+    page.wait_for_selector("body[data-offline=ready]", state="attached")
+    assert page.evaluate("window.cspViolations") == []
+    assert seen == []
+
+
+# -- a clear failure instead of a spinner ----------------------------------------------
+def test_a_page_opened_as_a_file_says_how_to_serve_it(page, dist):
+    page.goto((dist / "index.html").as_uri())
+    problem = page.locator("#start-problem")
+    problem.wait_for(state="visible", timeout=10_000)
+    assert "python3 build.py serve" in problem.inner_text()
+    assert page.get_attribute("#status", "data-state") == "error"
+    assert "Starting Python" not in page.inner_text("#status")
+
+
+def test_without_javascript_the_page_says_so(browser, base_url):
+    context = browser.new_context(java_script_enabled=False, base_url=base_url)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        assert "turn JavaScript on" in page.inner_text("body")
+        assert not page.locator("#status").is_visible()  # no spinner that never ends
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("missing", "said"),
+    [
+        (
+            "pyodide/pyodide.asm.wasm",
+            "could not load pyodide/pyodide.asm.wasm: HTTP 404",
+        ),
+        ("pyodide/python_stdlib.zip", "could not load pyodide/python_stdlib.zip"),
+        ("pyodide/pyodide-lock.json", "could not load pyodide/pyodide-lock.json"),
+        ("pyodide/pyodide.mjs", "the Python worker could not be loaded"),
+        ("worker.js", "the Python worker could not be loaded"),
+    ],
+)
+def test_a_missing_file_of_python_stops_the_start_with_a_reason(
+    page, base_url, missing, said
+):
+    page.context.route(f"{base_url}/{missing}", lambda r: r.fulfill(status=404))
+    page.goto("/?nosw")
+    problem = page.locator("#start-problem")
+    problem.wait_for(state="visible", timeout=30_000)
+    text = problem.inner_text()
+    assert "Python could not start" in text and said in text
+    assert "Reload the page" in text and "python3 build.py serve" in text
+    assert page.get_attribute("#status", "data-state") == "error"
+    assert page.get_attribute("body", "data-ready") == "false"
+
+
+def test_a_failed_fetch_of_python_stops_the_start_with_a_reason(page, base_url):
+    page.context.route(f"{base_url}/pyodide/pyodide.asm.wasm", lambda r: r.abort())
+    page.goto("/?nosw")
+    problem = page.locator("#start-problem")
+    problem.wait_for(state="visible", timeout=30_000)
+    assert "could not load pyodide/pyodide.asm.wasm" in problem.inner_text()
+
+
+# -- a model that does not load changes nothing ----------------------------------------
+def _unreadable_card() -> str:
+    """A weights file the card cannot show (400-digit epochs: page.summary fails on
+    it after reading, or the reader refuses it, whichever comes first)."""
+    d = json.loads((DIST / "weights" / "six.json").read_text())
+    d["classes"] = [3]
+    d["training"]["epochs"] = int("9" * 400)
+    return json.dumps(d)
+
+
+def test_a_file_that_fails_to_load_leaves_the_model_predicting(page, hand, tmp_path):
+    hand.ready()
+    path = tmp_path / "huge-epochs.json"
+    path.write_text(_unreadable_card())
+    page.set_input_files("#import", path)
+    page.wait_for_selector("#model-message[data-kind=error]")
+    assert "Could not load huge-epochs.json" in page.inner_text("#model-message")
+    assert page.is_checked("input[name=model][value=six]")
+    hand.six()
+    hand.settle(model="six", timeout=10_000)  # answered, by the model it had
+    assert hand.answer()["digit"] == "6"
+    models = page.evaluate("window.oneneuron.api.call('models')")
+    assert [m["name"] for m in models if m["active"]] == ["six"]
+
+
+@pytest.mark.parametrize("kept", ["huge epochs", "not json", "no text"])
+def test_a_broken_kept_model_is_dropped_on_reload(page, hand, kept):
+    hand.ready()
+    text = {"huge epochs": _unreadable_card(), "not json": "{ oops"}.get(kept)
+    saved = {"version": 1, "label": "Trained here", "text": text}
+    if kept == "no text":
+        saved = "{ not json at all"
+    page.evaluate(
+        "(s) => localStorage.setItem('oneneuron.trained', s)",
+        saved if isinstance(saved, str) else json.dumps(saved),
+    )
+    page.reload()
+    hand.ready()
+    hand.six()
+    hand.settle(model="six")
+    assert hand.answer()["digit"] == "6"
+    if kept != "no text":
+        assert "could not be loaded" in page.inner_text("#train-message")
+    assert page.evaluate("localStorage.getItem('oneneuron.trained')") is None
+    assert page.evaluate("window.oneneuron.state.model.name") == "six"
+    models = page.evaluate("window.oneneuron.api.call('models')")
+    assert [m["name"] for m in models] == ["six"]
+
+
+# -- a trained model that the browser cannot keep --------------------------------------
+def test_a_full_local_storage_is_said_instead_of_keeping(page, hand):
+    hand.ready()
+    filled = page.evaluate(
+        """() => {
+          localStorage.clear();
+          let chunk = "x".repeat(1 << 20), n = 0;
+          for (;;) {
+            try {
+              localStorage.setItem(`fill-${n}`, chunk);
+              n += 1;
+            } catch {
+              if (chunk.length === 1) return n;
+              chunk = chunk.slice(chunk.length / 2);
+            }
+          }
+        }"""
+    )
+    assert filled > 0
+    for name, value in {"samples": "2000", "epochs": "1", "batch_size": "256"}.items():
+        page.fill(f"[name={name}]", value)
+    page.click("#train-start")
+    page.wait_for_selector(f"{STATUS}[data-state=done]", timeout=120_000)
+    message = page.inner_text("#train-message")
+    assert "could not keep it for your next visit (its storage is full)" in message
+    assert "keeps it until Reset" not in message
+    assert page.evaluate("localStorage.getItem('oneneuron.trained')") is None
+
+    page.evaluate("localStorage.clear()")  # room again: the next run is kept
+    page.click("#train-start")
+    page.wait_for_function(
+        "() => document.getElementById('train-message').textContent"
+        ".includes('This browser keeps it until Reset.')",
+        timeout=120_000,
+    )
+    assert page.evaluate("localStorage.getItem('oneneuron.trained')") is not None
