@@ -127,18 +127,18 @@ def page_load(browser, base: str, visits: int) -> dict:
         page = context.new_page()
         page.goto(base + "/")
         page.wait_for_function(
-            "window.__bench && window.__bench.ready !== null", timeout=60000
+            "() => window.__bench && window.__bench.ready !== null", timeout=60000
         )
         first.append(page.evaluate("window.__bench.ready") / 1000)
         _stroke(page, 0)
-        page.wait_for_function("window.__bench.shown.length > 0", timeout=10000)
+        page.wait_for_function("() => window.__bench.shown.length > 0", timeout=10000)
         transferred.append(sum(sizes))
         page.wait_for_timeout(1500)  # let the service worker finish caching
         page.close()
         page = context.new_page()
         page.goto(base + "/")
         page.wait_for_function(
-            "window.__bench && window.__bench.ready !== null", timeout=60000
+            "() => window.__bench && window.__bench.ready !== null", timeout=60000
         )
         repeat.append(page.evaluate("window.__bench.ready") / 1000)
         context.close()
@@ -170,7 +170,7 @@ def stroke_latency(browser, base: str, strokes: int) -> dict:
     page = context.new_page()
     page.goto(base + "/")
     page.wait_for_function(
-        "window.__bench && window.__bench.ready !== null", timeout=60000
+        "() => window.__bench && window.__bench.ready !== null", timeout=60000
     )
     latencies = []
     for k in range(strokes):
@@ -178,7 +178,7 @@ def stroke_latency(browser, base: str, strokes: int) -> dict:
         page.wait_for_timeout(100)
         page.evaluate("window.__bench.strokes = []; window.__bench.shown = []")
         _stroke(page, k)
-        page.wait_for_function("window.__bench.shown.length > 0", timeout=10000)
+        page.wait_for_function("() => window.__bench.shown.length > 0", timeout=10000)
         page.wait_for_timeout(60)
         t = page.evaluate("window.__bench")
         final = page.get_attribute("[data-testid=prediction]", "data-probability")
@@ -241,7 +241,7 @@ def page_training(browser, base: str, repeats: int) -> dict:
             page = context.new_page()
             page.goto(base + "/")
             page.wait_for_function(
-                "window.__bench && window.__bench.ready !== null", timeout=60000
+                "() => window.__bench && window.__bench.ready !== null", timeout=60000
             )
             page.select_option("#train-target", target)
             for field, value in STANDARD_RUN.items():
@@ -252,7 +252,7 @@ def page_training(browser, base: str, repeats: int) -> dict:
             # a person scrolls to the panel, reads it, then presses Train
             page.locator("#train").scroll_into_view_if_needed()
             page.wait_for_function(
-                "window.oneneuron.training.view.charts.renders > 0", timeout=30000
+                "() => window.oneneuron.training.view.charts.renders > 0", timeout=30000
             )
             page.wait_for_timeout(500)
             page.evaluate(FRAMES)
@@ -309,7 +309,9 @@ def peers(browser, base: str, repeats: int) -> dict:
     context = browser.new_context()
     page = context.new_page()
     page.goto(base + "/bench/peers.html")
-    page.wait_for_function("document.body.dataset.ready === 'true'", timeout=60000)
+    page.wait_for_function(
+        "() => document.body.dataset.ready === 'true'", timeout=60000
+    )
     out: dict[str, Any] = {}
     runs = [
         ("oneneuron under Pyodide, no UI", "bench.oneneuron({})"),
