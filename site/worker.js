@@ -1,11 +1,12 @@
 // The Python side of the page: a module worker that answers messages.
 //
 // Every request {id, method, args} gets exactly one answer, {id, result} or
-// {id, error}; events without an id report loading ({event: "progress", ...}) and
-// training ({event: "train", ...} after each slice, {event: "train-error"}).
-// All the maths is oneneuron.page.Page (pure Python, tested in CPython); this file
-// converts JavaScript values to Python and back, and schedules training in slices
-// between the other requests. Starting Python: js/python.js.
+// {id, error: {kind, field, message}}; events without an id report loading
+// ({event: "progress", ...}) and training ({event: "train", ...} after each slice,
+// {event: "train-error", error}). All the maths is oneneuron.page.Page (pure Python,
+// tested in CPython), reached through one call path (ask) and its table of requests;
+// this file fetches what Python reads, and schedules training in slices between the
+// other requests. Starting Python: js/python.js.
 
 import "./pyodide/pyodide.mjs"; // fetched alongside js/python.js, not after it
 import { startPython } from "./js/python.js";
@@ -28,14 +29,24 @@ const booting = startPython({
 });
 booting.catch(() => {}); // reported to whoever awaits it
 
-// -- conversions --------------------------------------------------------------------------
-function toJs(value) {
-  if (value && typeof value.toJs === "function") {
-    const out = value.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
-    value.destroy();
+// -- one call path into Python ---------------------------------------------------------
+// Every request goes to Page.handle(method, args) (oneneuron/page.py: REQUESTS, the one
+// table from request names to Python methods, arguments by keyword). The args object
+// crosses whole: numbers, strings, null, plain objects, and typed arrays as memoryview.
+// Python answers {result} or {error: {kind, field, message}}: errors are data, never
+// sentences to parse.
+function ask(method, args) {
+  const pyArgs = pyodide.toPy(args);
+  const handle = page.handle;
+  try {
+    const answer = handle(method, pyArgs);
+    const out = answer.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+    answer.destroy();
     return out;
+  } finally {
+    handle.destroy();
+    pyArgs.destroy();
   }
-  return value;
 }
 
 // The buffers of every typed array in a result, so postMessage moves them, not copies.
@@ -48,43 +59,16 @@ function transferables(value, found = new Set()) {
   return [...found];
 }
 
-// Call a Page method with positional args and keyword args; bytes go in as memoryview.
-function call(name, args = [], kwargs = {}) {
-  const proxies = [];
-  const pyArgs = args.map((a) => {
-    if (ArrayBuffer.isView(a) || a instanceof ArrayBuffer) {
-      const p = pyodide.toPy(a instanceof ArrayBuffer ? new Uint8Array(a) : a);
-      proxies.push(p);
-      return p;
-    }
-    if (a && typeof a === "object") {
-      const p = pyodide.toPy(a);
-      proxies.push(p);
-      return p;
-    }
-    return a;
-  });
-  const method = page[name];
-  try {
-    return toJs(method.callKwargs(...pyArgs, kwargs));
-  } finally {
-    method.destroy();
-    for (const p of proxies) p.destroy();
-  }
-}
-
-// The message a person should read: for a Python exception, its last line(s) without
-// the traceback ("ValueError: weights[0][7] must be..." → "weights[0][7] must be...").
-function errorMessage(err) {
-  if (err && err.type && typeof err.message === "string") {
-    const lines = err.message.trimEnd().split("\n");
+// A failure on this side (a download, Python's start): the error as data too. For a
+// Python exception, its last line without the traceback.
+function internalError(err) {
+  let message = err && err.message ? String(err.message) : String(err);
+  if (err && err.type) {
+    const lines = message.trimEnd().split("\n");
     const at = lines.findLastIndex((l) => l.startsWith(`${err.type}: `));
-    if (at >= 0) {
-      const text = lines.slice(at).join("\n").slice(err.type.length + 2);
-      return err.type === "ValueError" ? text : `${err.type}: ${text}`;
-    }
+    if (at >= 0) message = lines.slice(at).join("\n");
   }
-  return err && err.message ? String(err.message) : String(err);
+  return { kind: "internal", field: null, message };
 }
 
 async function fetchBytes(url, onProgress) {
@@ -118,147 +102,26 @@ async function fetchText(url) {
 }
 
 // -- requests -----------------------------------------------------------------------------
-const handlers = {
+// Work done before a request joins the queue, so the queue is never held up by the
+// network: a URL or a file becomes the bytes or text Python reads, and the training
+// data downloads while predictions go on being answered.
+const fetchers = {
   // The first request: the default model's URL. Its fetch overlaps Python's start.
-  async init({ name, url, label }) {
-    const text = fetchText(url);
-    text.catch(() => {});
-    await booting;
-    const info = call("load_weights", [await text], { name, label });
-    runtime.timings.ready = performance.now();
-    progress("ready", 1);
-    keepForNextVisit(); // after the page is ready: never on the way to the first answer
-    return { model: info, models: call("models"), runtime };
+  async init({ url, ...rest }) {
+    return { ...rest, text: await fetchText(url) };
   },
-  async fetchModel({ name, url, label, activate = true }) {
-    const text = await fetchText(url);
-    await booting;
-    return { model: call("load_weights", [text], { name, label, activate }), models: call("models") };
+  async fetchModel({ url, ...rest }) {
+    return { ...rest, text: await fetchText(url) };
   },
   // A file from the picker or a drop: read here, off the main thread; at most one byte
   // more than the reader accepts, so a huge file is refused without reading it all.
-  async importFile({ file, name = "file", label }) {
+  async importFile({ file, ...rest }) {
     await booting;
     const module = pyodide.pyimport("oneneuron.weights");
     const limit = module.MAX_BYTES;
     module.destroy();
-    const bytes = new Uint8Array(await file.slice(0, limit + 1).arrayBuffer());
-    return { model: call("load_weights", [bytes], { name, label }), models: call("models") };
+    return { ...rest, text: new Uint8Array(await file.slice(0, limit + 1).arrayBuffer()) };
   },
-  // A weights file's text kept by the page (the model trained on an earlier visit).
-  async loadModel({ text, name, label = null, activate = true }) {
-    await booting;
-    return { model: call("load_weights", [text], { name, label, activate }), models: call("models") };
-  },
-  async select({ name }) {
-    await booting;
-    return { model: call("select", [name]), models: call("models") };
-  },
-  async models() {
-    await booting;
-    return call("models");
-  },
-  async modelInfo({ name = null } = {}) {
-    await booting;
-    return call("model_info", [name]);
-  },
-  async predict({ pixels, width, height }) {
-    await booting;
-    return call("predict", [pixels, height, width]);
-  },
-  async export({ name = null } = {}) {
-    await booting;
-    return call("export", [name]);
-  },
-  async forget({ name }) {
-    await booting;
-    return call("forget", [name]);
-  },
-
-  // -- training (the page's training panel) --
-  async checkSettings({ settings }) {
-    await booting;
-    return call("check_settings", [settings]);
-  },
-  // The split's bytes were fetched before this request joined the queue (fetchers).
-  async loadData({ split, images, labels }) {
-    await booting;
-    return call("set_data", [split, images, labels]);
-  },
-  async trainStart({ settings }) {
-    await booting;
-    stopTraining();
-    const t0 = performance.now();
-    const out = call("train_start", [settings]);
-    training.elapsed = (performance.now() - t0) / 1000; // building the run counts
-    training.python = training.elapsed;
-    training.checked = -Infinity;
-    return { ...out, seconds: training.elapsed };
-  },
-  // Train in slices until the run is done or paused; each slice is posted as a
-  // {event: "train"} message. Answers at once.
-  async trainResume({ sliceSeconds = SLICE_SECONDS } = {}) {
-    await booting;
-    training.sliceSeconds = sliceSeconds;
-    training.running = true;
-    training.mark = performance.now();
-    training.loop ??= trainLoop();
-    return { running: true };
-  },
-  // Answered after the slice in progress: the progress at which training stopped.
-  async trainPause() {
-    stopTraining();
-    return { seconds: training.elapsed };
-  },
-  // Exactly one batch.
-  async trainStep() {
-    await booting;
-    stopTraining();
-    const t0 = performance.now();
-    try {
-      const out = call("train_run", [1, null], { check: true });
-      training.python += (performance.now() - t0) / 1000;
-      return checked(withSeconds(out, t0));
-    } catch (err) {
-      training.elapsed += (performance.now() - t0) / 1000;
-      throw err;
-    }
-  },
-  async trainFinish({ name = "trained", label = null, mistakes = 0 } = {}) {
-    await booting;
-    const { evaluation = null, ...model } = call("train_finish", [name, label], { mistakes });
-    return { model, models: call("models"), evaluation };
-  },
-  async trainCancel() {
-    await booting;
-    stopTraining();
-    return call("train_cancel");
-  },
-  async evaluate({ name = null, mistakes = 0 } = {}) {
-    await booting;
-    return call("evaluate", [name], { mistakes });
-  },
-  async inspect({ index, name = null }) {
-    await booting;
-    return call("inspect", [index, name]);
-  },
-  async addExample({ pixels, width, height, label }) {
-    await booting;
-    return call("add_example", [pixels, height, width, label]);
-  },
-  async clearExamples() {
-    await booting;
-    return call("clear_examples");
-  },
-  async updateRule({ optimizer = "adam" } = {}) {
-    await booting;
-    return call("update_rule", [optimizer]);
-  },
-};
-
-// Work done before a request joins the queue, so the queue is never held up by the
-// network: the training data downloads while predictions go on being answered.
-const fetchers = {
   async loadData({ split }) {
     const meta = JSON.parse(await fetchText("data/mnist.json"))[split];
     if (!meta) throw new Error(`there is no ${split} split in data/mnist.json`);
@@ -272,6 +135,59 @@ const fetchers = {
     return { split, images, labels };
   },
 };
+
+// The requests the worker answers itself: the training loop's. Every other request is
+// Python's (ask).
+const loopRequests = {
+  // Train in slices until the run is done or paused; each slice is posted as a
+  // {event: "train"} message. Answers at once.
+  trainResume({ sliceSeconds = SLICE_SECONDS } = {}) {
+    training.sliceSeconds = sliceSeconds;
+    training.running = true;
+    training.mark = performance.now();
+    training.loop ??= trainLoop();
+    return { result: { running: true } };
+  },
+  // Answered after the slice in progress: the progress at which training stopped.
+  trainPause() {
+    stopTraining();
+    return { result: { seconds: training.elapsed } };
+  },
+  // Exactly one batch.
+  trainStep() {
+    stopTraining();
+    const t0 = performance.now();
+    const answer = ask("trainRun", { max_batches: 1, check: true });
+    if (answer.error) {
+      training.elapsed += (performance.now() - t0) / 1000;
+      return answer;
+    }
+    training.python += (performance.now() - t0) / 1000;
+    return { result: checked(withSeconds(answer.result, t0)) };
+  },
+};
+
+// Answer one request: {result} or {error}. Python is awaited here, once for all.
+async function run(method, args) {
+  await booting;
+  if (Object.hasOwn(loopRequests, method)) return loopRequests[method](args);
+  if (method === "trainStart" || method === "trainCancel") stopTraining();
+  const t0 = performance.now();
+  const answer = ask(method, args);
+  if (answer.error) return answer;
+  if (method === "trainStart") {
+    training.elapsed = (performance.now() - t0) / 1000; // building the run counts
+    training.python = training.elapsed;
+    training.checked = -Infinity;
+    answer.result.seconds = training.elapsed;
+  } else if (method === "init") {
+    runtime.timings.ready = performance.now();
+    progress("ready", 1);
+    keepForNextVisit(); // after the page is ready: never on the way to the first answer
+    answer.result.runtime = runtime;
+  }
+  return answer;
+}
 
 // -- the training loop ----------------------------------------------------------------------
 // Slices of about SLICE_SECONDS of batches, one after another, each a job in the same
@@ -338,18 +254,15 @@ async function trainLoop() {
 
 function trainSlice() {
   if (!training.running) return; // paused while this slice waited its turn
-  let out;
   const t0 = performance.now();
-  try {
-    out = call("train_run", [null, training.sliceSeconds], { check: checkDue() });
-    training.python += (performance.now() - t0) / 1000;
-  } catch (err) {
+  const { result: out, error } = ask("trainRun", { max_seconds: training.sliceSeconds, check: checkDue() });
+  if (error) {
     training.running = false;
-    const now = performance.now();
-    training.elapsed += (now - training.mark) / 1000;
-    post({ event: "train-error", message: errorMessage(err), seconds: training.elapsed });
+    training.elapsed += (performance.now() - training.mark) / 1000;
+    post({ event: "train-error", error, seconds: training.elapsed });
     return;
   }
+  training.python += (performance.now() - t0) / 1000;
   const now = performance.now();
   training.elapsed += (now - training.mark) / 1000;
   training.mark = now;
@@ -372,25 +285,15 @@ function enqueue(job) {
 }
 
 self.onmessage = ({ data }) => {
-  const { id, method, args } = data || {};
+  const { id, method, args = {} } = data || {};
   if (method === "trainPause") stopTraining(); // at once, not after queued slices
-  const fetcher = Object.hasOwn(fetchers, method) ? fetchers[method] : null;
-  const ready = fetcher ? fetcher(args || {}) : null;
-  const answer = (job) =>
-    job.then(
-      (result) => post({ id, result }, transferables(result)),
-      (err) => post({ id, error: errorMessage(err) }),
-    );
-  if (ready) {
-    // joins the queue once its bytes are here; a failed download is answered at once
-    answer(ready.then((full) => enqueue(() => run(method, full))));
-  } else {
-    answer(enqueue(() => run(method, args || {})));
-  }
+  const ready = Object.hasOwn(fetchers, method) ? fetchers[method](args) : Promise.resolve(args);
+  // joins the queue once its bytes are here; a failed download is answered at once
+  ready
+    .then((full) => enqueue(() => run(method, full || {})))
+    .catch((err) => ({ error: internalError(err) }))
+    .then((answer) => {
+      if (answer.error) post({ id, error: answer.error });
+      else post({ id, result: answer.result }, transferables(answer.result));
+    });
 };
-
-async function run(method, args) {
-  const handler = Object.hasOwn(handlers, method) ? handlers[method] : null;
-  if (!handler) throw new Error(`unknown request ${JSON.stringify(method)}`);
-  return handler(args);
-}

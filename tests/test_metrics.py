@@ -41,7 +41,7 @@ def test_binary_metrics_match_sklearn(skm, seed):
     truth = rng.random(500) < 0.1
     p = np.clip(rng.normal(0.3 + 0.4 * truth, 0.25), 0, 1)
     pred = p >= 0.5
-    got = metrics.binary_metrics(truth, p)
+    got = metrics.binary_metrics(truth, pred, p)
     assert got["accuracy"] == pytest.approx(skm.accuracy_score(truth, pred))
     assert got["precision"] == pytest.approx(skm.precision_score(truth, pred))
     assert got["recall"] == pytest.approx(skm.recall_score(truth, pred))
@@ -51,7 +51,7 @@ def test_binary_metrics_match_sklearn(skm, seed):
 
 def test_binary_metrics_without_positive_predictions(skm):
     truth = np.array([True, False, False])
-    got = metrics.binary_metrics(truth, np.zeros(3))
+    got = metrics.binary_metrics(truth, np.zeros(3, bool), np.zeros(3))
     want = skm.precision_score(truth, np.zeros(3, bool), zero_division=0)
     assert got["precision"] == want == 0.0 and got["f1"] == 0.0
     assert got["accuracy"] == pytest.approx(2 / 3)

@@ -237,3 +237,28 @@ def test_set_weights_copies_and_checks_size():
     assert m.weights_numpy()[0][0, 0] == 1
     with pytest.raises(ValueError):
         Layer().set_weights(np.zeros((9, 576)), np.zeros(10))
+
+
+# -- the model owns its decision rule and its loss ------------------------------------
+def test_decide_and_truth_are_the_models_rule():
+    six, ten = Neuron(target=6), Layer()
+    assert six.decide(np.array([0.0, 0.4999, 0.5, 1.0])).tolist() == [0, 0, 1, 1]
+    assert six.decide(np.array([[0.2], [0.7]])).tolist() == [0, 1]  # [N, 1] too
+    assert six.truth(np.array([6, 1, 6])).tolist() == [1, 0, 1]
+    p = np.eye(10)[[3, 7]] * 0.9 + 0.01
+    assert ten.decide(p).tolist() == [3, 7]
+    assert ten.truth(np.array([3, 7])).tolist() == [3, 7]
+
+
+@pytest.mark.parametrize("target", [6, "all"])
+def test_loss_accuracy_matches_loss_grad_and_score(target):
+    rng = np.random.default_rng(1)
+    X = (rng.random((200, 576)) < 0.2).astype(np.float32)
+    y = rng.integers(0, 10, 200)
+    model = make_model(target)
+    k = len(model.classes_)
+    model.set_weights(rng.normal(0, 0.1, (k, 576)), rng.normal(0, 0.1, k))
+    loss, accuracy = model.loss_accuracy(X, y)
+    assert loss == pytest.approx(model.loss_grad(X, y)[0], rel=1e-5)
+    assert accuracy == pytest.approx(model.score(X, y))
+    assert 0 < accuracy < 1

@@ -16,10 +16,10 @@ import pytest
 from oneneuron import weights
 from oneneuron.data import pack_inputs
 from oneneuron.model import Layer, Neuron
-from oneneuron.page import Page, canvas_image, summary
+from oneneuron.page import REQUESTS, WITH_MODELS, Page, canvas_image, summary
 from oneneuron.preprocess import to_input
 from oneneuron.session import CHECK_SIZE, MAX_MISTAKES
-from oneneuron.train import Adam, TrainConfig, Trainer
+from oneneuron.train import Adam, SettingError, TrainConfig, Trainer, TrainingDiverged
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -284,6 +284,21 @@ def test_seen_equals_to_input_of_the_canvas(app):
 
 
 # -- training ------------------------------------------------------------------------
+def _start(page: Page, settings: dict) -> dict:
+    """The page's trainStart request, through the one dispatch table."""
+    return page.call("trainStart", {"settings": settings})
+
+
+def _check(page: Page, settings: dict) -> dict:
+    return page.call("checkSettings", {"settings": settings})
+
+
+def _evaluate(page: Page, mistakes: int = 0) -> dict:
+    """The test metrics of the active model, as train_finish reports them."""
+    model = weights.from_dict(weights.loads(page.export()))
+    return page.training.evaluate(model, mistakes)
+
+
 def _data(n: int = 600, seed: int = 0):
     """Synthetic packed data: a 6 is an image whose first 16 pixels are all on."""
     rng = np.random.default_rng(seed)
@@ -296,32 +311,32 @@ def _data(n: int = 600, seed: int = 0):
 @pytest.fixture
 def trained_page(app):
     images, labels, _, _ = _data()
-    app.set_data("train", images, labels)
+    app.training.set_data("train", images, labels)
     t_images, t_labels, _, _ = _data(300, seed=1)
-    app.set_data("test", t_images, t_labels)
+    app.training.set_data("test", t_images, t_labels)
     return app
 
 
 def test_training_runs_in_slices_and_its_model_takes_over(trained_page):
     page = trained_page
     settings = {"target": 6, "lr": 0.1, "epochs": 3, "batch_size": 100}
-    start = page.train_start(settings)
+    start = _start(page, settings)
     assert start == {
         "step": 0,
         "steps": 18,
         "batches": 6,
         "epoch": 1,
         "epochs": 3,
-        "samples": 600,
+        "n_train": 600,
         "examples": 0,
-        "seen": 0,
+        "images_seen": 0,
         "done": False,
         # all 600 training images are in use: the check is on test images
         "held_out": {"source": "test", "count": 300},
     }
     assert page.active == "six"  # nothing changes until the run is finished
     first = page.train_run(max_batches=4, check=True)
-    assert first["step"] == 4 and not first["done"] and first["seen"] == 400
+    assert first["step"] == 4 and not first["done"] and first["images_seen"] == 400
     assert first["history"]["step"].tolist() == [1, 2, 3, 4]
     assert first["history"]["loss"].dtype == np.float32
     assert first["weights"].shape == (576,) and len(first["bias"]) == 1
@@ -329,21 +344,23 @@ def test_training_runs_in_slices_and_its_model_takes_over(trained_page):
     step = page.train_run(max_batches=1)
     assert step["history"]["step"].tolist() == [5]
     assert "check" not in step  # only when asked, or at the end
-    assert step["seen"] == 500 and step["epoch"] == 1
+    assert step["images_seen"] == 500 and step["epoch"] == 1
     rest = page.train_run()
-    assert rest["done"] and rest["step"] == 18 and rest["seen"] == 1800
+    assert rest["done"] and rest["step"] == 18 and rest["images_seen"] == 1800
     assert len(rest["history"]["loss"]) == 13
     assert "check" in rest  # the last point of the held-out curve
     assert page.active == "six"
-    info = page.train_finish(mistakes=3)
+    finished = page.train_finish(mistakes=3)
+    info = finished["model"]
     assert info["name"] == "trained" and page.active == "trained"
+    assert finished["models"] == page.models()
     card = dict(info["summary"])
     assert card["Training data"] == "600 MNIST images in this page"
     assert float(card["Right on"].split()[0]) > 90
-    evaluation = info["evaluation"]
+    evaluation = finished["evaluation"]
     assert evaluation["samples"] == 300
     assert evaluation["accuracy"] == pytest.approx(
-        page.evaluate()["accuracy"], abs=1e-12
+        _evaluate(page)["accuracy"], abs=1e-12
     )
     assert len(evaluation["mistakes"]["index"]) == min(3, evaluation["wrong"])
     with pytest.raises(ValueError, match="no training run"):
@@ -354,7 +371,7 @@ def test_a_finished_run_whose_card_fails_changes_nothing(trained_page, monkeypat
     import oneneuron.page
 
     page = trained_page
-    page.train_start({"target": 3, "epochs": 1, "batch_size": 100})
+    _start(page, {"target": 3, "epochs": 1, "batch_size": 100})
     page.train_run()
 
     def broken(training, result):
@@ -369,7 +386,7 @@ def test_a_finished_run_whose_card_fails_changes_nothing(trained_page, monkeypat
 
 def test_the_trained_model_is_kept_with_its_record_and_test_metrics(trained_page):
     page = trained_page
-    page.train_start({"target": "all", "epochs": 2, "batch_size": 64, "seed": 3})
+    _start(page, {"target": "all", "epochs": 2, "batch_size": 64, "seed": 3})
     page.train_run()
     page.train_finish()
     d = weights.loads(page.export())
@@ -395,8 +412,8 @@ def test_the_trained_model_is_kept_with_its_record_and_test_metrics(trained_page
 def test_the_held_out_check_uses_unused_training_images_when_there_are_enough():
     page = Page()
     images, labels, X, y = _data(2600)
-    page.set_data("train", images, labels)
-    start = page.train_start({"samples": 500, "lr": 0.1, "batch_size": 100})
+    page.training.set_data("train", images, labels)
+    start = _start(page, {"samples": 500, "lr": 0.1, "batch_size": 100})
     assert start["held_out"] == {"source": "train", "count": CHECK_SIZE}
     r = page.train_run(max_batches=7, check=True)
     # the oracle: the model's own loss and score on the last 2,000 images
@@ -406,13 +423,13 @@ def test_the_held_out_check_uses_unused_training_images_when_there_are_enough():
     assert r["check"]["loss"] == pytest.approx(loss, rel=1e-5)
     assert r["check"]["accuracy"] == pytest.approx(model.score(X_check, y_check))
     # with no room left and no test images, there is no check (and no error)
-    start = page.train_start({"samples": 1000})
+    start = _start(page, {"samples": 1000})
     assert start["held_out"] is None
     assert "check" not in page.train_run(max_batches=1, check=True)
 
 
 def test_training_stops_at_a_time_budget(trained_page):
-    trained_page.train_start({"epochs": 50, "batch_size": 10})
+    _start(trained_page, {"epochs": 50, "batch_size": 10})
     r = trained_page.train_run(max_seconds=0.0)
     assert r["step"] == 1  # at least one batch, then the budget is spent
 
@@ -434,46 +451,46 @@ def test_training_stops_at_a_time_budget(trained_page):
 )
 def test_bad_settings_are_refused_and_nothing_runs(trained_page, settings, message):
     with pytest.raises(ValueError, match=message):
-        trained_page.check_settings(settings)
+        _check(trained_page, settings)
     with pytest.raises(ValueError, match=message):
-        trained_page.train_start(settings)
+        _start(trained_page, settings)
     with pytest.raises(ValueError, match="no training run"):
         trained_page.train_run(max_batches=1)
 
 
 def test_settings_are_checked_without_any_data():
     page = Page()
-    full = page.check_settings({"target": "all", "lr": 1, "samples": 60000})
+    full = _check(page, {"target": "all", "lr": 1, "samples": 60000})
     assert full["target"] == "all" and full["lr"] == 1 and full["samples"] == 60000
     assert full["optimizer"] == "adam" and full["epochs"] == 5  # the defaults
     with pytest.raises(ValueError, match="training images are not loaded"):
-        page.train_start({})
+        _start(page, {})
 
 
 def test_training_needs_its_data_and_enough_of_it(trained_page):
     page = Page()
     with pytest.raises(ValueError, match="training images are not loaded"):
-        page.train_start({})
+        _start(page, {})
     with pytest.raises(ValueError, match="multiple of 72"):
-        page.set_data("train", bytes(100), bytes(1))
+        page.training.set_data("train", bytes(100), bytes(1))
     with pytest.raises(ValueError, match="2 images but 3 labels"):
-        page.set_data("train", bytes(144), bytes(3))
+        page.training.set_data("train", bytes(144), bytes(3))
     with pytest.raises(ValueError, match="split must be"):
-        page.set_data("valid", bytes(144), bytes(2))
+        page.training.set_data("valid", bytes(144), bytes(2))
     with pytest.raises(ValueError, match="samples must be at most 600"):
-        trained_page.train_start({"samples": 601})
+        _start(trained_page, {"samples": 601})
 
 
 def test_a_diverging_run_keeps_the_previous_model(trained_page):
     page = trained_page
     img = _drawing(0)
-    page.train_start({"epochs": 1, "batch_size": 100})
+    _start(page, {"epochs": 1, "batch_size": 100})
     page.train_run()
     page.train_finish()  # a first trained model, then a run that diverges
     before = page.predict(img.tobytes(), *img.shape)
     exported = page.export()
-    page.train_start({"optimizer": "sgd", "lr": 1e38, "momentum": 0.9, "epochs": 5})
-    with pytest.raises(ValueError, match=r"diverged.*previous model is kept"):
+    _start(page, {"optimizer": "sgd", "lr": 1e38, "momentum": 0.9, "epochs": 5})
+    with pytest.raises(TrainingDiverged, match=r"diverged.*previous model is kept"):
         page.train_run()
     assert page.active == "trained" and page.export() == exported
     assert page.predict(img.tobytes(), *img.shape)["p"] == before["p"]
@@ -488,14 +505,17 @@ def test_added_drawings_join_the_training_set(trained_page):
     assert added["examples"] == 1 and added["label"] == 6
     np.testing.assert_array_equal(added["seen"], page.seen(img.tobytes(), *img.shape))
     assert page.add_example(img.tobytes(), *img.shape, 6)["examples"] == 2
-    start = page.train_start({"samples": 100, "batch_size": 51})
-    assert start["samples"] == 102 and start["examples"] == 2 and start["batches"] == 2
+    start = _start(page, {"samples": 100, "batch_size": 51})
+    assert start["n_train"] == 102 and start["examples"] == 2
+    assert start["batches"] == 2
     # the drawings are the last rows the trainer learns from
     trainer = page.training.trainer
     np.testing.assert_array_equal(np.asarray(trainer.X[-1]), added["seen"])
     assert int(trainer.y[-1]) == 6
     page.train_run()
-    record = weights.loads(page.export(page.train_finish()["name"]))["training"]
+    record = weights.loads(page.export(page.train_finish()["model"]["name"]))[
+        "training"
+    ]
     assert record["samples"] == 102 and record["examples"] == 2
     card = dict(page.model_info()["summary"])
     assert (
@@ -506,14 +526,14 @@ def test_added_drawings_join_the_training_set(trained_page):
             page.add_example(img.tobytes(), *img.shape, label)
     with pytest.raises(ValueError, match="drawing is empty"):
         page.add_example(bytes(100), 10, 10, 6)
-    assert page.clear_examples() == {"examples": 0}
-    assert page.train_start({})["samples"] == 600
+    assert page.call("clearExamples") == {"examples": 0}
+    assert _start(page, {})["n_train"] == 600
 
 
 def test_evaluate_reports_metrics_and_mistakes(trained_page):
     page = trained_page
     _, _, X, y = _data(300, seed=1)
-    r = page.evaluate(mistakes=5)
+    r = _evaluate(page, mistakes=5)
     model = weights.from_dict(weights.loads(page.export()))
     p = model.predict_proba(X)
     wrong = np.flatnonzero((p >= 0.5) != (y == 6))
@@ -528,7 +548,7 @@ def test_evaluate_reports_metrics_and_mistakes(trained_page):
     np.testing.assert_array_equal(m["inputs"].reshape(5, 576), X[wrong[:5]])
     assert {"precision", "recall", "f1", "roc_auc"} <= set(r)
     page.load_weights(weights.dumps(_layer()), name="digits")
-    ten = page.evaluate(mistakes=1000)
+    ten = _evaluate(page, mistakes=1000)
     assert ten["confusion"].shape == (100,) and ten["confusion"].sum() == 300
     assert len(ten["mistakes"]["index"]) == min(ten["wrong"], MAX_MISTAKES)
 
@@ -560,7 +580,7 @@ def test_update_rule_is_the_package_source():
     assert rule["update"]["name"] == "oneneuron.train.Adam.update"
     assert rule["update"]["file"] == "oneneuron/train.py"
     assert rule["update"]["line"] == inspect.getsourcelines(Adam.update)[1]
-    assert rule["gradient"]["source"].startswith("def _step_terms(")
+    assert rule["gradient"]["source"].startswith("def step_terms(")
     assert "g_coef = t_matmul(xp, dz, X)" in rule["gradient"]["source"]
     assert "momentum" in page.update_rule("sgd")["update"]["source"]
     with pytest.raises(ValueError, match="optimizer must be adam or sgd"):
@@ -588,3 +608,67 @@ def test_the_shipped_weights_load(name):
     info = Page().load_weights(text, name=name)
     assert info["kind"] == ("one" if name == "six" else "ten")
     assert any(what == "Right on" for what, _ in info["summary"])
+
+
+# -- the one seam: requests by name, errors as data ----------------------------------
+def test_every_request_names_a_method_that_answers():
+    page = Page()
+    for request in REQUESTS:
+        method = page
+        for part in REQUESTS[request].split("."):
+            method = getattr(method, part)
+        assert callable(method), request
+    assert set(WITH_MODELS) <= set(REQUESTS)
+
+
+def test_a_request_is_answered_by_keyword_with_the_models_when_they_change(app):
+    text = weights.dumps(_layer())
+    r = app.call("loadModel", {"text": text, "name": "digits", "activate": False})
+    assert r["model"]["name"] == "digits" and r["model"]["active"] is False
+    assert r["models"] == app.models() and app.active == "six"
+    assert app.call("select", {"name": "digits"})["model"]["active"] is True
+    img = _drawing(0)
+    args = {"pixels": img.tobytes(), "height": img.shape[0], "width": img.shape[1]}
+    assert app.call("predict", args)["p"] == app.predict(img.tobytes(), *img.shape)["p"]
+    assert app.handle("models") == {"result": app.models()}
+
+
+@pytest.mark.parametrize(
+    ("request_", "args", "kind", "field", "message"),
+    [
+        ("checkSettings", {"settings": {"lr": -1}}, "setting", "lr", "lr must be"),
+        ("checkSettings", {"settings": {"batch_size": 0}}, "setting", "batch_size", ""),
+        ("checkSettings", {"settings": {"speed": 3}}, "setting", "speed", "unknown"),
+        ("checkSettings", {"settings": {"backend": "cupy"}}, "setting", "backend", ""),
+        ("trainStart", {"settings": {"samples": 601}}, "setting", "samples", "at most"),
+        ("select", {"name": "nope"}, "invalid", None, "no model called 'nope'"),
+        ("trainRun", {}, "invalid", None, "no training run is in progress"),
+        ("teleport", {}, "internal", None, "LookupError: unknown request 'teleport'"),
+        ("models", {"name": "x"}, "internal", None, "TypeError: "),
+    ],
+)
+def test_errors_cross_as_data(trained_page, request_, args, kind, field, message):
+    answer = trained_page.handle(request_, args)
+    assert set(answer) == {"error"}
+    error = answer["error"]
+    assert (error["kind"], error["field"]) == (kind, field)
+    assert error["message"].startswith(message) or message in error["message"]
+    assert "\n" not in error["message"] and "Traceback" not in error["message"]
+
+
+def test_a_divergence_crosses_as_its_own_kind(trained_page):
+    page = trained_page
+    _start(page, {"optimizer": "sgd", "lr": 1e38, "momentum": 0.9, "epochs": 5})
+    error = page.handle("trainRun", {})["error"]
+    assert error["kind"] == "diverged" and error["field"] is None
+    assert error["message"].startswith("training diverged at epoch 1")
+    assert error["message"].endswith("the previous model is kept")
+
+
+def test_a_setting_error_names_its_field():
+    with pytest.raises(SettingError) as caught:
+        TrainConfig(epochs=0).validate()
+    assert caught.value.field == "epochs" and isinstance(caught.value, ValueError)
+    with pytest.raises(SettingError) as caught:
+        TrainConfig.from_dict({"speed": 1, "lr": 0.1})
+    assert caught.value.field == "speed"

@@ -352,18 +352,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     model = weights.load_weights(args.weights)
     gray = read_image(args.image)
     x = to_input(gray)
-    p = np.asarray(model.predict_proba(x.reshape(1, -1)))[0]
+    proba = model.predict_proba(x.reshape(1, -1))
+    answer = int(model.decide(proba)[0])  # the model's rule: 0/1, or a digit
+    p = np.asarray(proba)[0]
     if len(model.classes_) == 1:
         target = model.classes_[0]
         result = {
-            "digit": target if p >= 0.5 else None,
+            "digit": target if answer else None,
             "target": target,
             "probability": float(p),
         }
-        verdict = f"a {target}" if p >= 0.5 else f"not a {target}"
+        verdict = f"a {target}" if answer else f"not a {target}"
         line = f"{verdict}: P({target}) = {p:.4f}"
     else:
-        digit = int(np.argmax(p))
+        digit = answer
         result = {
             "digit": digit,
             "probability": float(p[digit]),

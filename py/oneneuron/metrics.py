@@ -24,25 +24,34 @@ def evaluate(model: Any, X: Any, y: Any) -> dict[str, Any]:
     >>> evaluate(m, X, [6, 1, 6, 1])["accuracy"]
     0.5
     """
-    y = np.asarray(y).astype(np.int64)
-    p = to_numpy(model.predict_proba(X)).astype(np.float64)
-    n = int(y.shape[0])
+    truth, pred, p = answers(model, X, y)
+    n = int(truth.shape[0])
     if len(model.classes_) == 1:
-        truth = y == model.classes_[0]
-        return {"samples": n, **binary_metrics(truth, p)}
-    pred = p.argmax(axis=1)
-    cm = confusion_matrix(y, pred, 10)
+        return {"samples": n, **binary_metrics(truth, pred, p)}
+    cm = confusion_matrix(truth, pred, 10)
     return {
         "samples": n,
-        "accuracy": float(np.mean(pred == y)),
+        "accuracy": float(np.mean(pred == truth)),
         "confusion": cm.tolist(),
     }
 
 
-def binary_metrics(truth: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 (at p ≥ 0.5) and ROC AUC for boolean truth."""
+def answers(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The right answers, the model's answers (its own decision rule) and its
+    probabilities (float64 [N] for one neuron, [N, 10] for ten), as host arrays."""
+    p = model.predict_proba(X)
+    truth = to_numpy(model.truth(model.labels(y))).astype(np.int64)
+    pred = to_numpy(model.decide(p)).astype(np.int64)
+    return truth, pred, to_numpy(p).astype(np.float64)
+
+
+def binary_metrics(
+    truth: np.ndarray, pred: np.ndarray, p: np.ndarray
+) -> dict[str, float]:
+    """Accuracy, precision, recall, F1 of 0/1 answers ``pred`` and ROC AUC of the
+    probabilities ``p``, for 0/1 ``truth``."""
     truth = np.asarray(truth, bool)
-    pred = np.asarray(p) >= 0.5
+    pred = np.asarray(pred, bool)
     tp = int(np.sum(pred & truth))
     fp = int(np.sum(pred & ~truth))
     fn = int(np.sum(~pred & truth))

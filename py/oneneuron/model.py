@@ -38,8 +38,8 @@ class _Linear:
     def init_weights(self) -> _Linear:
         """Start from all-zero weights (the loss is convex, so zero is a fine start)."""
         xp, k = self.xp, len(self.classes_)
-        self.coef_ = xp.zeros((k, N_INPUTS), dtype=self._dt)
-        self.intercept_ = xp.zeros((k,), dtype=self._dt)
+        self.coef_ = xp.zeros((k, N_INPUTS), dtype=self.float_dtype)
+        self.intercept_ = xp.zeros((k,), dtype=self.float_dtype)
         return self
 
     def set_weights(self, coef: Any, intercept: Any) -> _Linear:
@@ -57,13 +57,14 @@ class _Linear:
         return to_numpy(self.coef_), to_numpy(self.intercept_)
 
     @property
-    def _dt(self) -> Any:
+    def float_dtype(self) -> Any:
+        """This model's float dtype in its namespace (``xp.float32`` by default)."""
         return getattr(self.xp, self.dtype)
 
     # -- prediction ------------------------------------------------------------------
     def decision_function(self, X: Any) -> Any:
         """z = w·x + b for each input: shape [N] for one neuron, [N, 10] for ten."""
-        z = self.xp.astype(self._z_exact(X), self._dt)
+        z = self.xp.astype(self._z_exact(X), self.float_dtype)
         return z[:, 0] if len(self.classes_) == 1 else z
 
     def predict_proba(self, X: Any) -> Any:
@@ -75,15 +76,25 @@ class _Linear:
         >>> m.predict_proba(np.zeros((2, 576))).tolist()
         [0.5, 0.5]
         """
-        p = self.xp.astype(self._proba(self._z_exact(X)), self._dt)
+        p = self.xp.astype(self._proba(self._z_exact(X)), self.float_dtype)
         return p[:, 0] if len(self.classes_) == 1 else p
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of :meth:`predict` against digit labels ``y``."""
+        return self.accuracy(self.predict(X), self.truth(self.labels(y)))
+
+    def accuracy(self, pred: Any, truth: Any) -> float:
+        """The share of answers ``pred`` equal to ``truth`` (see :meth:`truth`)."""
         xp = self.xp
-        pred = self.predict(X)
-        truth = self._truth_labels(self._labels(y))
-        return float(xp.mean(xp.astype(pred == truth, self._dt)))
+        return float(xp.mean(xp.astype(pred == truth, self.float_dtype)))
+
+    def loss_accuracy(self, X: Any, y: Any) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy on (X, y), in this model's dtype (one
+        product, as fast as a check drawn while training must be)."""
+        y = self.labels(y)
+        z = self._z(self.as_inputs(X))
+        loss = float(self._loss(z, self._targets(y)))
+        return loss, self.accuracy(self.decide(self._proba(z)), self.truth(y))
 
     def _z(self, X: Any) -> Any:
         self._check_fitted()
@@ -106,13 +117,15 @@ class _Linear:
         ``y`` holds digit labels 0–9. Returns (loss, dL/dW of shape [K, 576], dL/db
         of shape [K]).
         """
-        loss, g_coef, g_int, _ = self._step_terms(
-            self.as_inputs(X), self._labels(y), l2
-        )
+        loss, g_coef, g_int, _ = self.step_terms(self.as_inputs(X), self.labels(y), l2)
         return float(loss), g_coef, g_int
 
-    def _step_terms(self, X: Any, y: Any, l2: float) -> tuple[Any, Any, Any, Any]:
-        """Loss (a 0-d array), gradients and probabilities [N, K] for one batch."""
+    def step_terms(self, X: Any, y: Any, l2: float) -> tuple[Any, Any, Any, Any]:
+        """Loss (a 0-d array), gradients and probabilities [N, K] for one batch.
+
+        ``X`` is already in this model's namespace and dtype (:meth:`as_inputs`),
+        ``y`` holds digit labels (:meth:`labels`); :meth:`loss_grad` checks both.
+        """
         xp = self.xp
         z = self._z(X)
         t = self._targets(y)
@@ -140,7 +153,8 @@ class _Linear:
             raise ValueError(f"input must have shape [576] or [N, 576], got {X.shape}")
         return X
 
-    def _labels(self, y: Any) -> Any:
+    def labels(self, y: Any) -> Any:
+        """Validate digit labels (shape [N], numbers) and bring them to xp as int64."""
         y = self._as_xp(y, "labels", dtype="int64")
         if y.ndim != 1:
             raise ValueError(f"labels must have shape [N], got {y.shape}")
@@ -149,7 +163,7 @@ class _Linear:
     def _as_xp(self, a: Any, what: str, dtype: str | None = None) -> Any:
         """Bring ``a`` into this model's namespace and dtype, refusing non-numbers."""
         xp = self.xp
-        dt = getattr(xp, dtype) if dtype else self._dt
+        dt = getattr(xp, dtype) if dtype else self.float_dtype
         if _namespace_of(a) == namespace_name(xp):
             if not _is_numeric(xp, a.dtype):
                 raise ValueError(f"{what} must hold numbers, got dtype {a.dtype}")
@@ -199,13 +213,25 @@ class Neuron(_Linear):
 
     def predict(self, X: Any) -> Any:
         """1 where p ≥ 0.5 (the image shows the target digit), else 0. Shape [N]."""
-        return self.xp.astype(self.predict_proba(X) >= 0.5, self.xp.int64)
+        return self.decide(self.predict_proba(X))
 
-    def _truth_labels(self, y: Any) -> Any:
+    def decide(self, p: Any) -> Any:
+        """The answer for probabilities ``p`` ([N] or [N, 1]): 1 where p ≥ 0.5, else 0.
+
+        Examples
+        --------
+        >>> Neuron(target=6).decide(np.array([0.2, 0.5, 0.9])).tolist()
+        [0, 1, 1]
+        """
+        p = p[:, 0] if p.ndim == 2 else p
+        return self.xp.astype(p >= 0.5, self.xp.int64)
+
+    def truth(self, y: Any) -> Any:
+        """What :meth:`decide` should answer for digit labels ``y``: 1 for target."""
         return self.xp.astype(y == self.target, self.xp.int64)
 
     def _targets(self, y: Any) -> Any:
-        return self.xp.astype(y == self.target, self._dt)[:, None]
+        return self.xp.astype(y == self.target, self.float_dtype)[:, None]
 
     def _proba(self, z: Any) -> Any:
         return sigmoid(z, self.xp)
@@ -231,14 +257,25 @@ class Layer(_Linear):
 
     def predict(self, X: Any) -> Any:
         """The most probable digit for each input. Shape [N]."""
-        return self.xp.argmax(self.decision_function(X), axis=1)
+        return self.decide(self.decision_function(X))  # argmax z = argmax softmax(z)
 
-    def _truth_labels(self, y: Any) -> Any:
+    def decide(self, p: Any) -> Any:
+        """The answer for probabilities ``p`` [N, 10]: the most probable digit.
+
+        Examples
+        --------
+        >>> Layer().decide(np.array([[0.1, 0.7] + [0.025] * 8])).tolist()
+        [1]
+        """
+        return self.xp.argmax(p, axis=1)
+
+    def truth(self, y: Any) -> Any:
+        """What :meth:`decide` should answer for digit labels ``y``: the digit."""
         return y
 
     def _targets(self, y: Any) -> Any:
         xp = self.xp
-        return xp.astype(y[:, None] == xp.arange(10)[None, :], self._dt)
+        return xp.astype(y[:, None] == xp.arange(10)[None, :], self.float_dtype)
 
     def _proba(self, z: Any) -> Any:
         xp = self.xp

@@ -14,18 +14,48 @@ model the page is using: every change is built aside and swapped in at the end.
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from . import weights
-from .model import N_INPUTS, Layer, Neuron, _Linear
+from .model import N_INPUTS, Layer, Neuron
 from .preprocess import to_input
 from .session import TrainingSession
-from .train import SGD, Adam, TrainingDiverged
+from .train import SGD, Adam, SettingError, TrainingDiverged
 
 MAX_SIDE = 4096  # the largest canvas side accepted (a 4096² drawing is 16 MB)
 _NOT_METRICS = ("wrong", "mistakes")  # evaluation keys not kept in a weights file
+
+# The one table of what the page may ask: request name → the method that answers,
+# called with the request's arguments by keyword (worker.js routes every request
+# here). Several requests load a weights file: worker.js first fetches the URL
+# (init, fetchModel) or reads the file (importFile) into ``text``.
+REQUESTS = {
+    "init": "load_weights",
+    "fetchModel": "load_weights",
+    "importFile": "load_weights",
+    "loadModel": "load_weights",
+    "select": "select",
+    "models": "models",
+    "modelInfo": "model_info",
+    "predict": "predict",
+    "export": "export",
+    "forget": "forget",
+    "inspect": "inspect",
+    "updateRule": "update_rule",
+    "addExample": "add_example",
+    "clearExamples": "training.clear_examples",
+    "checkSettings": "training.check_settings",
+    "loadData": "training.set_data",
+    "trainStart": "training.start",
+    "trainRun": "train_run",
+    "trainFinish": "train_finish",
+    "trainCancel": "training.cancel",
+}
+# Requests that change the models held answer with the new list too.
+WITH_MODELS = ("init", "fetchModel", "importFile", "loadModel", "select")
 
 
 class Page:
@@ -49,6 +79,38 @@ class Page:
         self._models: dict[str, dict[str, Any]] = {}  # name → model and its file
         self.active: str | None = None  # the name of the model that predicts
         self.training = TrainingSession()  # data, added drawings, the run
+
+    # -- requests --------------------------------------------------------------------
+    def call(self, request: str, args: dict[str, Any] | None = None) -> Any:
+        """Answer a request of the page (a name in :data:`REQUESTS`) with its
+        arguments by keyword; errors are raised as they are.
+
+        Examples
+        --------
+        >>> Page().call("models")
+        []
+        """
+        if request not in REQUESTS:
+            raise LookupError(f"unknown request {request!r}")
+        method = attrgetter(REQUESTS[request])(self)
+        result = method(**(args or {}))
+        if request in WITH_MODELS:
+            return {"model": result, "models": self.models()}
+        return result
+
+    def handle(self, request: str, args: dict[str, Any] | None = None) -> dict:
+        """:meth:`call`, answered as data: ``{"result": ...}``, or ``{"error":
+        {"kind", "field", "message"}}`` (:func:`error_data`): nothing raised.
+
+        Examples
+        --------
+        >>> Page().handle("predict", {"pixels": b"", "height": 1, "width": 1})["error"]
+        {'kind': 'invalid', 'field': None, 'message': 'no model is loaded yet'}
+        """
+        try:
+            return {"result": self.call(request, args)}
+        except Exception as exc:  # every failure becomes an answer the page can show
+            return {"error": error_data(exc)}
 
     # -- models ----------------------------------------------------------------------
     def load_weights(
@@ -99,7 +161,7 @@ class Page:
 
         ``weights`` is float32 [K·576], row-major, one 24×24 map per neuron;
         ``scale`` is the colour scale of the heatmaps, :func:`colour_scale`;
-        ``largest`` is the largest |w|;
+        ``largest`` is the largest |w| (js/maps.js: is any weight beyond the scale?);
         ``summary`` is a list of [what, value] strings for the model card.
         """
         name = self._name(name)
@@ -119,7 +181,7 @@ class Page:
             "weights": coef.reshape(-1).copy(),
             "bias": [float(b) for b in intercept],
             "scale": colour_scale(coef),
-            "largest": float(np.max(np.abs(coef))),
+            "largest": float(np.max(np.abs(coef))),  # the legend says "≥" past scale
             "summary": summary(e["training"], e["metrics"]),
             "active": name == active,
         }
@@ -167,10 +229,6 @@ class Page:
         return to_input(canvas_image(pixels, height, width)).reshape(N_INPUTS)
 
     # -- training (the page's training panel) ----------------------------------------
-    def set_data(self, split: str, images: Any, labels: Any) -> dict[str, Any]:
-        """Keep a packed MNIST split: 72 bytes (bits) an image, 1 byte a label."""
-        return self.training.set_data(split, images, labels)
-
     def add_example(
         self, pixels: Any, height: int, width: int, label: int
     ) -> dict[str, Any]:
@@ -179,27 +237,6 @@ class Page:
         Returns the number of drawings added so far, the 0/1 input kept and the label.
         """
         return self.training.add_example(self.seen(pixels, height, width), label)
-
-    def clear_examples(self) -> dict[str, Any]:
-        """Forget the drawings added with :meth:`add_example`."""
-        return self.training.clear_examples()
-
-    def check_settings(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Validate training settings before anything is downloaded or run.
-
-        Raises ValueError naming the bad setting and what it must be; returns the
-        complete settings (defaults filled in).
-        """
-        return self.training.check_settings(settings).to_dict()
-
-    def train_start(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Validate the settings and prepare a run; no batch runs yet.
-
-        ``settings`` are :class:`~oneneuron.train.TrainConfig` fields (unknown keys
-        and bad values are refused with a message naming them). The training split
-        must have been given to :meth:`set_data`; added drawings come after it.
-        """
-        return self.training.start(settings)
 
     def train_run(
         self,
@@ -214,15 +251,13 @@ class Page:
         Returns the progress, the batch history since the last call and the current
         weights (with their colour ``scale``); ``check`` adds loss and accuracy on
         the held-out images. A run that diverges is dropped (the page's models are
-        untouched) and ValueError says why.
+        untouched) and :class:`~oneneuron.train.TrainingDiverged` says why.
         """
         try:
             out = self.training.run(max_batches, max_seconds, check=check)
         except TrainingDiverged as exc:
-            raise ValueError(f"{exc}; the previous model is kept") from None
-        coef = out["weights"]
-        out["scale"] = colour_scale(coef)
-        out["largest"] = float(np.max(np.abs(coef)))
+            raise TrainingDiverged(f"{exc}; the previous model is kept") from None
+        out["scale"] = colour_scale(out["weights"])
         return out
 
     def train_finish(
@@ -231,8 +266,9 @@ class Page:
         """Keep the trained model as ``name`` (the active model), with its record
         and, when the test images are loaded, its test metrics.
 
-        Returns :meth:`model_info`, plus ``evaluation`` (:meth:`evaluate` with up to
-        ``mistakes`` misclassified images) when the test images are loaded.
+        Returns ``model`` (:meth:`model_info`), ``models`` (:meth:`models`) and
+        ``evaluation``: :meth:`TrainingSession.evaluate` with up to ``mistakes``
+        misclassified images when the test images are loaded, else None.
         """
         model, record = self.training.finish()
         result: dict[str, Any] = {}
@@ -250,13 +286,7 @@ class Page:
             "metrics": result,
         }
         info = self._commit(name, entry, name)
-        if evaluation is not None:
-            info["evaluation"] = evaluation
-        return info
-
-    def train_cancel(self) -> None:
-        """Drop the run in progress, if any; the models stay as they were."""
-        self.training.cancel()
+        return {"model": info, "models": self.models(), "evaluation": evaluation}
 
     def forget(self, name: str) -> list[dict[str, Any]]:
         """Drop a model (the trained one on Reset); the first left becomes active."""
@@ -265,12 +295,6 @@ class Page:
         if self.active == name:
             self.active = next(iter(self._models), None)
         return self.models()
-
-    def evaluate(self, name: str | None = None, *, mistakes: int = 0) -> dict[str, Any]:
-        """Metrics of a model on the test images, and up to ``mistakes`` of the
-        images it gets wrong; see :meth:`TrainingSession.evaluate`."""
-        model = self._entry(self._name(name))["model"]
-        return self.training.evaluate(model, mistakes)
 
     def inspect(self, index: int, name: str | None = None) -> dict[str, Any]:
         """A test image as the input of a model (the active one by default): what
@@ -291,7 +315,7 @@ class Page:
         if optimizer not in classes:
             raise ValueError(f"optimizer must be adam or sgd, got {optimizer!r}")
         return {
-            "gradient": _source(_Linear._step_terms),
+            "gradient": _source(Neuron.step_terms),
             "update": _source(classes[optimizer].update),
         }
 
@@ -307,6 +331,32 @@ class Page:
         if name not in self._models:
             raise ValueError(f"there is no model called {name!r}")
         return self._models[name]
+
+
+def error_data(exc: BaseException) -> dict[str, Any]:
+    """An error as the page receives it: ``kind`` says what went wrong ("setting":
+    a training setting, named by ``field``; "diverged": a run whose loss stopped
+    being finite; "invalid": any other refused value; "internal": a bug), and
+    ``message`` is the one line a person reads.
+
+    Examples
+    --------
+    >>> error_data(SettingError("lr", "lr must be > 0, got -1"))
+    {'kind': 'setting', 'field': 'lr', 'message': 'lr must be > 0, got -1'}
+    >>> error_data(KeyError("x"))["message"]
+    "KeyError: 'x'"
+    """
+    if isinstance(exc, SettingError):
+        return {"kind": "setting", "field": exc.field, "message": str(exc)}
+    if isinstance(exc, TrainingDiverged):
+        return {"kind": "diverged", "field": None, "message": str(exc)}
+    if isinstance(exc, ValueError):
+        return {"kind": "invalid", "field": None, "message": str(exc)}
+    return {
+        "kind": "internal",
+        "field": None,
+        "message": f"{type(exc).__name__}: {exc}",
+    }
 
 
 def colour_scale(coef: np.ndarray) -> float:
@@ -348,16 +398,16 @@ def explain(model: Neuron | Layer, x: np.ndarray) -> dict[str, Any]:
     intercept = np.asarray(intercept, np.float32)
     xf = x.astype(np.float32)
     z = np.asarray(model.decision_function(xf[None]), np.float32).reshape(-1)
-    p = np.asarray(model.predict_proba(xf[None]), np.float32).reshape(-1)
+    proba = model.predict_proba(xf[None])
+    answer = int(model.decide(proba)[0])  # the model's own rule: 0/1, or a digit
+    p = np.asarray(proba, np.float32).reshape(-1)
     contributions = coef * xf  # w ⊙ x: the weights under the ink
     one = len(model.classes_) == 1
-    top = int(np.argmax(p))
     if one:
-        target = model.classes_[0]
-        digit = target if p[0] >= 0.5 else None
-        top = target
+        top = model.classes_[0]
+        digit = top if answer == 1 else None
     else:
-        digit = top
+        top = digit = answer
     return {
         "seen": x.astype(np.uint8),
         "ink": int(x.sum()),

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import matmul_t
 from .model import N_INPUTS, Layer, Neuron
-from .train import TrainConfig, Trainer, TrainingDiverged
+from .train import SettingError, TrainConfig, Trainer, TrainingDiverged
 
 CHECK_SIZE = 2000  # images in the held-out check drawn while training
 MAX_MISTAKES = 60  # misclassified test images returned at most
@@ -41,7 +40,7 @@ class TrainingSession:
     >>> s.start({"samples": 200, "batch_size": 100, "epochs": 2})["steps"]
     4
     >>> r = s.run(max_batches=3)
-    >>> r["step"], r["seen"], r["history"]["step"].tolist()
+    >>> r["step"], r["images_seen"], r["history"]["step"].tolist()
     (3, 300, [1, 2, 3])
     """
 
@@ -88,12 +87,21 @@ class TrainingSession:
 
     # -- a run -------------------------------------------------------------------------
     @staticmethod
-    def check_settings(settings: dict[str, Any] | None) -> TrainConfig:
-        """Validate settings (TrainConfig's table, plus what the page allows)."""
+    def config(settings: dict[str, Any] | None) -> TrainConfig:
+        """Validate settings (TrainConfig's table, plus what the page allows).
+
+        Raises :class:`~oneneuron.train.SettingError` naming the bad setting."""
         config = TrainConfig.from_dict(dict(settings or {}))
         if config.backend != "numpy":
-            raise ValueError(f"the page trains with numpy, got {config.backend!r}")
+            raise SettingError(
+                "backend", f"the page trains with numpy, got {config.backend!r}"
+            )
         return config
+
+    def check_settings(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Validate settings before anything is downloaded or run; returns them
+        complete (defaults filled in)."""
+        return self.config(settings).to_dict()
 
     def start(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate the settings and prepare a run; no batch runs yet.
@@ -101,15 +109,16 @@ class TrainingSession:
         ``samples`` takes the first so many training images (0: all); the added
         drawings come after them. Returns :meth:`progress`.
         """
-        config = self.check_settings(settings)
+        config = self.config(settings)
         if "train" not in self.data:
             raise ValueError("the training images are not loaded yet")
         X_all, y_all = self.data["train"]
         n = config.samples or len(y_all)
         if n > len(y_all):
-            raise ValueError(
+            raise SettingError(
+                "samples",
                 f"samples must be at most {len(y_all):,} (the training images), "
-                f"got {n:,}"
+                f"got {n:,}",
             )
         X, y = X_all[:n], y_all[:n]
         if self.examples:
@@ -178,19 +187,12 @@ class TrainingSession:
         """Cross-entropy and accuracy on the held-out set (float32, one product)."""
         assert self._held_out is not None
         X, y, _ = self._held_out
-        coef, intercept = model.weights_numpy()
-        z = matmul_t(np, X, np.asarray(coef, np.float32))
-        z = z + np.asarray(intercept, np.float32)
-        loss = float(model._loss(z, model._targets(y)))
-        pred = z.argmax(axis=1) if z.shape[1] > 1 else (z[:, 0] >= 0).astype(np.int64)
-        accuracy = float(np.mean(pred == model._truth_labels(y)))
+        loss, accuracy = model.loss_accuracy(X, y)
         return {"loss": loss, "accuracy": accuracy}
 
     def progress(self) -> dict[str, Any]:
         """Where the run stands: batches done of all, epoch, images seen."""
         t = self.running()
-        epochs_done, batch = divmod(t.step, t.batches)
-        seen = epochs_done * t.n + min(batch * t.batch_size, t.n)
         held = None
         if self._held_out is not None:
             held = {"source": self._held_out[2], "count": len(self._held_out[1])}
@@ -200,9 +202,9 @@ class TrainingSession:
             "batches": t.batches,
             "epoch": t.epoch,
             "epochs": t.config.epochs,
-            "samples": t.n,
+            "n_train": t.n,
             "examples": self._used_examples,
-            "seen": seen,
+            "images_seen": t.images_seen,
             "done": t.done,
             "held_out": held,
         }
@@ -247,21 +249,12 @@ class TrainingSession:
         from . import metrics
 
         X, y = self.test_set()
-        p = np.asarray(model.predict_proba(X), np.float64)
-        one = len(model.classes_) == 1
-        if one:
-            truth = (y == model.classes_[0]).astype(np.int64)
-            out: dict[str, Any] = metrics.binary_metrics(truth.astype(bool), p)
-            pred = (p >= 0.5).astype(np.int64)
-            sure = np.where(pred == 1, p, 1 - p)
-        else:
-            truth = y.astype(np.int64)
-            pred = p.argmax(axis=1)
-            out = {"accuracy": float(np.mean(pred == truth))}
-            cm = metrics.confusion_matrix(truth, pred, 10)
-            out["confusion"] = cm.astype(np.int32).reshape(-1)
-            sure = p.max(axis=1)
-        out["samples"] = len(y)
+        out = metrics.evaluate(model, X, y)
+        if "confusion" in out:
+            out["confusion"] = np.asarray(out["confusion"], np.int32).reshape(-1)
+        truth, pred, p = metrics.answers(model, X, y)
+        # the probability of the answer given: P(target) or 1 − it; the top of ten
+        sure = np.where(pred == 1, p, 1 - p) if p.ndim == 1 else p.max(axis=1)
         wrong = np.flatnonzero(pred != truth)
         out["wrong"] = len(wrong)
         if mistakes:

@@ -42,11 +42,12 @@ class TrainConfig:
     samples: int = 0  # use only the first this many training images (0 = all)
 
     def validate(self) -> TrainConfig:
-        """Check every setting against ``_RULES``; raise ValueError at the first bad."""
+        """Check every setting against ``_RULES``; raise SettingError at the first."""
         for name, (check, rule) in _RULES.items():
             value = getattr(self, name)
             if not check(value):
-                raise ValueError(f"{name.replace('_', ' ')} {rule}, got {value!r}")
+                what = name.replace("_", " ")
+                raise SettingError(name, f"{what} {rule}, got {value!r}")
         return self
 
     @classmethod
@@ -55,7 +56,9 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
+            raise SettingError(
+                unknown[0], f"unknown training setting(s): {', '.join(unknown)}"
+            )
         return cls(**values).validate()
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,6 +106,22 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+class SettingError(ValueError):
+    """A training setting is refused; ``field`` names it (a TrainConfig field), so
+    a form can mark its input without reading the message.
+
+    Examples
+    --------
+    >>> e = SettingError("batch_size", "batch size must be a whole number ≥ 1, got 0")
+    >>> e.field
+    'batch_size'
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class TrainingDiverged(ValueError):
     """The loss became NaN or infinite: the steps were too large."""
 
@@ -116,7 +135,7 @@ class Progress:
     batches: int  # batches per epoch
     step: int  # batches done in all
     steps: int  # batches in the whole run
-    samples: int  # images seen in all
+    images_seen: int  # images trained on in all, repeats counted
     loss: float  # mean loss on this batch, before the step
     accuracy: float  # accuracy on this batch, before the step
 
@@ -172,8 +191,6 @@ class Trainer:
     y : array [N] of digit labels 0–9
     config : TrainConfig
     callback : called with a :class:`Progress` after every batch
-    model : optional model to continue from (its classes must match the target);
-        it is copied, never changed
 
     Examples
     --------
@@ -194,25 +211,15 @@ class Trainer:
         config: TrainConfig,
         *,
         callback: Callable[[Progress], None] | None = None,
-        model: Any = None,
     ) -> None:
         self.config = config.validate()
-        self.model = make_model(config.target, backend=config.backend)
-        if model is None:
-            self.model.init_weights()
-        elif model.classes_ != self.model.classes_:
-            raise ValueError(
-                f"cannot continue a model of classes {list(model.classes_)} "
-                f"with target {config.target!r}"
-            )
-        else:  # a copy: the caller's model stays as it was if this run fails
-            self.model.set_weights(*model.weights_numpy())
+        self.model = make_model(config.target, backend=config.backend).init_weights()
         self.xp = self.model.xp
         # 0/1 images stay one byte each and become floats a batch at a time: shuffling
         # moves 4× fewer bytes, and no 138 MB float copy of MNIST is ever made.
         compact = isinstance(X, np.ndarray) and X.dtype in (np.uint8, np.bool_)
         X = self.model.as_inputs(X, dtype="uint8" if compact else None)
-        y = self.model._labels(y)
+        y = self.model.labels(y)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
         if config.samples:
@@ -226,7 +233,6 @@ class Trainer:
         self.steps = self.batches * config.epochs
         self.step = 0
         self.callback = callback
-        self._stop = False
         self._rng = np.random.default_rng(config.seed)
         self._order: Any = None
         if config.optimizer == "adam":
@@ -240,12 +246,14 @@ class Trainer:
 
     @property
     def epoch(self) -> int:
-        """The 1-based epoch the next batch belongs to (or the last one when done)."""
-        return min(self.step // self.batches + 1, self.config.epochs)
+        """The 1-based epoch of the last batch done (1 before the first)."""
+        return max(self.step - 1, 0) // self.batches + 1
 
-    def stop(self) -> None:
-        """Ask :meth:`run` to stop after the batch in progress."""
-        self._stop = True
+    @property
+    def images_seen(self) -> int:
+        """Images trained on so far, counting each epoch's again."""
+        epochs_done, batch = divmod(self.step, self.batches)
+        return epochs_done * self.n + min(batch * self.batch_size, self.n)
 
     def run(
         self, max_batches: int | None = None, max_seconds: float | None = None
@@ -256,23 +264,22 @@ class Trainer:
         Returns True when the whole run is done. Raises :class:`TrainingDiverged` if the
         loss stops being finite; the model then holds the last finite weights.
         """
-        self._stop = False
         todo = self.steps - self.step if max_batches is None else max_batches
         deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         for _ in range(max(0, min(todo, self.steps - self.step))):
             self._one_batch()
-            if self._stop or (deadline is not None and time.perf_counter() >= deadline):
+            if deadline is not None and time.perf_counter() >= deadline:
                 break
         return self.done
 
     def _one_batch(self) -> None:
         xp, m, cfg = self.xp, self.model, self.config
-        b = self.step % self.batches
+        epoch, b = divmod(self.step, self.batches)
         if b == 0:  # a new epoch: a new shuffle, the same on every backend
             self._order = xp.asarray(self._rng.permutation(self.n))
         # clamp the stop: an out-of-bounds slice is not in the array API standard
         idx = self._order[b * self.batch_size : min((b + 1) * self.batch_size, self.n)]
-        X = xp.astype(xp.take(self.X, idx, axis=0), m._dt, copy=False)
+        X = xp.astype(xp.take(self.X, idx, axis=0), m.float_dtype, copy=False)
         y = xp.take(self.y, idx, axis=0)
         if cfg.schedule == "cosine":  # large steps first, then ever finer ones
             progress = self.step / self.steps
@@ -280,29 +287,24 @@ class Trainer:
         with warnings.catch_warnings():
             # overflow is caught below and reported as TrainingDiverged, in one line
             warnings.simplefilter("ignore", RuntimeWarning)
-            loss, g_coef, g_int, p = m._step_terms(X, y, cfg.l2)
+            loss, g_coef, g_int, p = m.step_terms(X, y, cfg.l2)
             loss = float(loss)
             coef, intercept = self.optimizer.update(
                 [m.coef_, m.intercept_], [g_coef, g_int]
             )
         if not math.isfinite(loss):
             raise TrainingDiverged(
-                f"training diverged at epoch {self.epoch}, batch {b + 1}: the loss "
+                f"training diverged at epoch {epoch + 1}, batch {b + 1}: the loss "
                 f"became {loss}; the steps are too large, try a smaller learning rate "
                 f"(lr = {cfg.lr})"
             )
-        pred = (
-            xp.argmax(p, axis=1)
-            if p.shape[1] > 1
-            else xp.astype(p[:, 0] >= 0.5, xp.int64)
-        )
-        accuracy = float(xp.mean(xp.astype(pred == m._truth_labels(y), m._dt)))
+        accuracy = m.accuracy(m.decide(p), m.truth(y))
         finite = bool(xp.all(xp.isfinite(coef))) and bool(
             xp.all(xp.isfinite(intercept))
         )
         if not finite:
             raise TrainingDiverged(
-                f"training diverged at epoch {self.epoch}, batch {b + 1}: the weights "
+                f"training diverged at epoch {epoch + 1}, batch {b + 1}: the weights "
                 f"overflowed; try a smaller learning rate (lr = {cfg.lr})"
             )
         m.coef_, m.intercept_ = coef, intercept
@@ -310,13 +312,12 @@ class Trainer:
         if self.callback is not None:
             self.callback(
                 Progress(
-                    epoch=(self.step - 1) // self.batches + 1,
+                    epoch=self.epoch,
                     batch=b + 1,
                     batches=self.batches,
                     step=self.step,
                     steps=self.steps,
-                    samples=(self.step - 1) // self.batches * self.n
-                    + min((b + 1) * self.batch_size, self.n),
+                    images_seen=self.images_seen,
                     loss=loss,
                     accuracy=accuracy,
                 )

@@ -1,15 +1,23 @@
 // A promise API over the Python worker, keyed by message id.
 //
 // call(method, args) posts {id, method, args}; the worker answers {id, result} or
-// {id, error}, and the promise resolves with the result or rejects with a
-// WorkerError carrying the error's message. Messages without an id are events
-// (loading progress) and go to onEvent. If the worker dies, every pending call
-// rejects, so no caller waits forever.
+// {id, error: {kind, field, message}}, and the promise resolves with the result or
+// rejects with a WorkerError carrying kind, field and message. Messages without an id
+// are events (loading progress) and go to onEvent. If the worker dies, every pending
+// call rejects, so no caller waits forever.
 
+/**
+ * A request that failed. kind: "setting" (a training setting, named by field: a
+ * TrainConfig field, the data-setting of its form input), "diverged" (a training run
+ * whose loss stopped being finite), "invalid" (any other refused value), "internal"
+ * (a bug, a failed download, a stopped worker). message: one line a person reads.
+ */
 export class WorkerError extends Error {
-  constructor(message, method) {
+  constructor({ kind = "internal", field = null, message }, method) {
     super(message);
     this.name = "WorkerError";
+    this.kind = kind;
+    this.field = field ?? null;
     this.method = method;
   }
 }
@@ -32,13 +40,13 @@ export function connect(workerOrUrl, { onEvent = () => {} } = {}) {
     const call = pending.get(data.id);
     if (!call) return;
     pending.delete(data.id);
-    if ("error" in data) call.reject(new WorkerError(String(data.error), call.method));
+    if ("error" in data) call.reject(new WorkerError(data.error, call.method));
     else call.resolve(data.result);
   });
 
   const die = (message) => {
     dead = message;
-    for (const call of pending.values()) call.reject(new WorkerError(message, call.method));
+    for (const call of pending.values()) call.reject(new WorkerError({ message }, call.method));
     pending.clear();
     onEvent({ event: "crash", message });
   };
@@ -52,13 +60,13 @@ export function connect(workerOrUrl, { onEvent = () => {} } = {}) {
 
   /**
    * Ask the worker for something.
-   * @param {string} method  a request the worker knows (worker.js: handlers)
+   * @param {string} method  a request (oneneuron/page.py: REQUESTS; worker.js: loopRequests)
    * @param {object} args    its arguments; typed arrays are best (cheap to send)
    * @param {Transferable[]} transfer  buffers to move instead of copying
    * @returns {Promise<any>} the result; rejects with WorkerError
    */
   function call(method, args = {}, transfer = []) {
-    if (dead) return Promise.reject(new WorkerError(dead, method));
+    if (dead) return Promise.reject(new WorkerError({ message: dead }, method));
     return new Promise((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject, method });
@@ -66,7 +74,7 @@ export function connect(workerOrUrl, { onEvent = () => {} } = {}) {
         worker.postMessage({ id, method, args }, transfer);
       } catch (err) {
         pending.delete(id);
-        reject(new WorkerError(`could not send ${method}: ${err.message}`, method));
+        reject(new WorkerError({ message: `could not send ${method}: ${err.message}` }, method));
       }
     });
   }

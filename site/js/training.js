@@ -138,7 +138,7 @@ export class Training {
     try {
       await this.api.call("checkSettings", { settings });
     } catch (err) {
-      if (gen === this.generation) this.#refuse(err.message);
+      if (gen === this.generation && !this.#refuse(err)) this.#fail(`Could not train: ${err.message}`);
       return;
     }
     try {
@@ -165,7 +165,7 @@ export class Training {
     } catch (err) {
       // a setting only the data can check (samples) is refused like the others
       if (gen !== this.generation) return;
-      if (!this.#refuse(err.message, false)) this.#fail(`Could not train: ${err.message}`);
+      if (!this.#refuse(err)) this.#fail(`Could not train: ${err.message}`);
     }
   }
 
@@ -180,7 +180,7 @@ export class Training {
       }
       this.#set("paused", `Paused after batch ${out.step} of ${out.steps}: Step again, or Resume.`);
     } catch (err) {
-      if (gen === this.generation) this.#diverged({ message: err.message });
+      if (gen === this.generation) this.#stopped(err);
     }
   }
 
@@ -191,7 +191,7 @@ export class Training {
       this.#apply(e);
       if (e.done) this.#finish();
     } else if (e.event === "train-error") {
-      if (this.run && this.state === "running") this.#diverged(e);
+      if (this.run && this.state === "running") this.#stopped(e.error, e.seconds);
     } else if (e.event === "progress" && String(e.stage).startsWith("data-")) {
       this.bytes[e.stage.slice(5)] = [e.received, e.size];
       if (this.state === "loading") {
@@ -245,24 +245,26 @@ export class Training {
     }
   }
 
-  /** Refuse a run because of a setting; false when the message names none. */
-  #refuse(message, always = true) {
-    const field = this.view.markInvalid(message);
-    if (!field && !always) return false;
+  /** Refuse a run because of a setting (err.kind "setting"); false for other errors. */
+  #refuse(err) {
+    if (err.kind !== "setting") return false;
+    const field = this.view.markInvalid(err.field);
     this.run = null;
-    this.#set("error", `Not started: ${message}.`);
+    this.#set("error", `Not started: ${err.message}.`);
     if (field) field.focus();
     return true;
   }
 
-  #diverged(e) {
+  /** A run that stopped on an error ({kind, message}), after `seconds` of training. */
+  #stopped(error, seconds) {
     this.run = null;
-    if (e.seconds !== undefined) this.view.status.dataset.seconds = e.seconds.toFixed(3);
-    const text = e.message.charAt(0).toUpperCase() + e.message.slice(1);
-    const why = /diverged/.test(e.message)
-      ? " With steps this large, every update overshoots and the weights grow until the numbers " +
-        "no longer fit."
-      : "";
+    if (seconds !== undefined) this.view.status.dataset.seconds = seconds.toFixed(3);
+    const text = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    const why =
+      error.kind === "diverged"
+        ? " With steps this large, every update overshoots and the weights grow until the numbers " +
+          "no longer fit."
+        : "";
     this.#set("error", `Stopped. ${text}.${why}`);
   }
 

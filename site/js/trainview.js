@@ -11,17 +11,9 @@ import { GRID, paintBinary, paintDiverging } from "./heatmap.js";
 const $ = (id) => document.getElementById(id);
 const N = GRID * GRID;
 
-// setting → its field; integers lose thousands separators ("60,000" → 60000)
-const FIELDS = {
-  target: "train-target",
-  optimizer: "train-optimizer",
-  lr: "train-lr",
-  batch_size: "train-batch",
-  epochs: "train-epochs",
-  l2: "train-l2",
-  samples: "train-samples",
-  schedule: "train-schedule",
-};
+// The settings form: each input carries data-setting="<TrainConfig field>" (index.html),
+// the one map from settings to fields. Integers lose thousands separators ("60,000").
+const settingFields = () => document.querySelectorAll("[data-setting]");
 const INTEGERS = new Set(["batch_size", "epochs", "samples"]);
 const fmt = (n) => Math.round(n).toLocaleString("en");
 const names = (d) => (d === 8 ? "an 8" : `a ${d}`);
@@ -111,8 +103,9 @@ export class TrainingView {
   /** The form as TrainConfig settings (numbers where they parse; Python validates). */
   settings() {
     const out = {};
-    for (const [key, id] of Object.entries(FIELDS)) {
-      const v = $(id).value;
+    for (const field of settingFields()) {
+      const key = field.dataset.setting;
+      const v = field.value;
       if (key === "target") out[key] = v === "all" ? "all" : Number(v);
       else if (key === "optimizer" || key === "schedule") out[key] = v;
       else out[key] = parse(v, INTEGERS.has(key));
@@ -120,21 +113,17 @@ export class TrainingView {
     return out;
   }
 
-  /** Mark the field a message is about ("lr must be…", "batch size must be…"). */
-  markInvalid(message) {
-    for (const [key, id] of Object.entries(FIELDS)) {
-      if (message.startsWith(`${key.replace("_", " ")} `)) {
-        const field = $(id);
-        field.setAttribute("aria-invalid", "true");
-        field.setAttribute("aria-errormessage", "train-message");
-        return field;
-      }
-    }
-    return null;
+  /** Mark the input of a refused setting (err.field: a TrainConfig field); null if none. */
+  markInvalid(setting) {
+    const field = [...settingFields()].find((f) => f.dataset.setting === setting);
+    if (!field) return null;
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-errormessage", "train-message");
+    return field;
   }
 
   clearInvalid() {
-    for (const id of Object.values(FIELDS)) $(id).removeAttribute("aria-invalid");
+    for (const field of settingFields()) field.removeAttribute("aria-invalid");
   }
 
   // -- state and progress ----------------------------------------------------------------
@@ -163,14 +152,13 @@ export class TrainingView {
     s.step = String(p.step);
     s.steps = String(p.steps);
     s.seconds = p.seconds.toFixed(3);
-    s.samples = String(p.samples);
+    s.samples = String(p.n_train);
     s.examples = String(p.examples);
     this.bar.value = p.steps ? p.step / p.steps : 0;
-    const rate = p.seconds > 0 ? p.seen / p.seconds : 0;
-    const epoch = p.step === 0 ? 1 : Math.min(p.epochs, Math.ceil(p.step / p.batches));
+    const rate = p.seconds > 0 ? p.images_seen / p.seconds : 0;
     this.numbers.textContent =
-      `Epoch ${epoch} of ${p.epochs} · batch ${fmt(p.step)} of ${fmt(p.steps)} · ` +
-      `${fmt(p.seen)} images seen` +
+      `Epoch ${p.epoch} of ${p.epochs} · batch ${fmt(p.step)} of ${fmt(p.steps)} · ` +
+      `${fmt(p.images_seen)} images seen` +
       (p.step ? ` · ${fmt(rate)} images/s · ${p.seconds.toFixed(2)} s` : "");
   }
 
@@ -192,7 +180,7 @@ export class TrainingView {
       ? "no held-out images (none loaded)"
       : h.source === "train"
         ? `the last ${fmt(h.count)} training images, which this run never trains on`
-        : `the first ${fmt(h.count)} test images (all ${fmt(p.samples - p.examples)} training images ` +
+        : `the first ${fmt(h.count)} test images (all ${fmt(p.n_train - p.examples)} training images ` +
           "are in use); the check only draws the curve, nothing is chosen by it";
     this.results.hidden = true;
     this.progress({ ...p, seconds: 0 });

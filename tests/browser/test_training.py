@@ -21,14 +21,10 @@ from oneneuron.train import TrainConfig, Trainer
 pytestmark = pytest.mark.browser
 
 STATUS = "[data-testid=train-status]"
+# Each settings input carries data-setting="<TrainConfig field>" (the page's one map).
 FIELDS = {
-    "target": "#train-target",
-    "optimizer": "#train-optimizer",
-    "lr": "#train-lr",
-    "batch_size": "#train-batch",
-    "epochs": "#train-epochs",
-    "l2": "#train-l2",
-    "samples": "#train-samples",
+    key: f"[data-setting={key}]"
+    for key in ("target", "optimizer", "lr", "batch_size", "epochs", "l2", "samples")
 }
 SELECTS = {"target", "optimizer"}
 # One neuron for 6 on the first 10,000 images, 2 epochs: CPython reaches 98.25 %
@@ -275,7 +271,7 @@ def test_a_refused_setting_shows_why_and_trains_nothing(
     assert message in _message(page)
     assert _status(page)["step"] == "0"
     assert page.get_attribute(FIELDS[field], "aria-invalid") == "true"
-    assert page.evaluate("document.activeElement.id") == FIELDS[field][1:]
+    assert page.evaluate("document.activeElement.dataset.setting") == field
     if field != "samples":
         assert not any("/data/" in u for u in requests)  # nothing even downloaded
     assert page.evaluate("window.oneneuron.state.model.name") == "six"
@@ -402,7 +398,7 @@ def test_the_update_rule_is_the_package_source(page, hand):
         "() => document.getElementById('rule-update').textContent !== 'Loading…'"
     )
     assert page.text_content("#rule-update") == source(train.Adam.update)
-    assert page.text_content("#rule-gradient") == source(model._Linear._step_terms)
+    assert page.text_content("#rule-gradient") == source(model.Neuron.step_terms)
     assert "oneneuron/train.py" in page.inner_text("#rule-update-where")
     page.select_option("#train-optimizer", "sgd")
     page.wait_for_function(
