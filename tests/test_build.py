@@ -245,6 +245,55 @@ def test_server_sends_gzip_to_browsers_that_accept_it(server, dist):
     assert gzip.decompress(body) == wasm
 
 
+# Checks each .br of a build against its file with Node's zlib (CPython has no Brotli).
+CHECK_BROTLI = """
+const { readFileSync } = require("fs");
+const { brotliDecompressSync } = require("zlib");
+for (const path of process.argv.slice(1))
+  if (!brotliDecompressSync(readFileSync(path + ".br")).equals(readFileSync(path)))
+    console.log(path);
+"""
+
+
+def test_every_compressible_file_has_a_br_and_a_gz_that_decode_to_it(dist):
+    import gzip
+
+    files = [
+        p
+        for p in sorted(dist.rglob("*"))
+        if p.is_file() and p.suffix in build.GZIP_SUFFIXES
+    ]
+    assert {"pyodide.asm.wasm", "pyodide.asm.js", "index.html"} <= {
+        p.name for p in files
+    }
+    for path in files:
+        assert gzip.decompress(path.with_name(path.name + ".gz").read_bytes()) == (
+            path.read_bytes()
+        ), path
+    result = subprocess.run(
+        ["node", "-e", CHECK_BROTLI, *map(str, files)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "", f"these .br files are not their file: {result.stdout}"
+    wasm = dist / "pyodide" / "pyodide.asm.wasm"
+    br, gz = (wasm.with_name(wasm.name + s).stat().st_size for s in (".br", ".gz"))
+    assert br < 0.8 * gz  # quality 11, large window: ~2.27 MB against gzip's 3.14 MB
+
+
+def test_server_sends_brotli_when_accepted_and_gzip_when_br_is_refused(server, dist):
+    wasm = dist / "pyodide" / "pyodide.asm.wasm"
+    cases = {"gzip, deflate, br": ".br", "br;q=0, gzip": ".gz", "deflate": ""}
+    for accept, suffix in cases.items():
+        request = urllib.request.Request(
+            server + "/pyodide/pyodide.asm.wasm", headers={"Accept-Encoding": accept}
+        )
+        with urllib.request.urlopen(request) as r:
+            coding = r.headers.get("Content-Encoding")
+            body = r.read()
+        assert coding == {".br": "br", ".gz": "gzip", "": None}[suffix], accept
+        assert body == wasm.with_name(wasm.name + suffix).read_bytes(), accept
+
+
 def test_server_answers_404_for_missing_files(server):
     with pytest.raises(urllib.error.HTTPError) as info:
         _get(server + "/no-such-file.js")

@@ -7,9 +7,13 @@ it with http.client or a raw socket.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import http.client
+import os
+import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -33,15 +37,42 @@ PAGE = f"""<!doctype html>
 SCRIPT = b"export const answer = 42;\n" * 50
 
 
+@functools.cache
+def brotli(data: bytes, decompress: bool = False) -> bytes:
+    """Node's zlib Brotli (CPython's standard library has none): the build's own
+    compressor, and the decoder that checks what the server sent."""
+    if shutil.which("node") is None:
+        pytest.fail(
+            "node is not installed: the build needs it (apt-get install nodejs)"
+        )
+    way = "brotliDecompressSync" if decompress else "brotliCompressSync"
+    script = (
+        f"process.stdout.write(require('zlib').{way}(require('fs').readFileSync(0)))"
+    )
+    return subprocess.run(
+        ["node", "-e", script], input=data, capture_output=True, check=True
+    ).stdout
+
+
+def decode(coding: str, body: bytes) -> bytes:
+    decoders = {"identity": bytes, "gzip": gzip.decompress, "br": unbrotli}
+    return decoders[coding](body)
+
+
+def unbrotli(data: bytes) -> bytes:
+    return brotli(data, decompress=True)
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    """index.html with a CSP meta, app.js with its .gz, a folder with and one
+    """index.html with a CSP meta, app.js with its .gz and .br, a folder with and one
     without an index.html."""
     root = tmp_path / "site"
     root.mkdir()
     (root / "index.html").write_text(PAGE)
     (root / "app.js").write_bytes(SCRIPT)
     (root / "app.js.gz").write_bytes(gzip.compress(SCRIPT, mtime=0))
+    (root / "app.js.br").write_bytes(brotli(SCRIPT))
     (root / "files").mkdir()
     (root / "files" / "secret-name.txt").write_text("x")
     (root / "docs").mkdir()
@@ -147,30 +178,38 @@ def test_make_server_defaults_close_idle_connections_within_a_minute():
 
 
 # -- content coding -------------------------------------------------------------------
+# -- content coding: Brotli, then gzip, then the file as it is -------------------------
 @pytest.mark.parametrize(
     ("accept", "coding"),
     [
         (None, "identity"),
         ("", "identity"),
+        ("gzip, deflate, br, zstd", "br"),  # Chromium over HTTPS
+        ("gzip, deflate", "gzip"),  # Chromium over plain http, even on 127.0.0.1
+        ("br", "br"),
+        ("BR", "br"),
+        ("br;q=0, gzip", "gzip"),
+        ("br;q=0.4, gzip;q=0.5", "gzip"),
         ("gzip", "gzip"),
-        ("gzip, deflate, br, zstd", "gzip"),
         ("GZip", "gzip"),
         ("x-gzip", "gzip"),
         ("gzip;q=0", "identity"),
         ("gzip; q=0.000", "identity"),
         ("gzip;Q=0, deflate", "identity"),
+        ("br;q=0, gzip;q=0", "identity"),
         ("gzip;q=0.001", "gzip"),
-        ("*", "gzip"),
+        ("*", "br"),
         ("*;q=0", "identity"),
-        ("*, gzip;q=0", "identity"),
+        ("*, br;q=0", "gzip"),
+        ("*, br;q=0, gzip;q=0", "identity"),
         ("gzip;q=0.5, identity", "identity"),
         ("identity;q=0.2, gzip;q=0.5", "gzip"),
-        ("br", "identity"),
+        ("deflate, zstd", "identity"),
         ("gzip;q=2", "identity"),  # out of range: not a weight
         ("gzip;q=high", "identity"),
     ],
 )
-def test_gzip_is_sent_exactly_when_accept_encoding_accepts_it(site, accept, coding):
+def test_the_best_coding_the_request_accepts_is_sent(site, accept, coding):
     with serving(site) as port:
         status, headers, body = get(
             port, "/app.js", {} if accept is None else {"Accept-Encoding": accept}
@@ -180,7 +219,27 @@ def test_gzip_is_sent_exactly_when_accept_encoding_accepts_it(site, accept, codi
     assert headers["Content-Type"] == "text/javascript"
     assert headers["Vary"] == "Accept-Encoding"
     assert int(headers["Content-Length"]) == len(body)
-    assert (gzip.decompress(body) if coding == "gzip" else body) == SCRIPT
+    assert decode(coding, body) == SCRIPT
+
+
+@pytest.mark.parametrize(("stale", "fresh"), [("br", "gzip"), ("gzip", "br")])
+def test_a_compressed_copy_older_than_its_file_is_not_sent(site, stale, fresh):
+    """A file rewritten after the build (by a test, by hand) with only one of its
+    compressed copies: the other, older one would answer with the old bytes."""
+    new = b"export const answer = 43;\n" * 50
+    (site / "app.js").write_bytes(new)
+    compress = {"gzip": lambda b: gzip.compress(b, mtime=0), "br": brotli}
+    suffix = {"gzip": ".gz", "br": ".br"}
+    (site / f"app.js{suffix[fresh]}").write_bytes(compress[fresh](new))
+    older = (site / "app.js").stat().st_mtime_ns - 10**9
+    os.utime(site / f"app.js{suffix[stale]}", ns=(older, older))
+    with serving(site) as port:
+        _, headers, body = get(port, "/app.js", {"Accept-Encoding": stale})
+        assert "Content-Encoding" not in headers
+        assert body == new
+        _, headers, body = get(port, "/app.js", {"Accept-Encoding": "br, gzip"})
+        assert headers["Content-Encoding"] == fresh
+        assert decode(fresh, body) == new
 
 
 @pytest.mark.parametrize(
@@ -201,7 +260,7 @@ def test_choose_encoding_weighs_several_codings(accept, coding):
 def test_a_file_without_its_gz_is_sent_as_it_is(site):
     (site / "plain.js").write_bytes(SCRIPT)
     with serving(site) as port:
-        status, headers, body = get(port, "/plain.js", {"Accept-Encoding": "gzip"})
+        status, headers, body = get(port, "/plain.js", {"Accept-Encoding": "br, gzip"})
     assert (status, body) == (200, SCRIPT)
     assert "Content-Encoding" not in headers
 
