@@ -1,9 +1,8 @@
 // The answer card: the probability (one neuron) or ten bars (ten neurons), and the
 // arithmetic w·x + b = z, σ(z) = p with the actual numbers. DOM only.
 
-import { num, percent, signed, sub } from "./format.js";
-
-const $ = (id) => document.getElementById(id);
+import { $ } from "./dom.js";
+import { aDigit, num, percent, signed, sub } from "./format.js";
 
 export class AnswerView {
   constructor({ onPick }) {
@@ -80,7 +79,7 @@ export class AnswerView {
       const p = r.p[0];
       const yes = r.digit !== undefined && r.digit !== null;
       this.#hooks(yes ? String(r.digit) : "", String(r.probability), yes ? "yes" : "no");
-      this.verdict.textContent = yes ? `Yes: it looks like a ${model.target}` : `No: not a ${model.target}`;
+      this.verdict.textContent = yes ? `Yes: it looks like ${aDigit(model.target)}` : `No: not ${aDigit(model.target)}`;
       this.bigP.textContent = percent(p);
       this.meter.style.width = `${(100 * p).toFixed(2)}%`;
     } else {
@@ -100,8 +99,8 @@ export class AnswerView {
     this.math.squash.textContent = one ? `σ(${num(r.z[k], 2)})` : `e^${num(r.z[k], 2)} / Σ e^z`;
     this.math.p.textContent = r.p[k].toFixed(4);
     return one
-      ? `${r.digit != null ? `Looks like a ${model.target}` : `Not a ${model.target}`}: probability ${percent(r.p[0])} percent.`
-      : `Most likely a ${r.top}: ${percent(r.probability)} percent.`;
+      ? `${r.digit != null ? `Looks like ${aDigit(model.target)}` : `Not ${aDigit(model.target)}`}: probability ${percent(r.p[0])} percent.`
+      : `Most likely ${aDigit(r.top)}: ${percent(r.probability)} percent.`;
   }
 
   /** Mark the neuron shown in ten mode. */

@@ -5,6 +5,7 @@
 // points, so a frame stays cheap however many batches there are. DOM only.
 
 import { num } from "./format.js";
+import { nextFrame } from "./dom.js";
 
 const MAX_POINTS = 1500; // batch points per chart, at most (plus one per check)
 const COLOURS = { batch: "#e08214", check: "#542788" }; // PuOr, as the heatmaps
@@ -12,7 +13,6 @@ const HEIGHT = 180;
 const lossText = (v) => (Math.abs(v) >= 1e4 ? v.toExponential(1).replace("-", "−") : num(v, 3));
 
 let uPlotModule = null;
-const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 
 /** Import uPlot and its stylesheet once; resolves to the uPlot class. */
 export function loadUPlot() {
@@ -110,6 +110,10 @@ export class TrainingCharts {
     this.plots.loss.setData([d.x, d.loss, d.checkLoss]);
     this.plots.accuracy.setData([d.x, d.accuracy, d.checkAccuracy]);
     this.renders += 1;
+    for (const box of Object.values(this.boxes)) {
+      box.dataset.renders = String(this.renders); // test hooks: the drawings and their points
+      box.dataset.points = String(d.x.length);
+    }
     const l = this.last;
     const text = (what, batch, check, fmt) =>
       batch === null

@@ -30,3 +30,13 @@ export function percent(p) {
 export function sub(d) {
   return String(d).replace(/[0-9]/g, (c) => SUB[Number(c)]);
 }
+
+/** A digit with its article, as a sentence says it: "a 6", "an 8". */
+export function aDigit(d) {
+  return `${Number(d) === 8 ? "an" : "a"} ${d}`;
+}
+
+/** A whole number with thousands separators: 60,000. */
+export function whole(n) {
+  return Math.round(n).toLocaleString("en");
+}

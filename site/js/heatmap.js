@@ -76,3 +76,32 @@ export function paintLegend(canvas) {
   }
   for (let y = 0; y < canvas.height; y++) ctx.putImageData(image, 0, y);
 }
+
+// Thumbnails are images painted once on one scratch canvas: a page of canvases would
+// each need a compositor resource, and committing dozens in one frame is a long task.
+const scratch = document.createElement("canvas");
+scratch.width = scratch.height = GRID;
+
+/** A 24×24 image of 0/1 bits, as an <img> (decorative without a label). */
+export function thumbnail(bits, label = null) {
+  paintBinary(scratch, bits);
+  const img = document.createElement("img");
+  img.src = scratch.toDataURL();
+  img.width = img.height = GRID;
+  img.alt = label || "";
+  if (!label) img.setAttribute("aria-hidden", "true");
+  return img;
+}
+
+/** A 24×24 canvas for a heatmap, labelled as an image or hidden. */
+export function canvas24(label = null) {
+  const c = document.createElement("canvas");
+  c.width = c.height = GRID;
+  if (label) {
+    c.setAttribute("role", "img");
+    c.setAttribute("aria-label", label);
+  } else {
+    c.setAttribute("aria-hidden", "true");
+  }
+  return c;
+}

@@ -3,9 +3,9 @@
 // digit picker. DOM only; the colours are heatmap.js's.
 
 import { GRID, paintBinary, paintDiverging, paintLegend } from "./heatmap.js";
+import { $ } from "./dom.js";
 import { num, signed } from "./format.js";
 
-const $ = (id) => document.getElementById(id);
 const N = GRID * GRID;
 
 export class MapsView {

@@ -2,7 +2,7 @@
 // and drop, download). DOM only. Labels and file names may come from a file a person
 // loaded: they are set with textContent, never parsed as HTML.
 
-const $ = (id) => document.getElementById(id);
+import { $, fillDefinitions } from "./dom.js";
 
 export class ModelsView {
   constructor({ onSelect, onImport, onExport }) {
@@ -61,15 +61,7 @@ export class ModelsView {
   /** The card: where the weights came from and how well they do. */
   setCard(model) {
     const rows = [["Model", model.label], ...model.summary];
-    this.card.replaceChildren(
-      ...rows.flatMap(([what, value]) => {
-        const dt = document.createElement("dt");
-        const dd = document.createElement("dd");
-        dt.textContent = what;
-        dd.textContent = value;
-        return [dt, dd];
-      }),
-    );
+    fillDefinitions(this.card, rows);
   }
 
   message(text, kind = "error") {

@@ -186,6 +186,8 @@ export class Pad extends EventTarget {
   #changed(final, inked = true) {
     if (inked) this.version++;
     this.canvas.parentElement?.classList.toggle("has-ink", !this.empty);
+    this.canvas.dataset.version = String(this.version); // test hooks (DESIGN.md)
+    this.canvas.dataset.empty = String(this.empty);
     this.dispatchEvent(new CustomEvent("change", { detail: { final } }));
   }
 

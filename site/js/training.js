@@ -15,12 +15,12 @@
 
 import { loadUPlot } from "./charts.js";
 import { TrainingView } from "./trainview.js";
+import { nextFrame } from "./dom.js";
 
 const STORE = "oneneuron.trained"; // {version, label, text}: the trained weights file
 const TRAINED = "trained"; // the name the worker keeps the trained model under
 const MISTAKES = 48; // misclassified test images in the gallery
 const DATA_BYTES = { train: 60000 * 72, test: 10000 * 72 }; // until the worker says
-const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 // After the next frame has been rendered (at most 100 ms: a hidden page has no frames).
 const afterFrame = () =>
   new Promise((resolve) => {
@@ -105,7 +105,7 @@ export class Training {
     this.finishing = false;
     this.view.charts.clear();
     this.view.resetProgress();
-    this.view.hideResults();
+    this.view.report.hide();
     const target = this.view.settings().target;
     this.view.layoutWeights(target === "all" ? "ten" : "one", target);
     try {
@@ -128,7 +128,7 @@ export class Training {
     const gen = ++this.generation;
     const settings = this.view.settings();
     this.view.clearInvalid();
-    this.view.hideResults();
+    this.view.report.hide();
     if (this.run) {
       this.run = null;
       this.api.call("trainCancel").catch(() => {});
@@ -223,7 +223,7 @@ export class Training {
       // the results a frame later, the gallery in pieces: no long task on the way
       await nextFrame();
       if (gen !== this.generation) return;
-      for (const _ of this.view.showResults(res.evaluation, res.model)) {
+      for (const _ of this.view.report.show(res.evaluation, res.model)) {
         await nextFrame();
         if (gen !== this.generation) return;
       }
@@ -334,7 +334,7 @@ export class Training {
   async inspect(index) {
     if (!this.model) return;
     try {
-      this.view.showInspection(await this.api.call("inspect", { index, name: TRAINED }), this.model);
+      this.view.report.inspect(await this.api.call("inspect", { index, name: TRAINED }), this.model);
     } catch (err) {
       this.view.message.textContent = `Could not show that image: ${err.message}`;
     }

@@ -108,12 +108,13 @@ def strokes_of(image: np.ndarray, level: int = 128) -> list[tuple[float, float, 
     return out
 
 
+# The answer on screen is for the ink on the pad (and the model), none is coming.
 SETTLED = """(model) => {
-  const o = window.oneneuron;
-  if (!o || document.body.dataset.ready !== "true") return false;
-  const s = o.state.shown;
-  return !o.flow.inFlight && !o.flow.queued && s !== null && s.version === o.pad.version
-    && (model === null || s.model === model);
+  if (document.body.dataset.ready !== "true") return false;
+  const a = document.querySelector("[data-testid=prediction]").dataset;
+  return a.pending !== "true" && a.shownVersion !== undefined
+    && a.shownVersion === document.getElementById("pad").dataset.version
+    && (model === null || a.shownModel === model);
 }"""
 
 

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
+ANSWER = "[data-testid=prediction]"  # the answer card and its test hooks
 
 
 def _model(name: str):
@@ -38,8 +39,8 @@ def _first_of_each(labels: np.ndarray, per_digit: dict[int, int]) -> list[int]:
 def _switch(page, hand, label: str, name: str) -> None:
     """Click a model in the switch and wait until its answer is on screen."""
     page.get_by_text(label, exact=True).click()
-    page.wait_for_function("(n) => window.oneneuron.state.model.name === n", arg=name)
-    if not page.evaluate("window.oneneuron.pad.empty"):
+    page.wait_for_selector(f"{ANSWER}[data-model={name}]")
+    if page.get_attribute("#pad", "data-empty") == "false":
         hand.settle(model=name)
 
 
@@ -148,7 +149,7 @@ MARKS = """(() => {
       const el = document.querySelector("[data-testid=prediction]");
       window.__said.push({stroke: options.detail.stroke,
                           probability: el.dataset.probability,
-                          inFlight: window.oneneuron.flow.inFlight});
+                          inFlight: el.dataset.pending === "true"});
     }
     return entry;
   };
@@ -176,11 +177,8 @@ def test_a_stroke_is_marked_answered_only_with_its_own_answer_on_screen(page, ha
             mouse.move(x, y, steps=6)
         held = k % 2 == 0
         if held:  # the pen rests until the live answer for this ink is on screen
-            page.wait_for_function(
-                "() => { const o = window.oneneuron; return !o.flow.inFlight"
-                " && !o.flow.queued && o.state.shown.version === o.pad.version; }"
-            )
-            sent = page.evaluate("window.oneneuron.flow.lastSent")
+            hand.settle()
+            sent = page.get_attribute(ANSWER, "data-requests")
         mouse.up()
         hand.settle()
         said = page.evaluate("window.__said")
@@ -188,7 +186,7 @@ def test_a_stroke_is_marked_answered_only_with_its_own_answer_on_screen(page, ha
         assert said[-1]["probability"] == hand.answer()["probability"] != ""
         if held:  # the end of the stroke added no ink: answered at once, no request
             assert said[-1]["inFlight"] is False
-            assert page.evaluate("window.oneneuron.flow.lastSent") == sent
+            assert page.get_attribute(ANSWER, "data-requests") == sent
 
 
 # -- Clear and Undo --------------------------------------------------------------------
@@ -352,6 +350,21 @@ def test_a_good_file_loads_by_picker_and_by_drop_and_exports(page, hand, tmp_pat
     page.wait_for_selector("text=Loaded dropped.json.")
     hand.settle(model="file")
     assert float(hand.answer()["probability"]) == pytest.approx(1 - p_six, abs=1e-5)
+
+
+def test_an_8_is_written_with_its_article(page, hand, tmp_path):
+    """The answer writes "an 8", as the training panel does, never "a 8"."""
+    six = weights.load_weights(DIST / "weights" / "six.json")
+    coef, intercept = six.weights_numpy()
+    always = Neuron(target=8).set_weights(np.zeros_like(coef), intercept * 0 + 9.0)
+    path = tmp_path / "eight.json"
+    path.write_text(weights.dumps(always))
+    hand.ready()
+    page.set_input_files("#import", path)
+    page.wait_for_selector(f"{ANSWER}[data-model=file]")
+    hand.stroke([(0.5, 0.15), (0.5, 0.85)], steps=4)
+    hand.settle(model="file")
+    assert page.inner_text("#verdict") == "Yes: it looks like an 8"
 
 
 # -- privacy and offline ---------------------------------------------------------------

@@ -147,8 +147,10 @@ def test_a_file_that_fails_to_load_leaves_the_model_predicting(page, hand, tmp_p
     hand.six()
     hand.settle(model="six", timeout=10_000)  # answered, by the model it had
     assert hand.answer()["digit"] == "6"
-    models = page.evaluate("window.oneneuron.api.call('models')")
-    assert [m["name"] for m in models if m["active"]] == ["six"]
+    checked = page.locator("input[name=model]:checked")
+    assert [checked.nth(i).get_attribute("value") for i in range(checked.count())] == [
+        "six"
+    ]
 
 
 @pytest.mark.parametrize("kept", ["huge epochs", "not json", "no text"])
@@ -170,9 +172,10 @@ def test_a_broken_kept_model_is_dropped_on_reload(page, hand, kept):
     if kept != "no text":
         assert "could not be loaded" in page.inner_text("#train-message")
     assert page.evaluate("localStorage.getItem('oneneuron.trained')") is None
-    assert page.evaluate("window.oneneuron.state.model.name") == "six"
-    models = page.evaluate("window.oneneuron.api.call('models')")
-    assert [m["name"] for m in models] == ["six"]
+    assert page.get_attribute("[data-testid=prediction]", "data-model") == "six"
+    offered = page.locator("input[name=model]")
+    names = [offered.nth(i).get_attribute("value") for i in range(offered.count())]
+    assert names == ["six", "digits"]  # the shipped ones; the broken one is gone
 
 
 # -- a trained model that the browser cannot keep --------------------------------------

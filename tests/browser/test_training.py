@@ -21,6 +21,7 @@ from oneneuron.train import TrainConfig, Trainer
 pytestmark = pytest.mark.browser
 
 STATUS = "[data-testid=train-status]"
+ANSWER = "[data-testid=prediction]"
 # Each settings input carries data-setting="<TrainConfig field>" (the page's one map).
 FIELDS = {
     key: f"[data-setting={key}]"
@@ -68,9 +69,9 @@ def _weights_now(page) -> str:
 def _charts(page) -> dict:
     return page.evaluate(
         """() => {
-          const c = window.oneneuron.training.view.charts;
+          const c = document.getElementById("chart-loss").dataset;
           const canvas = (id) => document.querySelector(`#${id} canvas`);
-          return {points: c.points, renders: c.renders,
+          return {points: Number(c.points), renders: Number(c.renders),
                   loss: canvas('chart-loss') ? canvas('chart-loss').toDataURL() : null,
                   accuracy: canvas('chart-accuracy')
                     ? canvas('chart-accuracy').toDataURL() : null};
@@ -81,7 +82,7 @@ def _charts(page) -> dict:
 def _show_panel(page) -> None:
     """Scroll to the panel and wait until its (empty) charts are drawn."""
     page.locator("#train").scroll_into_view_if_needed()
-    page.wait_for_function("() => window.oneneuron.training.view.charts.renders > 0")
+    page.wait_for_selector("#chart-loss[data-renders]")
 
 
 def _export(page) -> dict:
@@ -140,7 +141,7 @@ def test_a_short_run_learns_changes_the_heatmap_and_charts_and_takes_over(
     assert "last 2,000 training images" in page.inner_text("#chart-key")
 
     # the trained model answers drawings, is on the switch and card, and exports
-    assert page.evaluate("window.oneneuron.state.model.name") == "trained"
+    assert page.get_attribute(ANSWER, "data-model") == "trained"
     assert page.is_checked("input[name=model][value=trained]")
     assert "10,000 MNIST images in this page" in page.inner_text("#model-card")
     exported = _export(page)
@@ -236,7 +237,7 @@ def test_step_runs_exactly_one_batch(page, hand):
         page.click("#train-step")
         page.wait_for_selector(f"{STATUS}[data-state=paused][data-step='{n}']")
         page.wait_for_function(
-            f"() => window.oneneuron.training.view.charts.points === {n}"
+            f"() => document.getElementById('chart-loss').dataset.points === '{n}'"
         )
         weights_seen.add(_weights_now(page))
     assert len(weights_seen) == 4  # every step moved the weights
@@ -274,7 +275,7 @@ def test_a_refused_setting_shows_why_and_trains_nothing(
     assert page.evaluate("document.activeElement.dataset.setting") == field
     if field != "samples":
         assert not any("/data/" in u for u in requests)  # nothing even downloaded
-    assert page.evaluate("window.oneneuron.state.model.name") == "six"
+    assert page.get_attribute(ANSWER, "data-model") == "six"
 
 
 def test_a_diverging_run_stops_and_keeps_the_previous_model(page, hand):
@@ -292,7 +293,7 @@ def test_a_diverging_run_stops_and_keeps_the_previous_model(page, hand):
     text = _message(page)
     assert "diverged" in text and "previous model is kept" in text
     assert "smaller learning rate" in text
-    assert page.evaluate("window.oneneuron.state.model.name") == "trained"
+    assert page.get_attribute(ANSWER, "data-model") == "trained"
     hand.stroke([(0.3, 0.9), (0.35, 0.92)])  # one more stroke, then undo it
     hand.settle(model="trained")
     page.click("#undo")
@@ -313,7 +314,7 @@ def test_a_trained_model_survives_a_reload_until_reset(page, hand):
 
     page.reload()
     hand.ready()
-    page.wait_for_function("() => window.oneneuron.state.model.name === 'trained'")
+    page.wait_for_selector(f"{ANSWER}[data-model=trained]")
     assert "trained last time is back" in _message(page)
     assert page.is_checked("input[name=model][value=trained]")
     hand.six()
@@ -324,12 +325,12 @@ def test_a_trained_model_survives_a_reload_until_reset(page, hand):
     assert again["metrics"]["test_accuracy"] == float(status["testAccuracy"])
 
     page.click("#train-reset")
-    page.wait_for_function("() => window.oneneuron.state.model.name === 'six'")
+    page.wait_for_selector(f"{ANSWER}[data-model=six]")
     assert page.locator("input[name=model][value=trained]").count() == 0
     page.reload()
     hand.ready()
     page.wait_for_timeout(500)
-    assert page.evaluate("window.oneneuron.state.model.name") == "six"
+    assert page.get_attribute(ANSWER, "data-model") == "six"
 
 
 def test_a_repeat_visit_trains_exactly_like_the_first(page, hand):
