@@ -23,6 +23,7 @@ pytestmark = pytest.mark.cpython_only
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (build.py lives at the top of the repository)
+from tools import server as server_module  # noqa: E402  (tools/server.py)
 
 DIST = ROOT / "dist"
 
@@ -518,7 +519,7 @@ def test_the_offline_numpy_source_checks_the_carriers_own_wheel(tmp_path, monkey
 def test_the_server_sends_the_pages_policy_as_a_header(server, dist):
     with _get(server + "/pyodide/pyodide.mjs", gzip=True) as r:
         policy = r.headers["Content-Security-Policy"]
-    meta = build.page_policy(ROOT / "site" / "index.html")
+    meta = server_module.page_policy(ROOT / "site" / "index.html")
     assert meta is not None, "site/index.html has no Content-Security-Policy meta"
     assert policy == meta
     assert policy.endswith("; frame-ancestors 'none'")

@@ -1,4 +1,4 @@
-"""build.py serve: what a browser, or a stranger, gets from the server over a socket.
+"""tools/server.py (build.py serve): what a browser, or a stranger, gets over a socket.
 
 Each test serves a small folder from a real server on 127.0.0.1 (port 0) and talks to
 it with http.client or a raw socket.
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.cpython_only
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import build  # noqa: E402  (build.py lives at the top of the repository)
+from tools import server as served  # noqa: E402  (tools/server.py)
 
 POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'"
 PAGE = f"""<!doctype html>
@@ -82,7 +82,7 @@ def site(tmp_path: Path) -> Path:
 
 @contextlib.contextmanager
 def serving(directory: Path, **options):
-    server = build.make_server(directory, port=0, quiet=True, **options)
+    server = served.make_server(directory, port=0, quiet=True, **options)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -168,7 +168,7 @@ def test_connections_beyond_the_cap_are_refused_with_503_and_slots_come_back(sit
 
 
 def test_make_server_defaults_close_idle_connections_within_a_minute():
-    server = build.make_server(ROOT, port=0, quiet=True)
+    server = served.make_server(ROOT, port=0, quiet=True)
     try:
         handler = server.RequestHandlerClass.func  # partial(handler, directory=...)
         assert 0 < handler.timeout <= 60
@@ -254,7 +254,7 @@ def test_a_compressed_copy_older_than_its_file_is_not_sent(site, stale, fresh):
     ],
 )
 def test_choose_encoding_weighs_several_codings(accept, coding):
-    assert build.choose_encoding(accept, ["br", "gzip"]) == coding
+    assert served.choose_encoding(accept, ["br", "gzip"]) == coding
 
 
 def test_a_file_without_its_gz_is_sent_as_it_is(site):
@@ -304,4 +304,4 @@ def test_page_policy_keeps_a_frame_ancestors_the_page_gives(tmp_path):
         '<META HTTP-EQUIV="content-security-policy" '
         "content=\"default-src 'self'; frame-ancestors 'self';\">"
     )
-    assert build.page_policy(page) == "default-src 'self'; frame-ancestors 'self'"
+    assert served.page_policy(page) == "default-src 'self'; frame-ancestors 'self'"

@@ -1,0 +1,1 @@
+"""The programs build.py runs (see README, Layout); server.py is also imported."""
