@@ -22,6 +22,7 @@ import pytest
 
 from oneneuron import __version__, data, metrics, weights
 from oneneuron.cli import build_parser, main
+from oneneuron.preprocess import Preprocess, stroke_width
 from oneneuron.train import TrainConfig, fit
 
 pytestmark = pytest.mark.cpython_only
@@ -44,14 +45,24 @@ def one_line_error(err: str) -> str:
     return lines[0]
 
 
+_MADE: dict = {}  # (split, Preprocess) → inputs, made once per session
+
+
 @pytest.fixture
-def fake_data(monkeypatch, mnist_train, mnist_test):
-    """Serve the session's preprocessed MNIST to the CLI; record what it asked for."""
+def fake_data(monkeypatch, mnist_train, mnist_test, mnist_images):
+    """Serve the session's MNIST, made with the pipeline asked for, to the CLI;
+    record which splits it asked for."""
     calls = []
 
-    def load_inputs(split, *, data_dir=None, progress=True, threshold=None):
+    def load_inputs(split, *, preprocess=None, data_dir=None, progress=True):
         calls.append(split)
-        return {"train": mnist_train, "test": mnist_test}[split]
+        if preprocess is None or preprocess == Preprocess():
+            return {"train": mnist_train, "test": mnist_test}[split]
+        if (split, preprocess) not in _MADE:
+            images, labels = mnist_images[split]
+            X = preprocess.to_input(images).reshape(len(images), -1)
+            _MADE[split, preprocess] = (X, labels)
+        return _MADE[split, preprocess]
 
     monkeypatch.setattr(data, "load_inputs", load_inputs)
     return calls
@@ -82,7 +93,8 @@ def test_train_writes_a_complete_weights_file(tmp_path, capsys, mnist_test):
     t = d["training"]
     assert t["backend"] == "numpy" and t["device"] == "cpu"
     assert (t["target"], t["epochs"], t["lr"], t["samples"]) == (6, 2, 0.02, 3000)
-    assert t["oneneuron"] == __version__ and t["threshold"] > 0
+    assert t["oneneuron"] == __version__
+    assert d["version"] == 2 and d["preprocess"] == Preprocess().to_dict()
     # The recorded command reproduces the run's settings.
     command = shlex.split(t["command"])
     assert command[:4] == ["python", "-m", "oneneuron", "train"]
@@ -231,6 +243,8 @@ def test_evaluate_json(capsys, models):
     code, out, _ = run(["evaluate", "--weights", models["six"][0], "--json"], capsys)
     assert code == 0
     assert set(json.loads(out)) == {
+        "dataset",
+        "split",
         "samples",
         "accuracy",
         "precision",
@@ -522,3 +536,162 @@ def test_predict_refuses_other_formats(capsys, models, examples, tmp_path, fmt):
         r"cannot read image .*digit\.img: not a PNG, PGM/PPM, BMP or JPEG file",
         one_line_error(err),
     )
+
+
+# -- issue #14: the preprocessing is chosen, recorded and used -------------------------
+def test_train_options_are_made_from_train_config():
+    from dataclasses import fields
+
+    from oneneuron.cli import TRAIN_OPTIONS
+
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]
+    options = {a.dest: a for a in train._actions}
+    defaults = TrainConfig()
+    assert set(TRAIN_OPTIONS) == {f.name for f in fields(TrainConfig)}
+    for f in fields(TrainConfig):
+        action = options[f.name]
+        assert action.option_strings == [f"--{f.name.replace('_', '-')}"], f.name
+        assert action.default == getattr(defaults, f.name), f.name
+        assert action.help.startswith(TRAIN_OPTIONS[f.name]["help"]), f.name
+    args = parser.parse_args(["train", "--batch-size", "64", "--l2", "1e-4"])
+    assert (args.batch_size, args.l2, args.target) == (64, 1e-4, 6)
+    args = parser.parse_args(["train"])
+    assert (args.deskew, args.threshold, args.box, args.strokes) == (
+        False,
+        0.35,
+        20,
+        "asis",
+    )
+
+
+def test_train_with_a_pipeline_records_it_and_uses_it(
+    capsys, fake_data, tmp_path, mnist_images
+):
+    out_file = tmp_path / "d.json"
+    argv = ["train", "--target", "all", "--samples", 4000, "--epochs", 1, "--quiet"]
+    argv += ["--deskew", "--threshold", 0.5, "--box", 18, "--strokes", "even"]
+    code, _, err = run([*argv, "--out", out_file], capsys)
+    assert code == 0, err
+    d = weights.read(out_file)
+    base = Preprocess(deskew=True, threshold=0.5, box=18)
+    images, _ = mnist_images["train"]
+    widths = stroke_width(base.to_input(images[:4000]))
+    low, high = np.quantile(widths, [0.25, 0.75])
+    stroke = {"low": low, "high": high}
+    assert d["preprocess"] == {"deskew": True, "threshold": 0.5, "grid": 24,
+                               "box": 18, "stroke": stroke}  # fmt: skip
+    model = weights.load_weights(out_file)
+    pipeline = Preprocess(deskew=True, threshold=0.5, box=18, stroke=(low, high))
+    assert model.preprocess == pipeline
+    # The test metrics are those of the test images made with the whole pipeline.
+    test_images, test_labels = mnist_images["test"]
+    X = pipeline.to_input(test_images).reshape(len(test_images), -1)
+    want = metrics.evaluate(model, X, test_labels)
+    assert d["metrics"]["test_accuracy"] == pytest.approx(want["accuracy"])
+    assert d["metrics"]["test_accuracy"] > 0.8
+    # The recorded command gives the same pipeline again.
+    again = build_parser().parse_args(shlex.split(d["training"]["command"])[3:])
+    assert (again.deskew, again.threshold, again.box, again.strokes) == (
+        True,
+        0.5,
+        18,
+        "even",
+    )
+    assert "threshold" not in d["training"]  # it is in "preprocess"
+
+
+def test_train_records_the_plain_pipeline_flags(capsys, fake_data, tmp_path):
+    code, _, err = run(
+        ["train", "--samples", 2000, "--epochs", 1, "--quiet", "--out", tmp_path / "s"],
+        capsys,
+    )
+    assert code == 0, err
+    d = weights.read(tmp_path / "s")
+    assert d["preprocess"] == Preprocess().to_dict()
+    command = d["training"]["command"]
+    assert "--no-deskew --threshold 0.35 --box 20 --strokes asis" in command
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["--threshold", "2"], r"preprocess\.threshold must be in \(0, 1\], got 2\.0"),
+        (["--box", "30"], r"preprocess\.box must be a whole number from 1 to 24"),
+        (["--strokes", "thin"], "invalid choice: 'thin'"),
+    ],
+)
+def test_bad_pipeline_flags_are_one_line(capsys, fake_data, argv, match):
+    code, out, err = run(["train", *argv], capsys)
+    assert code == 2 and out == ""
+    assert re.search(match, one_line_error(err))
+    assert fake_data == []
+
+
+def _with_pipeline(path, pipeline, folder):
+    """The weights file at ``path`` with ``pipeline`` instead of its own."""
+    model = weights.load_weights(path)
+    model.preprocess = pipeline
+    return weights.write(folder / f"{pipeline.key()}.json", model), model
+
+
+@pytest.mark.parametrize("dataset", ["optdigits", "mfeat"])
+def test_evaluate_on_digits_by_other_hands(capsys, models, tmp_path, dataset):
+    from oneneuron.digitsets import load_digitset
+
+    images, labels = load_digitset(dataset)
+    for pipeline in (Preprocess(), Preprocess(deskew=True)):
+        path, model = _with_pipeline(models["digits"][0], pipeline, tmp_path)
+        code, out, err = run(
+            ["evaluate", "--weights", path, "--dataset", dataset, "--quiet"], capsys
+        )
+        assert code == 0, err
+        X = pipeline.to_input(images).reshape(len(images), -1)
+        want = metrics.evaluate(model, X, labels)
+        name = {"optdigits": "UCI optdigits (rows 0–3822)", "mfeat": "UCI mfeat-pix"}
+        assert f"{path} on {name[dataset]} ({len(images):,} images):" in out
+        assert f"accuracy               {want['accuracy']:.4f}" in out
+        code, out, _ = run(
+            ["evaluate", "--weights", path, "--dataset", dataset, "--json"], capsys
+        )
+        result = json.loads(out)
+        assert result["dataset"] == dataset and result["samples"] == len(images)
+        assert result["accuracy"] == pytest.approx(want["accuracy"])
+        if pipeline.deskew:  # the model's own pipeline was used, not the plain one
+            X = Preprocess().to_input(images).reshape(len(images), -1)
+            plain = metrics.evaluate(model, X, labels)
+            assert result["accuracy"] != pytest.approx(plain["accuracy"])
+
+
+def test_evaluate_uses_the_models_pipeline_on_mnist(capsys, models, tmp_path):
+    pipeline = Preprocess(deskew=True)
+    path, model = _with_pipeline(models["six"][0], pipeline, tmp_path)
+    code, out, err = run(["evaluate", "--weights", path, "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["dataset"], result["split"]) == ("mnist", "test")
+    images, labels = data.load_mnist("test", progress=False)
+    X = pipeline.to_input(images).reshape(len(images), -1)
+    assert result["accuracy"] == pytest.approx(
+        metrics.evaluate(model, X, labels)["accuracy"]
+    )
+
+
+def test_evaluate_split_is_for_mnist_only(capsys, models):
+    argv = ["evaluate", "--weights", models["six"][0], "--dataset", "mfeat"]
+    code, out, err = run([*argv, "--split", "train"], capsys)
+    assert code == 2 and out == ""
+    assert "--split chooses MNIST's images; mfeat has one set" in one_line_error(err)
+
+
+def test_predict_sees_through_the_models_pipeline(capsys, models, examples, tmp_path):
+    pipeline = Preprocess(deskew=True, box=14)
+    path, _ = _with_pipeline(models["digits"][0], pipeline, tmp_path)
+    raw = examples[1][0]
+    image = _save(raw, tmp_path / "1.png", "PNG")
+    argv = ["predict", "--weights", path, image, "--json", "--show"]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    seen = np.array(json.loads(out)["seen"])
+    np.testing.assert_array_equal(seen, pipeline.to_input(raw))
+    assert (seen != Preprocess().to_input(raw)).any()

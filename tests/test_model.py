@@ -262,3 +262,29 @@ def test_loss_accuracy_matches_loss_grad_and_score(target):
     assert loss == pytest.approx(model.loss_grad(X, y)[0], rel=1e-5)
     assert accuracy == pytest.approx(model.score(X, y))
     assert 0 < accuracy < 1
+
+
+# -- preprocessing is part of the model ------------------------------------------------
+def test_models_carry_their_preprocessing():
+    from oneneuron.preprocess import Preprocess, to_input
+
+    img = np.zeros((28, 28), np.uint8)
+    for y in range(4, 24):  # a slanted stroke: deskewing changes its input
+        img[y, 14 - (y - 14) // 2 : 16 - (y - 14) // 2] = 255
+    p = Preprocess(deskew=True, threshold=0.5, box=16)
+    for model in (
+        Neuron(target=1, preprocess=p),
+        Layer(preprocess=p),
+        make_model(3, preprocess=p),
+        make_model("all", preprocess=p),
+    ):
+        assert model.preprocess is p
+        np.testing.assert_array_equal(model.to_input(img), p.to_input(img))
+        assert (model.to_input(img) != Preprocess().to_input(img)).any()
+        batch = model.to_input(np.stack([img, img[::-1]]))
+        assert batch.shape == (2, 24, 24)
+    for model in (Neuron(), Layer(), make_model(6), make_model("all")):
+        assert model.preprocess == Preprocess()
+        np.testing.assert_array_equal(model.to_input(img), to_input(img))
+    with pytest.raises(ValueError, match="preprocess must be a Preprocess, got dict"):
+        Neuron(preprocess={"deskew": True})

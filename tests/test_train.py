@@ -566,3 +566,20 @@ def test_run_stops_after_max_seconds_but_does_at_least_one_batch():
     assert trainer.step == 1  # one batch, then the deadline (already passed) stops it
     trainer.run(max_seconds=0.05)
     assert 1 < trainer.step < trainer.steps
+
+
+def test_the_trained_model_carries_the_datas_preprocessing():
+    from oneneuron.preprocess import Preprocess
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((64, 576)) < 0.2).astype(np.uint8)
+    y = rng.integers(0, 10, 64)
+    p = Preprocess(deskew=True, stroke=(3.0, 5.0))
+    config = TrainConfig(epochs=1, batch_size=16)
+    assert fit(X, y, config, preprocess=p).preprocess is p
+    assert Trainer(X, y, config, preprocess=p).model.preprocess is p
+    assert fit(X, y, config).preprocess == Preprocess()
+    trained = fit(X, y, config, preprocess=p)
+    plain = fit(X, y, config)
+    for a, b in zip(trained.weights_numpy(), plain.weights_numpy(), strict=True):
+        np.testing.assert_array_equal(a, b)  # recorded, not applied to X again

@@ -1,4 +1,5 @@
-"""oneneuron.weights: format 1 round trips, atomic writes, complete validation."""
+"""oneneuron.weights: format 2 round trips (format 1 still reads), atomic writes,
+complete validation."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import oneneuron
 from oneneuron import weights
 from oneneuron.backend import to_numpy
 from oneneuron.model import Layer, Neuron, NotFittedError
+from oneneuron.preprocess import Preprocess
 
 
 def trained(kind: str, seed: int = 0):
@@ -46,7 +48,8 @@ def test_round_trip_same_predictions(tmp_path, kind):
         to_numpy(back.predict_proba(X)), to_numpy(model.predict_proba(X))
     )
     d = json.loads(path.read_text())
-    assert d["format"] == "oneneuron-weights" and d["version"] == 1
+    assert d["format"] == "oneneuron-weights" and d["version"] == 2
+    assert d["preprocess"] == Preprocess().to_dict() and back.preprocess == Preprocess()
     assert d["input"] == {"height": 24, "width": 24, "encoding": "binary"}
     assert d["metrics"] == {"test_accuracy": 0.9}
 
@@ -159,7 +162,7 @@ def _setrow(d, i, j, value):
 
 BAD = [
     ("format", lambda d: _set(d, "format", "keras"), "format must be"),
-    ("version 2", lambda d: _set(d, "version", 2), "version must be 1"),
+    ("version 3", lambda d: _set(d, "version", 3), r"version must be 1 or 2 \(.*got 3"),
     ("version str", lambda d: _set(d, "version", "1"), "version must be 1"),
     ("version bool", lambda d: _set(d, "version", True), "version must be 1"),
     ("missing bias", lambda d: d.pop("bias"), r"missing the field\(s\): bias"),
@@ -479,3 +482,131 @@ def test_what_the_cli_and_the_page_write_loads(tmp_path):
     assert weights.loads(text)["training"] == training
     path = weights.write(tmp_path / "w.json", trained("layer"), training=training)
     assert weights.read(path)["training"] == training
+
+
+# -- format 2: the preprocessing is part of the file ----------------------------------
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIPPED = sorted(
+    os.path.join(ROOT, "site", "weights", n)
+    for n in os.listdir(os.path.join(ROOT, "site", "weights"))
+    if n.endswith(".json")
+)
+
+
+def as_version_1(d: dict) -> dict:
+    """A version-2 dict as version 1 wrote it: no "preprocess"."""
+    d = {k: v for k, v in d.items() if k != "preprocess"}
+    d["version"] = 1
+    return d
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=os.path.basename)
+def test_shipped_files_load_with_their_preprocessing(path):
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    model = oneneuron.load_weights(path)
+    if d["version"] == 1:
+        assert "preprocess" not in d and model.preprocess == Preprocess()
+    else:
+        assert model.preprocess == Preprocess.from_dict(d["preprocess"])
+
+
+def test_version_1_loads_as_the_plain_pipeline(good):
+    d = as_version_1(good)
+    model = weights.load_weights(json.dumps(d))
+    assert model.preprocess == Preprocess()
+    img = np.zeros((28, 28), np.uint8)
+    img[4:24, 12:16] = 255
+    np.testing.assert_array_equal(model.to_input(img), oneneuron.to_input(img))
+
+
+@pytest.mark.parametrize("kind", ["neuron", "layer"])
+def test_version_2_round_trip_keeps_every_field(tmp_path, kind):
+    p = Preprocess(deskew=True, threshold=0.425, box=17, stroke=(3.125, 5.0625))
+    model = trained(kind)
+    model.preprocess = p
+    path = weights.write(tmp_path / "w.json", model)
+    d = json.loads(path.read_text())
+    assert list(d) == list(weights.KEYS)
+    assert d["version"] == 2
+    assert d["preprocess"] == {
+        "deskew": True,
+        "threshold": 0.425,
+        "grid": 24,
+        "box": 17,
+        "stroke": {"low": 3.125, "high": 5.0625},
+    }
+    back = weights.load_weights(path)
+    assert back.preprocess == p and weights.to_dict(back) == weights.to_dict(model)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"deskew": "yes"}, r'preprocess\.deskew must be true or false, got "yes"'),
+        ({"deskew": None}, r"preprocess\.deskew must be true or false, got null"),
+        ({"threshold": 2}, r"preprocess\.threshold must be in \(0, 1\], got 2$"),
+        ({"threshold": 0.0}, r"preprocess\.threshold must be in \(0, 1\], got 0\.0"),
+        ({"threshold": "0.5"}, r'preprocess\.threshold must be .*got "0\.5"'),
+        ({"grid": 28}, r"preprocess\.grid must be 24, got 28"),
+        ({"box": 0}, r"preprocess\.box must be a whole number from 1 to 24, got 0"),
+        ({"box": 20.5}, r"preprocess\.box must be a whole number .*got 20\.5"),
+        ({"box": True}, r"preprocess\.box must be a whole number .*got true"),
+        ({"stroke": [3, 5]}, r'preprocess\.stroke must be null or \{"low"'),
+        ({"stroke": {"low": 3}}, r"preprocess\.stroke must be null or"),
+        ({"stroke": {"low": 0, "high": 5}}, r"preprocess\.stroke\.low must be .*0$"),
+        ({"stroke": {"low": 3, "high": 25}}, r"preprocess\.stroke\.high .*got 25$"),
+        ({"stroke": {"low": "3", "high": 5}}, r'preprocess\.stroke\.low .*got "3"'),
+        ({"stroke": {"low": 5, "high": 4}}, r"preprocess\.stroke\.high must be ≥"),
+        ({"extra": 1}, r"preprocess has unknown field\(s\): extra$"),
+    ],
+)
+def test_each_bad_preprocess_field_has_its_own_message(good, change, match):
+    good["preprocess"] = {**good["preprocess"], **change}
+    with pytest.raises(ValueError, match=match):
+        weights.loads(json.dumps(good))
+
+
+def test_preprocess_belongs_to_version_2_only(good):
+    with pytest.raises(ValueError, match=r"missing the field\(s\): preprocess"):
+        weights.loads(json.dumps({k: v for k, v in good.items() if k != "preprocess"}))
+    with pytest.raises(ValueError, match=r"preprocess must be an object"):
+        weights.loads(json.dumps({**good, "preprocess": None}))
+    d = {**as_version_1(good), "preprocess": good["preprocess"]}
+    with pytest.raises(ValueError, match=r"unknown field\(s\): preprocess \(version 1"):
+        weights.loads(json.dumps(d))
+
+
+def test_a_huge_preprocess_object_is_refused_at_once_in_one_line(good):
+    good["preprocess"] = {**good["preprocess"], **{f"k{i}": 0 for i in range(200_000)}}
+    text = json.dumps(good)
+    assert len(text) < weights.MAX_BYTES
+    with pytest.raises(ValueError, match=r"unknown field\(s\): k0, k1") as info:
+        weights.loads(text)
+    assert len(str(info.value)) < 120 and "\n" not in str(info.value)
+
+
+def test_the_files_preprocessing_is_what_the_model_uses(tmp_path):
+    """A neuron that says yes to exactly one input: a slanted stroke's deskewed
+    input. Written with deskew, the file sees the slanted stroke as that input;
+    the same weights with the plain pipeline do not."""
+    slanted = np.zeros((28, 28), np.uint8)
+    for y in range(4, 24):
+        x = round(14 - 0.4 * (y - 14))
+        slanted[y, x - 1 : x + 2] = 255
+    pipeline = Preprocess(deskew=True)
+    x = pipeline.to_input(slanted).reshape(-1).astype(np.float64)
+    assert (Preprocess().to_input(slanted).reshape(-1) != x).sum() > 20
+    coef, bias = 2 * x - 1, 0.5 - x.sum()  # z = 0.5 for x itself, ≤ -0.5 otherwise
+    deskewing = Neuron(target=1, preprocess=pipeline).set_weights(coef, [bias])
+    plain = Neuron(target=1).set_weights(coef, [bias])
+    a = weights.load_weights(weights.write(tmp_path / "deskew.json", deskewing))
+    b = weights.load_weights(weights.write(tmp_path / "plain.json", plain))
+    c = weights.load_weights(as_version_1(weights.to_dict(deskewing)))
+    assert a.preprocess == pipeline and b.preprocess == c.preprocess == Preprocess()
+    see = [m.to_input(slanted).reshape(1, -1) for m in (a, b, c)]
+    assert [int(m.predict(s)[0]) for m, s in zip((a, b, c), see, strict=True)] == [
+        1,
+        0,
+        0,
+    ]

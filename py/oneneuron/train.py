@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .model import make_model
+from .preprocess import Preprocess
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
@@ -191,6 +192,10 @@ class Trainer:
     y : array [N] of digit labels 0–9
     config : TrainConfig
     callback : called with a :class:`Progress` after every batch
+    preprocess : Preprocess or None
+        How X was made from images; it becomes the model's ``preprocess`` (and is
+        written in its weights file). The trainer does not apply it: make X with it
+        first (``preprocess.to_input(images)``). None: ``Preprocess()``.
 
     Examples
     --------
@@ -211,9 +216,12 @@ class Trainer:
         config: TrainConfig,
         *,
         callback: Callable[[Progress], None] | None = None,
+        preprocess: Preprocess | None = None,
     ) -> None:
         self.config = config.validate()
-        self.model = make_model(config.target, backend=config.backend).init_weights()
+        self.model = make_model(
+            config.target, backend=config.backend, preprocess=preprocess
+        ).init_weights()
         self.xp = self.model.xp
         # 0/1 images stay one byte each and become floats a batch at a time: shuffling
         # moves 4× fewer bytes, and no 138 MB float copy of MNIST is ever made.
@@ -330,8 +338,12 @@ def fit(
     config: TrainConfig,
     *,
     callback: Callable[[Progress], None] | None = None,
+    preprocess: Preprocess | None = None,
 ):
     """Train a fresh model to the end and return it.
+
+    ``preprocess`` is how X was made from images (see :class:`Trainer`): X must
+    already have been made with it; the model records it.
 
     Examples
     --------
@@ -342,6 +354,6 @@ def fit(
     >>> m.score(X, y)
     1.0
     """
-    trainer = Trainer(X, y, config, callback=callback)
+    trainer = Trainer(X, y, config, callback=callback, preprocess=preprocess)
     trainer.run()
     return trainer.model

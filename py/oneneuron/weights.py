@@ -1,8 +1,24 @@
-"""Weights files, format 1: read with complete validation, write atomically.
+"""Weights files, format 2 (format 1 still reads): complete validation, atomic writes.
 
-A file holds the neuron's (or ten neurons') weights and biases, how they were
-trained and how well they do. Every reader validates everything and names the
-field that is wrong, so a bad file never becomes a half-loaded model.
+A file holds the neuron's (or ten neurons') weights and biases, how its inputs are
+made from images, how it was trained and how well it does. Every reader validates
+everything and names the field that is wrong, so a bad file never becomes a
+half-loaded model.
+
+The fields, in the order written::
+
+    format      "oneneuron-weights"
+    version     2 (writers); 1 is still read
+    classes     [d] for one neuron that says yes to digit d, [0, …, 9] for ten
+    input       {"height": 24, "width": 24, "encoding": "binary"}
+    preprocess  version 2 only: how an image becomes the input (Preprocess.to_dict):
+                {"deskew": bool, "threshold": (0, 1], "grid": 24, "box": 1–24,
+                 "stroke": null or {"low": l, "high": h} with 0 < l ≤ h ≤ 24};
+                a version-1 file has none and means Preprocess(), the plain pipeline
+    weights     one row of 576 numbers per class (row-major 24×24), float32 range
+    bias        one number per class
+    training    an object: how it was trained (settings, command, device …)
+    metrics     an object: how well it does (test_accuracy …)
 """
 
 from __future__ import annotations
@@ -17,9 +33,11 @@ from typing import Any
 import numpy as np
 
 from .model import DIGITS, N_INPUTS, Layer, Neuron
+from .preprocess import Preprocess
 
 FORMAT = "oneneuron-weights"
-VERSION = 1
+VERSION = 2  # what writers write
+VERSIONS = (1, 2)  # what readers read
 # Limits on what a reader accepts. Each is far above what our files hold, and keeps
 # reading any input, however made, to well under a second and bounded memory.
 MAX_BYTES = 4_000_000  # a ten-neuron file is about 80 kB; anything this big is not ours
@@ -31,28 +49,33 @@ MAX_STRING = 10_000  # characters of a text or key in training and metrics
 MAX_ITEMS = 1_000  # entries of a list or object in training and metrics (ours: ≤ 20)
 MAX_NESTING = 4  # lists and objects inside training or metrics (ours: 2, a confusion)
 INPUT = {"height": 24, "width": 24, "encoding": "binary"}
-KEYS = (
+KEYS = (  # a version-2 file's fields, in the order written
     "format",
     "version",
     "classes",
     "input",
+    "preprocess",
     "weights",
     "bias",
     "training",
     "metrics",
 )
+KEYS_V1 = tuple(k for k in KEYS if k != "preprocess")
 
 
 def to_dict(
     model: Neuron | Layer, *, training: dict | None = None, metrics: dict | None = None
 ) -> dict:
-    """The weights file's content for ``model`` as a plain dict (host floats).
+    """The weights file's content for ``model`` as a plain dict (host floats),
+    with the model's own ``preprocess``.
 
     Examples
     --------
     >>> d = to_dict(Neuron(target=6).init_weights())
-    >>> d["classes"], len(d["weights"][0]), d["bias"]
-    ([6], 576, [0.0])
+    >>> d["version"], d["classes"], len(d["weights"][0]), d["bias"]
+    (2, [6], 576, [0.0])
+    >>> d["preprocess"]["deskew"], d["preprocess"]["box"]
+    (False, 20)
     """
     coef, intercept = model.weights_numpy()
     return {
@@ -60,6 +83,7 @@ def to_dict(
         "version": VERSION,
         "classes": list(model.classes_),
         "input": dict(INPUT),
+        "preprocess": model.preprocess.to_dict(),
         "weights": [[_short(v) for v in row] for row in coef.tolist()],
         "bias": [_short(v) for v in intercept.tolist()],
         "training": dict(training or {}),
@@ -120,6 +144,9 @@ def load_weights(
 ) -> Neuron | Layer:
     """Read a weights file (path, JSON text or dict) and return the model it holds.
 
+    The model's ``preprocess`` is the file's (``Preprocess()`` for version 1), so
+    ``model.to_input(images)`` makes inputs the way its training data was made.
+
     Examples
     --------
     >>> m = load_weights(to_dict(Neuron(target=3).init_weights()))
@@ -132,10 +159,11 @@ def load_weights(
 def from_dict(d: dict, *, backend: str = "numpy") -> Neuron | Layer:
     """The model held by an already validated weights dict."""
     classes = d["classes"]
+    pre = Preprocess.from_dict(d["preprocess"]) if "preprocess" in d else Preprocess()
     model = (
-        Layer(backend=backend)
+        Layer(backend=backend, preprocess=pre)
         if len(classes) == 10
-        else Neuron(target=classes[0], backend=backend)
+        else Neuron(target=classes[0], backend=backend, preprocess=pre)
     )
     return model.set_weights(d["weights"], d["bias"])
 
@@ -144,21 +172,26 @@ def validate(d: Any) -> dict:
     """Check a parsed weights file completely; raise ValueError naming the bad field."""
     if not isinstance(d, dict):
         raise ValueError(f"a weights file must be a JSON object, got {_kind(d)}")
-    missing = [k for k in KEYS if k not in d]
+    v1 = d.get("version") == 1 and type(d.get("version")) is int
+    keys = KEYS_V1 if v1 else KEYS
+    missing = [k for k in keys if k not in d]
     if missing:
         raise ValueError(f"weights file is missing the field(s): {', '.join(missing)}")
-    unknown = sorted(set(d) - set(KEYS))
+    unknown = sorted(set(d) - set(keys))
     if unknown:
+        more = " (version 1 files have no preprocess)" if "preprocess" in d else ""
         raise ValueError(
-            f"weights file has unknown field(s): {', '.join(map(str, unknown))}"
+            f"weights file has unknown field(s): {', '.join(map(str, unknown))}{more}"
         )
     if d["format"] != FORMAT:
         raise ValueError(f"format must be {FORMAT!r}, got {_show(d['format'])}")
-    if d["version"] != VERSION or isinstance(d["version"], bool):
+    if d["version"] not in VERSIONS or type(d["version"]) is not int:
         raise ValueError(
-            f"version must be {VERSION} (the only version this reader knows), "
+            "version must be 1 or 2 (the versions this reader knows), "
             f"got {_show(d['version'])}"
         )
+    if not v1:
+        Preprocess.from_dict(d["preprocess"])  # errors name "preprocess.<field>"
     classes = d["classes"]
     if not (
         isinstance(classes, list) and (classes == list(DIGITS) or _one_digit(classes))

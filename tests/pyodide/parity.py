@@ -28,6 +28,9 @@ TRAIN_RUNS = {
 GRADIENT_FROM = {"six": "six.json", "digits": "digits.json"}
 GRADIENT_BATCH = 512
 GRADIENT_L2 = 0.1
+# A whole pipeline (issue #14) on the MNIST images: deskew, threshold, stroke evening
+# (a band that both thickens and thins some of them).
+PIPELINE = {"deskew": True, "threshold": 0.5, "stroke": (4.0, 5.0)}
 
 
 def compute(folder: Path) -> dict[str, np.ndarray]:
@@ -53,6 +56,13 @@ def compute(folder: Path) -> dict[str, np.ndarray]:
     for group in ("mnist", "drawings"):
         key = f"to_input/{group}"
         attempt(key, lambda key=key, g=group: {key: oneneuron.to_input(inputs[g])})
+
+    def pipeline() -> dict[str, np.ndarray]:
+        from oneneuron.preprocess import Preprocess
+
+        return {"to_input/pipeline": Preprocess(**PIPELINE).to_input(inputs["mnist"])}
+
+    attempt("to_input/pipeline", pipeline)
     # Predictions on the same 0/1 inputs in both runtimes (CPython's to_input), so a
     # difference here is the model's and not a preprocessing one.
     for name in WEIGHTS:

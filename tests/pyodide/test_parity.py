@@ -122,6 +122,7 @@ def case(tmp_path_factory) -> dict:
         "names": {
             "to_input/mnist": mnist_names,
             "to_input/drawings": drawing_names,
+            "to_input/pipeline": mnist_names,
             "predict": mnist_names + drawing_names,
         },
     }
@@ -161,9 +162,16 @@ def both(cpython, pyodide, key: str, step: str | None = None):
 
 
 # -- the checks ------------------------------------------------------------------------
-@pytest.mark.parametrize("key", ["to_input/mnist", "to_input/drawings"])
+@pytest.mark.parametrize(
+    "key", ["to_input/mnist", "to_input/drawings", "to_input/pipeline"]
+)
 def test_to_input_gives_identical_inputs(key, case, cpython, pyodide, pyodide_summary):
+    """to_input, and a whole Preprocess pipeline (deskew, threshold 0.5, stroke
+    evening: parity.PIPELINE) on the MNIST test images."""
     a, b = both(cpython, pyodide, key)
+    if key == "to_input/pipeline":  # the pipeline is not the plain to_input
+        plain = cpython["to_input/mnist"]
+        assert (a != plain).any(axis=(1, 2)).mean() > 0.5
     names = case["names"][key]
     assert a.shape == b.shape == (len(names), 24, 24), (a.shape, b.shape)
     differs = np.flatnonzero((a != b).any(axis=(1, 2)))
