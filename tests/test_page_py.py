@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oneneuron import weights
+from oneneuron import metrics, weights
 from oneneuron.data import pack_inputs
 from oneneuron.model import Layer, Neuron
 from oneneuron.page import REQUESTS, WITH_MODELS, Page, canvas_image, summary
-from oneneuron.preprocess import to_input
+from oneneuron.preprocess import Preprocess, to_input
 from oneneuron.session import CHECK_SIZE, MAX_MISTAKES
 from oneneuron.train import Adam, SettingError, TrainConfig, Trainer, TrainingDiverged
 
@@ -94,7 +94,8 @@ def test_loading_keeps_the_model_with_its_weights_and_card(app):
     [
         (lambda d: d["weights"][0].__setitem__(7, "x"), r"weights\[0\]\[7\]"),
         (lambda d: d.pop("bias"), "missing the field.*bias"),
-        (lambda d: d.__setitem__("version", 2), "version must be 1"),
+        (lambda d: d.__setitem__("version", 3), "version must be 1 or 2"),
+        (lambda d: d["preprocess"].__setitem__("box", 0), "preprocess.box must be"),
         (lambda d: d["weights"][0].pop(), r"weights\[0\] must be a list of 576"),
     ],
 )
@@ -299,20 +300,40 @@ def _evaluate(page: Page, mistakes: int = 0) -> dict:
     return page.training.evaluate(model, mistakes)
 
 
-def _data(n: int = 600, seed: int = 0):
-    """Synthetic packed data: a 6 is an image whose first 16 pixels are all on."""
+def _raw(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic raw 28×28 digits: a 6 is a lying bar, any other digit a standing
+    one, each of random size and place."""
     rng = np.random.default_rng(seed)
-    X = (rng.random((n, 576)) < 0.2).astype(np.uint8)
     y = rng.choice([6, 0, 1, 2, 3], n).astype(np.uint8)
-    X[:, :16] = (y == 6)[:, None]
+    images = np.zeros((n, 28, 28), np.uint8)
+    for image, label in zip(images, y, strict=True):
+        long, thick = rng.integers(12, 22), rng.integers(3, 6)
+        h, w = (thick, long) if label == 6 else (long, thick)
+        top, left = rng.integers(0, 28 - h), rng.integers(0, 28 - w)
+        image[top : top + h, left : left + w] = 255
+    return images, y
+
+
+def _data(n: int = 600, seed: int = 0):
+    """Synthetic training data: packed inputs (the plain pipeline of :func:`_raw`'s
+    images), labels as bytes, the inputs X [n, 576] and labels y."""
+    images, y = _raw(n, seed)
+    X = to_input(images).reshape(n, 576)
     return pack_inputs(X), y.tobytes(), X, y
+
+
+def _test_data(n: int = 300, seed: int = 1):
+    """Synthetic test data as the page has it: raw images as bytes, labels as bytes,
+    and the oracle inputs X [n, 576] of the plain pipeline, labels y."""
+    images, y = _raw(n, seed)
+    return images.tobytes(), y.tobytes(), to_input(images).reshape(n, 576), y
 
 
 @pytest.fixture
 def trained_page(app):
     images, labels, _, _ = _data()
     app.training.set_data("train", images, labels)
-    t_images, t_labels, _, _ = _data(300, seed=1)
+    t_images, t_labels, _, _ = _test_data()
     app.training.set_data("test", t_images, t_labels)
     return app
 
@@ -374,7 +395,7 @@ def test_a_finished_run_whose_card_fails_changes_nothing(trained_page, monkeypat
     _start(page, {"target": 3, "epochs": 1, "batch_size": 100})
     page.train_run()
 
-    def broken(training, result):
+    def broken(training, result, preprocess):
         raise MemoryError("no room for the card")
 
     monkeypatch.setattr(oneneuron.page, "summary", broken)
@@ -532,7 +553,7 @@ def test_added_drawings_join_the_training_set(trained_page):
 
 def test_evaluate_reports_metrics_and_mistakes(trained_page):
     page = trained_page
-    _, _, X, y = _data(300, seed=1)
+    _, _, X, y = _test_data()
     r = _evaluate(page, mistakes=5)
     model = weights.from_dict(weights.loads(page.export()))
     p = model.predict_proba(X)
@@ -555,7 +576,7 @@ def test_evaluate_reports_metrics_and_mistakes(trained_page):
 
 def test_inspect_explains_a_test_image(trained_page):
     page = trained_page
-    _, _, X, y = _data(300, seed=1)
+    _, _, X, y = _test_data()
     r = page.inspect(7)
     assert r["index"] == 7 and r["label"] == int(y[7]) and r["model"] == "six"
     np.testing.assert_array_equal(r["seen"], X[7])
@@ -566,8 +587,10 @@ def test_inspect_explains_a_test_image(trained_page):
     for bad in (300, -1, 1.5):
         with pytest.raises(ValueError, match="index must be"):
             page.inspect(bad)
+    fresh = Page()
+    fresh.load_weights(weights.dumps(model), name="six")
     with pytest.raises(ValueError, match="test images are not loaded"):
-        Page().inspect(0)
+        fresh.inspect(0)
 
 
 def test_update_rule_is_the_package_source():
@@ -641,6 +664,21 @@ def test_a_request_is_answered_by_keyword_with_the_models_when_they_change(app):
         ("checkSettings", {"settings": {"speed": 3}}, "setting", "speed", "unknown"),
         ("checkSettings", {"settings": {"backend": "cupy"}}, "setting", "backend", ""),
         ("trainStart", {"settings": {"samples": 601}}, "setting", "samples", "at most"),
+        (
+            "checkSettings",
+            {"settings": {"deskew": 1}},
+            "setting",
+            "deskew",
+            "deskew must",
+        ),
+        ("trainStart", {"settings": {"deskew": "on"}}, "setting", "deskew", "true or"),
+        (
+            "trainStart",
+            {"settings": {"deskew": True}},
+            "setting",
+            "deskew",
+            "not loaded",
+        ),
         ("select", {"name": "nope"}, "invalid", None, "no model called 'nope'"),
         ("trainRun", {}, "invalid", None, "no training run is in progress"),
         ("teleport", {}, "internal", None, "LookupError: unknown request 'teleport'"),
@@ -672,3 +710,113 @@ def test_a_setting_error_names_its_field():
     with pytest.raises(SettingError) as caught:
         TrainConfig.from_dict({"speed": 1, "lr": 0.1})
     assert caught.value.field == "speed"
+
+
+# -- preprocessing: the model's own, the run's own -----------------------------------
+DESKEW = Preprocess(deskew=True)
+
+
+def _slanted(size: int = 120) -> np.ndarray:
+    """A drawing of a "1" leaning right: deskewing stands it upright."""
+    img = np.zeros((size, size), np.uint8)
+    for t in np.linspace(0, 1, 200):
+        y, x = int(15 + t * 90), int(80 - t * 45)
+        img[y - 5 : y + 5, x - 5 : x + 5] = 255
+    return img
+
+
+def test_a_run_takes_the_variant_its_deskew_setting_picks(trained_page):
+    """Drawings are kept raw and made into inputs by the run's own pipeline; the
+    trained model keeps that pipeline and reads drawings through it."""
+    page = trained_page
+    images, y = _raw(600, seed=0)
+    X_deskew = DESKEW.to_input(images).reshape(600, 576)
+    loaded = page.call(
+        "loadData",
+        {
+            "split": "train",
+            "images": pack_inputs(X_deskew),
+            "labels": y.tobytes(),
+            "preprocess": DESKEW.to_dict(),
+        },
+    )
+    assert loaded == {"split": "train", "count": 600, "preprocess": DESKEW.key()}
+    img = _slanted()
+    plain_x, deskew_x = to_input(img).reshape(576), DESKEW.to_input(img).reshape(576)
+    assert not np.array_equal(plain_x, deskew_x)
+    added = page.add_example(img.tobytes(), *img.shape, 1)
+    np.testing.assert_array_equal(added["seen"], plain_x)  # the model's ("six")
+    assert _check(page, {"deskew": True})["deskew"] is True
+    assert _check(page, {})["deskew"] is False
+    for deskew, X, x in ((True, X_deskew, deskew_x), (False, _data()[2], plain_x)):
+        _start(page, {"target": "all", "deskew": deskew, "epochs": 1})
+        trainer = page.training.trainer
+        np.testing.assert_array_equal(np.asarray(trainer.X[:600]), X)
+        np.testing.assert_array_equal(np.asarray(trainer.X[600]), x)
+    _start(page, {"target": "all", "deskew": True, "epochs": 1})
+    page.train_run()
+    info = page.train_finish()["model"]
+    assert info["preprocess"] == DESKEW.to_dict()
+    assert info["summary"][-1] == ["Preprocessing", DESKEW.describe()]
+    assert weights.loads(page.export())["preprocess"] == DESKEW.to_dict()
+    np.testing.assert_array_equal(
+        page.predict(img.tobytes(), *img.shape)["seen"], deskew_x
+    )
+    # the held-out check and the test figures: the raw test images through deskew
+    t_images, t_labels = _raw(300, seed=1)
+    model = weights.from_dict(weights.loads(page.export()))
+    X_test = DESKEW.to_input(t_images).reshape(300, 576)
+    oracle = metrics.evaluate(model, X_test, t_labels)
+    assert _evaluate(page)["accuracy"] == oracle["accuracy"]
+    assert page.inspect(5)["seen"].tolist() == X_test[5].tolist()
+    start = _start(page, {"target": "all", "deskew": True, "samples": 100})
+    assert start["held_out"] == {"source": "test", "count": 300}
+    r = page.train_run(max_batches=1, check=True)
+    loss, accuracy = page.training.trainer.model.loss_accuracy(
+        X_test.astype(np.float32), t_labels.astype(np.int64)
+    )
+    assert (r["check"]["loss"], r["check"]["accuracy"]) == (loss, accuracy)
+
+
+def test_a_variant_replaces_the_one_with_its_deskew_setting():
+    page = Page()
+    images, labels, _, _ = _data(100)
+    other = Preprocess(threshold=0.5)
+    for p in (Preprocess(), other):
+        page.training.set_data("train", images, labels, p.to_dict())
+    assert list(page.training.train) == [other.key()]
+    with pytest.raises(ValueError, match=r"preprocess\.threshold must be in"):
+        page.training.set_data(
+            "train", images, labels, {**other.to_dict(), "threshold": 2}
+        )
+    error = page.handle(
+        "loadData",
+        {
+            "split": "train",
+            "images": images,
+            "labels": labels,
+            "preprocess": {"deskew": 1},
+        },
+    )["error"]
+    assert error["kind"] == "invalid" and error["field"] == "preprocess"
+
+
+def test_the_test_images_are_raw_and_checked():
+    page = Page()
+    with pytest.raises(ValueError, match="give no preprocess"):
+        page.training.set_data("test", bytes(784), bytes(1), {"deskew": True})
+    with pytest.raises(ValueError, match="test: 2 labels need 1,568 image bytes"):
+        page.training.set_data("test", bytes(784), bytes(2))
+    with pytest.raises(ValueError, match="labels must be digits 0–9, got 12"):
+        page.training.set_data("test", bytes(784), bytes([12]))
+    assert page.training.set_data("test", bytes(784 * 3), bytes(3))["count"] == 3
+
+
+def test_the_model_card_says_how_its_inputs_are_made(app):
+    info = app.model_info()
+    assert info["preprocess"] == Preprocess().to_dict()
+    assert info["summary"][-1] == ["Preprocessing", Preprocess().describe()]
+    model = _layer()
+    model.preprocess = DESKEW
+    info = app.load_weights(weights.dumps(model), name="deskewed")
+    assert info["summary"][-1] == ["Preprocessing", DESKEW.describe()]

@@ -1,0 +1,216 @@
+"""The page's data (data/mnist.json, format 2), written and then read the way the
+worker reads it: the bytes of each file handed to a :class:`~oneneuron.page.Page`.
+
+Oracles: the raw MNIST and foreign-set images as their loaders give them, and each
+:class:`~oneneuron.preprocess.Preprocess` applied to them directly.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from oneneuron import metrics, weights
+from oneneuron.data import PAGE_SETS, unpack_inputs, write_page_data
+from oneneuron.digitsets import load_digitset
+from oneneuron.model import Layer, Neuron
+from oneneuron.page import Page, explain
+from oneneuron.preprocess import Preprocess
+
+pytestmark = pytest.mark.cpython_only  # real MNIST and the real foreign sets
+
+PLAIN, DESKEW = Preprocess(), Preprocess(deskew=True)
+
+
+@pytest.fixture(scope="module")
+def page_data(tmp_path_factory):
+    """The page's data with a plain and a deskewed training variant."""
+    out = tmp_path_factory.mktemp("dist") / "data"
+    meta = write_page_data(out, variants=[PLAIN, DESKEW])
+    return out, meta
+
+
+def _bytes(folder, name: str) -> bytes:
+    return (folder / name).read_bytes()
+
+
+def _slanted(size: int = 140) -> np.ndarray:
+    """A canvas-like drawing of a "1" leaning right: deskewing stands it upright."""
+    img = np.zeros((size, size), np.uint8)
+    for t in np.linspace(0, 1, 200):
+        y, x = int(20 + t * 100), int(90 - t * 50)
+        img[y - 6 : y + 6, x - 6 : x + 6] = 255
+    return img
+
+
+def _worker_page(out, models) -> Page:
+    """A page fed as the worker feeds it: mnist.json, then each file's bytes."""
+    meta = json.loads((out / "mnist.json").read_text())
+    page = Page()
+    for name, model in models.items():
+        page.call("loadModel", {"text": weights.dumps(model), "name": name})
+    train = meta["train"]
+    for variant in train["variants"].values():
+        args = {
+            "split": "train",
+            "images": _bytes(out, variant["images"]),
+            "labels": _bytes(out, train["labels"]),
+            "preprocess": variant["preprocess"],
+        }
+        assert page.call("loadData", args)["count"] == train["count"]
+    test = meta["test"]
+    args = {
+        "split": "test",
+        "images": _bytes(out, test["images"]),
+        "labels": _bytes(out, test["labels"]),
+    }
+    assert page.call("loadData", args) == {"split": "test", "count": 10000}
+    for name, s in meta["sets"].items():
+        args = {
+            "name": name,
+            "images": _bytes(out, s["images"]),
+            "labels": _bytes(out, s["labels"]),
+        }
+        assert page.call("loadSet", args) == {"name": name, "count": s["count"]}
+    return page
+
+
+def test_the_page_data_lists_every_file_as_written(page_data, mnist_images):
+    out, meta = page_data
+    assert json.loads((out / "mnist.json").read_text()) == meta
+    assert meta["format"] == "oneneuron-mnist-bits" and meta["version"] == 2
+    names = {p.name for p in out.iterdir()}
+    listed = {meta["train"]["labels"]}
+    listed |= {v["images"] for v in meta["train"]["variants"].values()}
+    for s in (meta["test"], *meta["sets"].values()):
+        listed |= {s["images"], s["labels"]}
+    assert names == listed | {"mnist.json"}
+    assert all(name.endswith(".bin") for name in listed)
+    images, labels = mnist_images["train"]
+    train = meta["train"]
+    assert train["count"] == 60000 and train["image_bytes"] == 72
+    assert _bytes(out, train["labels"]) == labels.tobytes()
+    assert set(train["variants"]) == {PLAIN.key(), DESKEW.key()}
+    for p in (PLAIN, DESKEW):
+        variant = train["variants"][p.key()]
+        assert variant["images"] == f"train-{p.key()}.bin"
+        assert Preprocess.from_dict(variant["preprocess"]) == p
+        X = unpack_inputs(_bytes(out, variant["images"]))
+        assert X.shape == (60000, 576)
+        some = np.r_[0:300, 59700:60000]  # the oracle: the pipeline applied here
+        np.testing.assert_array_equal(
+            X[some], p.to_input(images[some]).reshape(-1, 576)
+        )
+    plain = unpack_inputs(_bytes(out, train["variants"][PLAIN.key()]["images"]))
+    deskewed = unpack_inputs(_bytes(out, train["variants"][DESKEW.key()]["images"]))
+    assert np.mean((plain != deskewed).any(axis=1)) > 0.5  # two different variants
+    # the test set is raw: 28×28 bytes an image, exactly MNIST's
+    test_images, test_labels = mnist_images["test"]
+    test = meta["test"]
+    assert (test["count"], test["height"], test["width"]) == (10000, 28, 28)
+    assert test["image_bytes"] == 784
+    assert _bytes(out, test["images"]) == test_images.tobytes()
+    assert _bytes(out, test["labels"]) == test_labels.tobytes()
+    assert test["title"] == PAGE_SETS["test"]["title"]
+    for name in ("optdigits", "mfeat"):
+        s = meta["sets"][name]
+        set_images, set_labels = load_digitset(name)
+        assert s["count"] == len(set_labels) and (s["height"], s["width"]) == (28, 28)
+        assert _bytes(out, s["images"]) == set_images.tobytes()
+        assert _bytes(out, s["labels"]) == set_labels.tobytes()
+        assert (s["title"], s["source"]) == (
+            PAGE_SETS[name]["title"],
+            PAGE_SETS[name]["source"],
+        )
+
+
+def test_a_page_fed_the_data_predicts_with_each_models_own_pipeline(page_data):
+    out, _ = page_data
+    rng = np.random.default_rng(0)
+    models = {
+        "plain": Neuron(target=1).set_weights(rng.normal(0, 0.3, 576), [0.0]),
+        "deskewed": Layer(preprocess=DESKEW).set_weights(
+            rng.normal(0, 0.3, (10, 576)), rng.normal(0, 1, 10)
+        ),
+    }
+    page = _worker_page(out, models)
+    img = _slanted()
+    assert not np.array_equal(PLAIN.to_input(img), DESKEW.to_input(img))
+    for name, model in models.items():
+        page.select(name)
+        r = page.predict(img.tobytes(), *img.shape)
+        x = model.to_input(img).reshape(576)
+        np.testing.assert_array_equal(r["seen"], x)
+        assert r["p"] == explain(model, x)["p"]
+
+
+def test_a_model_trained_with_deskew_in_the_page_reads_through_deskew(
+    page_data, mnist_images
+):
+    out, _ = page_data
+    page = _worker_page(out, {"six": Neuron(target=6).init_weights()})
+    img = _slanted()
+    added = page.add_example(img.tobytes(), *img.shape, 1)
+    np.testing.assert_array_equal(added["seen"], PLAIN.to_input(img).reshape(576))
+    settings = {"target": "all", "deskew": True, "samples": 3000, "epochs": 1}
+    start = page.call("trainStart", {"settings": settings})
+    assert start["n_train"] == 3001 and start["held_out"]["source"] == "train"
+    # the oracle: the run learns from the deskewed images, the drawing's too
+    images, _ = mnist_images["train"]
+    trainer = page.training.trainer
+    expected = DESKEW.to_input(images[:3000]).reshape(3000, 576)
+    np.testing.assert_array_equal(np.asarray(trainer.X[:3000]), expected)
+    np.testing.assert_array_equal(
+        np.asarray(trainer.X[-1]), DESKEW.to_input(img).reshape(576)
+    )
+    page.train_run()
+    finished = page.train_finish(mistakes=4)
+    model = weights.from_dict(weights.loads(page.export()))
+    assert model.preprocess == DESKEW
+    assert weights.loads(page.export())["preprocess"] == DESKEW.to_dict()
+    assert finished["model"]["preprocess"] == DESKEW.to_dict()
+    assert finished["model"]["summary"][-1] == ["Preprocessing", DESKEW.describe()]
+    # its test figures: the raw test images through deskew
+    test_images, test_labels = mnist_images["test"]
+    X_test = DESKEW.to_input(test_images).reshape(10000, 576)
+    oracle = metrics.evaluate(model, X_test, test_labels)
+    assert finished["evaluation"]["accuracy"] == oracle["accuracy"] > 0.8
+    r = page.predict(img.tobytes(), *img.shape)
+    np.testing.assert_array_equal(r["seen"], DESKEW.to_input(img).reshape(576))
+    assert r["p"] == explain(model, DESKEW.to_input(img).reshape(576))["p"]
+    # and the plain run, from the other variant, stays plain
+    page.call("trainStart", {"settings": {**settings, "deskew": False}})
+    np.testing.assert_array_equal(
+        np.asarray(page.training.trainer.X[:3000]),
+        PLAIN.to_input(images[:3000]).reshape(3000, 576),
+    )
+
+
+def test_a_variant_that_is_not_loaded_is_a_setting_error_on_deskew(page_data):
+    out, meta = page_data
+    page = Page()
+    page.load_weights(weights.dumps(Neuron(target=6).init_weights()), name="six")
+    variant = meta["train"]["variants"][PLAIN.key()]
+    labels = _bytes(out, meta["train"]["labels"])
+    page.training.set_data(
+        "train", _bytes(out, variant["images"]), labels, variant["preprocess"]
+    )
+    error = page.handle("trainStart", {"settings": {"deskew": True}})["error"]
+    assert (error["kind"], error["field"]) == ("setting", "deskew")
+    assert "deskewing on are not loaded" in error["message"]
+    assert "deskew true" in error["message"]
+    assert page.training.trainer is None
+
+
+def test_write_page_data_refuses_variants_it_cannot_offer(tmp_path):
+    with pytest.raises(ValueError, match="variants must be a list of Preprocess"):
+        write_page_data(tmp_path / "a", variants=[])
+    with pytest.raises(ValueError, match="at most one with deskew on"):
+        write_page_data(
+            tmp_path / "b", variants=[PLAIN, Preprocess(threshold=0.5)], sets=()
+        )
+    with pytest.raises(ValueError, match="sets must be among optdigits, mfeat"):
+        write_page_data(tmp_path / "c", variants=[PLAIN], sets=["usps"])
+    assert not any(tmp_path.iterdir())  # refused before anything is written
