@@ -436,9 +436,11 @@ def _write_bytecode(pyo: Path) -> None:
 
 
 def _write_data(out: Path) -> None:
-    """MNIST preprocessed by to_input and packed as bits, for training in the page."""
-    say("preprocessing MNIST for the page (70,000 images → 24×24 bits)")
-    run([str(PY), str(TOOLS / "pack_data.py"), str(out)], what="packing MNIST")
+    """The page's data: MNIST training images as bits (the shipped recipe, with and
+    without deskewing), and the raw MNIST test set and the two foreign digit sets,
+    which each model makes into inputs its own way."""
+    say("packing MNIST and the foreign digit sets for the page")
+    run([str(PY), str(TOOLS / "pack_data.py"), str(out)], what="packing the data")
 
 
 def _write_manifest(root: Path) -> None:

@@ -110,6 +110,65 @@ def cpython_training(quick: bool) -> list[dict]:
     return rows
 
 
+# -- the shipped models on other people's handwriting (issue #14) ---------------------
+SETS = ("mnist", "optdigits", "mfeat")
+SET_TITLES = {
+    "mnist": "MNIST test (10,000)",
+    "optdigits": "UCI optdigits, rows 0–3822",
+    "mfeat": "UCI mfeat-pix (2,000)",
+}
+
+
+def shipped() -> list[dict]:
+    """Every model in site/weights on MNIST test and the two foreign sets, each
+    image made into an input by the model's own preprocessing (its file says how)."""
+    from oneneuron import load_weights, metrics
+    from oneneuron.data import load_mnist
+    from oneneuron.digitsets import load_digitset
+
+    images = {"mnist": load_mnist("test", progress=False)}
+    for name in SETS[1:]:
+        images[name] = load_digitset(name)
+    rows = []
+    for path in sorted((ROOT / "site" / "weights").glob("*.json")):
+        model = load_weights(path)
+        row: dict[str, Any] = {
+            "model": path.name,
+            "preprocess": model.preprocess.describe(),
+        }
+        for name, (im, labels) in images.items():
+            X = model.to_input(im).reshape(len(im), -1)
+            r = metrics.evaluate(model, X, labels)
+            row[name] = {k: r[k] for k in ("accuracy", "f1", "roc_auc") if k in r}
+        rows.append(row)
+        print(
+            f"  {path.name:<12} "
+            + "  ".join(f"{n} {row[n]['accuracy']:.2%}" for n in SETS),
+            flush=True,
+        )
+    return rows
+
+
+def shipped_markdown(rows: list[dict]) -> list[str]:
+    """The shipped models' table: accuracy on each set, and F1 for one neuron."""
+    head = " | ".join(SET_TITLES[n] for n in SETS)
+    lines = [
+        f"| model | preprocessing | {head} |",
+        "|---|---|" + "---|" * len(SETS),
+    ]
+    for r in rows:
+        cells = []
+        for n in SETS:
+            cell = f"{r[n]['accuracy']:.2%}"
+            if "f1" in r[n]:
+                cell += f", F1 {r[n]['f1']:.3f}"
+            if n == "mnist" and r[n].get("roc_auc") is not None:
+                cell += f", AUC {r[n]['roc_auc']:.4f}"
+            cells.append(cell)
+        lines.append(f"| {r['model']} | {r['preprocess']} | {' | '.join(cells)} |")
+    return lines
+
+
 # -- GPU -------------------------------------------------------------------------------
 def gpu(quick: bool) -> dict:
     """CuPy against numpy: samples per second, on MNIST and a 10× synthetic set."""
@@ -217,6 +276,14 @@ def markdown(results: dict) -> str:
             f"| {r['seconds']['runs']} | {r['test_accuracy']:.2%} "
             f"| {r['times_slower_than_oneneuron']:.1f}× |"
         )
+    if results.get("shipped"):
+        lines += [
+            "",
+            "**The shipped models on other people's handwriting** (accuracy; one "
+            "neuron: also F1 for 6, and ROC AUC on MNIST):",
+            "",
+            *shipped_markdown(results["shipped"]),
+        ]
     b = results["browser"]
     lines += [
         "",
@@ -278,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("CPython training against scikit-learn:", flush=True)
     results["cpython"] = cpython_training(args.quick)
+    print("Shipped models on three sets of handwriting:", flush=True)
+    results["shipped"] = shipped()
     print("Browser:", flush=True)
     results["browser"] = browser(args.quick)
     print("GPU:", flush=True)

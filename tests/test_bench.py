@@ -39,6 +39,16 @@ def test_quick_benchmark_runs_every_part_and_reports(tmp_path):
         assert row["seconds"]["median"] > 0
         assert row["test_accuracy"] > (0.97 if "6" in row["task"] else 0.88)
 
+    # every shipped model on the three sets, each through its own preprocessing
+    shipped = {row["model"]: row for row in r["shipped"]}
+    assert set(shipped) == {"six.json", "digits.json"}
+    for row in shipped.values():
+        assert row["mnist"]["accuracy"] > 0.9
+        assert 0.3 < row["optdigits"]["accuracy"] <= 1  # foreign: worse, far from 0
+        assert 0.3 < row["mfeat"]["accuracy"] <= 1
+    assert 0 < shipped["six.json"]["mfeat"]["f1"] <= 1
+    assert "| six.json |" in result.stdout
+
     b = r["browser"]
     assert b["measured"], b.get("reason")
     assert 0 < b["load"]["first_visit_s"]["median"] < 60
