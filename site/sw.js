@@ -6,11 +6,12 @@
 // before it becomes the current one (an update that fails leaves nothing behind).
 //
 // Each page (and its worker) is answered from the build it was loaded from until it
-// reloads: a client id → version map, kept in Cache Storage, pins it. A build's cache
-// is kept while a page uses it. Every answer from a cache is checked against the
-// manifest's sha256 first; a bad entry is dropped and fetched again, and after each
-// visit the whole build is checked and repaired in the background (Python's start
-// reads its big files from the cache directly, js/python.js). The MNIST training data
+// reloads: a client id → version map, kept in Cache Storage, pins it. manifest.json,
+// too, is that build's: Python's start reads its big files from the cache directly,
+// from the cache manifest.json names (worker/python.js). A build's cache is kept
+// while a page uses it. Every answer from a cache is checked against the manifest's
+// sha256 first; a bad entry is dropped and fetched again, and after each visit the
+// whole build is checked and repaired in the background. The MNIST training data
 // (megabytes) is not precached: it is kept by sha256 when training first fetches it.
 // Cache Storage may refuse a write (a full disk): the page still gets its answer.
 
@@ -222,6 +223,11 @@ async function respond(event) {
   let path = relative(request.url);
   if (request.mode === "navigate" && (path === "" || path.endsWith("/"))) path += "index.html";
   const version = await buildOf(event);
+  if (path === MANIFEST && version) {
+    // the build this page (or its worker) runs, the newest or not (worker/python.js)
+    const kept = await (await caches.open(PREFIX + version)).match(at(MANIFEST));
+    if (kept) return kept;
+  }
   const files = version && (await filesOf(version));
   const file = files && Object.hasOwn(files, path) ? files[path] : null;
   if (!file) return fetch(request); // not a file of the page's build

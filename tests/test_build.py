@@ -177,18 +177,41 @@ def test_installed_packages_are_the_wheels_with_valid_bytecode(dist):
     assert {"numpy/__init__.py", "oneneuron/page.py", "oneneuron/train.py"} <= seen
 
 
-def test_packed_mnist_matches_to_input(dist):
+def test_the_page_data_is_what_each_pipeline_makes(dist):
+    """dist/data: the training bits of each variant are load_inputs with that
+    variant's Preprocess, which is the shipped ten neurons' with deskewing on or off;
+    the test set and the foreign sets are their raw images."""
     import numpy as np
 
-    from oneneuron.data import load_inputs, unpack_inputs
+    from oneneuron import Preprocess, load_weights
+    from oneneuron.data import load_inputs, load_mnist, unpack_inputs
+    from oneneuron.digitsets import load_digitset
 
-    X, y = load_inputs("test", progress=False)
-    packed = (dist / "data" / "test-images.bin").read_bytes()
-    assert len(packed) == 72 * 10000
-    assert np.array_equal(unpack_inputs(packed), X)
-    assert (dist / "data" / "test-labels.bin").read_bytes() == y.tobytes()
-    meta = json.loads((dist / "data" / "mnist.json").read_text())
-    assert meta["train"]["count"] == 60000
+    data = dist / "data"
+    meta = json.loads((data / "mnist.json").read_text())
+    shipped = load_weights(ROOT / "site" / "weights" / "digits.json").preprocess
+    variants = [
+        Preprocess.from_dict(v["preprocess"])
+        for v in meta["train"]["variants"].values()
+    ]
+    assert sorted(p.deskew for p in variants) == [False, True]
+    for p in variants:
+        assert p == Preprocess(**{**vars(shipped), "deskew": p.deskew})
+        X, y = load_inputs("train", preprocess=p, progress=False)
+        images = meta["train"]["variants"][p.key()]["images"]
+        assert np.array_equal(unpack_inputs((data / images).read_bytes()), X)
+    assert (data / meta["train"]["labels"]).read_bytes() == y.tobytes()
+    raw = {"test": load_mnist("test", progress=False)}
+    raw.update({name: load_digitset(name) for name in ("optdigits", "mfeat")})
+    for name, (images, labels) in raw.items():
+        entry = meta["test"] if name == "test" else meta["sets"][name]
+        assert (entry["count"], entry["height"], entry["width"]) == (
+            len(labels),
+            28,
+            28,
+        )
+        assert (data / entry["images"]).read_bytes() == images.tobytes()
+        assert (data / entry["labels"]).read_bytes() == labels.tobytes()
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
@@ -302,15 +325,17 @@ def test_server_answers_404_for_missing_files(server):
 
 
 def test_the_worker_reads_the_cache_the_service_worker_fills():
-    """js/python.js reads Python's files from the service worker's build cache by
-    name; both must name it alike, or every repeat visit quietly takes the slow way."""
+    """worker/python.js reads Python's files from the service worker's build cache by
+    name; both must name it alike, or every repeat visit quietly takes the slow way
+    (tests/browser/test_service_worker.py starts Python from that cache)."""
     sw = (ROOT / "site" / "sw.js").read_text()
-    python = (ROOT / "site" / "js" / "python.js").read_text()
+    python = (ROOT / "site" / "worker" / "python.js").read_text()
     prefix = re.search(r'const PREFIX = "([\w-]+)"', sw)[1]
     meta = re.search(r'const META = "([\w-]+)"', sw)[1]
     assert '.match("current")' in sw and '.put("current",' in sw
-    assert f'caches.match("current", {{ cacheName: "{meta}" }})' in python
-    assert f"`{prefix}${{await current.text()}}`" in python
+    assert f'const BUILD_PREFIX = "{prefix}";' in python
+    assert f'const META = "{meta}";' in python
+    assert 'new URL("current", ROOT).href, { cacheName: META }' in python
 
 
 # -- dist/ swapped in whole ------------------------------------------------------------

@@ -15,7 +15,7 @@ if (location.protocol === "file:") {
     problem.hidden = false;
   });
 } else {
-  const worker = new Worker(`worker.js${location.search.includes("nosnapshot") ? "?nosnapshot" : ""}`, {
+  const worker = new Worker(`worker/worker.js${location.search.includes("nosnapshot") ? "?nosnapshot" : ""}`, {
     type: "module",
   });
   // A worker whose script cannot load (a 404) says so once, maybe before js/api.js

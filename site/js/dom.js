@@ -7,6 +7,19 @@ export const $ = (id) => document.getElementById(id);
 export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 
 /**
+ * A promise that resolves once the next frame has been rendered (a task after the
+ * frame); at most 100 ms, since a hidden page has no frames.
+ */
+export const afterFrame = () =>
+  new Promise((resolve) => {
+    const late = setTimeout(resolve, 100);
+    requestAnimationFrame(() => {
+      clearTimeout(late);
+      setTimeout(resolve, 0);
+    });
+  });
+
+/**
  * Fill a <dl> with one <dt>/<dd> pair per row: [term, ...content], where content is
  * text (set as text, never parsed as HTML) or nodes.
  */

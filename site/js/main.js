@@ -25,7 +25,7 @@ const STAGES = {
 
 const params = new URLSearchParams(location.search);
 const body = document.body;
-const workerUrl = new URL("../worker.js", import.meta.url);
+const workerUrl = new URL("../worker/worker.js", import.meta.url);
 if (params.has("nosnapshot")) workerUrl.search = "?nosnapshot";
 const api = connect(window.oneneuronWorker || workerUrl, { onEvent });
 

@@ -49,8 +49,8 @@ export class MapsView {
   /** The weights of neuron k, on the model's colour scale. */
   showWeights(model, k) {
     paintDiverging(this.weights, model.weights, k * N, model.scale);
-    // weights beyond the scale get its end colours: the legend says so
-    const beyond = model.largest > model.scale;
+    // weights beyond the scale (any neuron's) get its end colours: the legend says so
+    const beyond = model.weights.some((w) => Math.abs(w) > model.scale);
     this.legendMin.textContent = (beyond ? "≤ " : "") + num(-model.scale, 2);
     this.legendMax.textContent = (beyond ? "≥ " : "") + signed(model.scale, 2);
     const one = model.kind === "one";

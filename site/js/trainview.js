@@ -175,13 +175,10 @@ export class TrainingView {
     }
     this.weightsGrid.replaceChildren(...items);
     this.weightsCaption.textContent = "All zero before the first batch.";
-    this.weightsVersion = 0;
   }
 
   showWeights(p) {
     this.maps.forEach((c, k) => paintDiverging(c, p.weights, k * N, p.scale));
-    this.weightsVersion += 1;
-    this.weightsGrid.dataset.version = String(this.weightsVersion);
     const towards = this.kind === "ten" ? "its digit" : String(this.target);
     const bias = this.kind === "ten" ? "" : `; bias b = ${num(p.bias[0])}`;
     this.weightsCaption.textContent =

@@ -367,6 +367,22 @@ def test_an_8_is_written_with_its_article(page, hand, tmp_path):
     assert page.inner_text("#verdict") == "Yes: it looks like an 8"
 
 
+def test_the_legend_says_when_weights_go_past_its_colours(page, hand, tmp_path):
+    """The colour scale ends at the 99th percentile of |w|: with larger weights (the
+    shipped neuron) its ends read "≤" and "≥"; with every |w| equal, none is past it."""
+    coef, intercept = _model("six").weights_numpy()
+    even = Neuron(target=6).set_weights(np.where(coef < 0, -0.5, 0.5), intercept)
+    path = tmp_path / "even.json"
+    path.write_text(weights.dumps(even))
+    hand.ready()
+    assert page.inner_text("#legend-min").startswith("≤ ")
+    assert page.inner_text("#legend-max").startswith("≥ ")
+    page.set_input_files("#import", path)
+    page.wait_for_selector(f"{ANSWER}[data-model=file]")
+    assert page.inner_text("#legend-min") == "−0.50"
+    assert page.inner_text("#legend-max") == "+0.50"
+
+
 # -- privacy and offline ---------------------------------------------------------------
 def test_no_request_leaves_the_origin(page, hand, base_url):
     urls: list[str] = []

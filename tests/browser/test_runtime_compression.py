@@ -47,7 +47,7 @@ def test_the_page_answers_and_keeps_its_files_over_each_coding(
         want = "br" if "br" in accept else "gzip"
         wasm = "/pyodide/pyodide.asm.wasm"
         assert got[wasm] == (accept, want)
-        for path in ("/", "/worker.js", "/pyodide/pyodide.asm.js"):
+        for path in ("/", "/worker/worker.js", "/pyodide/pyodide.asm.js"):
             assert got[path][1] == want, path
         files = json.loads((dist / "manifest.json").read_text())["files"]
         kept = None

@@ -33,6 +33,24 @@ BYTES = """async (path) => {
   return [r.status, b.length, Array.from(b.slice(0, 16))];
 }"""
 
+# A second Python worker, started by a page as js/boot.js starts its own: how its start
+# got numpy and oneneuron ("site-packages.bin" from the build's cache, or "wheels").
+NEW_WORKER = """async () => {
+  const worker = new Worker("worker/worker.js", { type: "module" });
+  const answer = await new Promise((resolve) => {
+    worker.onmessage = ({ data }) => data.id === 1 && resolve(data);
+    worker.onerror = (e) => resolve({ error: { message: `worker: ${e.message}` } });
+    const args = { url: "weights/six.json", name: "six" };
+    worker.postMessage({ id: 1, method: "init", args });
+  });
+  worker.terminate();
+  return answer.error ? answer.error.message : answer.result.runtime.packages;
+}"""
+CURRENT = """async () => {
+  const r = await caches.match("current", { cacheName: "oneneuron-meta" });
+  return r ? r.text() : null;
+}"""
+
 
 class Site:
     """A copy of dist/ on a server of its own, which can be rebuilt under it."""
@@ -145,6 +163,27 @@ def test_an_open_page_keeps_its_build_while_a_new_page_gets_the_new_one(
     hand_for(third).ready()
     _wait_for_build(third, new, only=True)
     assert third.evaluate(TEXT, "js/format.js").endswith("// the next build\n")
+
+
+def test_a_page_started_on_a_build_reads_python_from_that_build(
+    context, site, hand_for
+):
+    """Python's start reads site-packages.bin from the service worker's cache. A page
+    on the old build that starts a worker after a newer build became the current one
+    reads the old build's copy, not the newer one's (here unusable: read, it would
+    send the start to the wheels)."""
+    first = _visit(context, site, hand_for)
+    first.reload()  # now a repeat visit, answered from the kept build
+    hand_for(first).ready()
+    assert first.evaluate(NEW_WORKER) == "site-packages.bin"
+
+    new = site.rebuild({"pyodide/site-packages.bin": b"not a bundle"})
+    second = _visit(context, site, hand_for)  # its visit caches the new build
+    _wait_for_build(second, new)
+    second.wait_for_function(f"async () => (await ({CURRENT})()) === '{new}'")
+    third = _visit(context, site, hand_for)
+    assert third.evaluate(NEW_WORKER) == "wheels"  # the new build's copy is unusable
+    assert first.evaluate(NEW_WORKER) == "site-packages.bin"
 
 
 def test_training_data_is_kept_by_its_hash_and_follows_the_build(

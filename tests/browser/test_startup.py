@@ -53,7 +53,7 @@ def test_the_page_starts_predicts_and_trains_under_its_policy(page, hand):
     page.add_init_script(VIOLATIONS)
     response = page.reload()
     assert page.locator("meta[http-equiv=Content-Security-Policy]").count() == 1
-    worker = page.request.get("/worker.js")
+    worker = page.request.get("/worker/worker.js")
     assert worker.headers["content-security-policy"].startswith(POLICY)
     assert response.ok
     hand.ready()
@@ -101,7 +101,7 @@ def test_without_javascript_the_page_says_so(browser, base_url):
         ("pyodide/python_stdlib.zip", "could not load pyodide/python_stdlib.zip"),
         ("pyodide/pyodide-lock.json", "could not load pyodide/pyodide-lock.json"),
         ("pyodide/pyodide.mjs", "the Python worker could not be loaded"),
-        ("worker.js", "the Python worker could not be loaded"),
+        ("worker/worker.js", "the Python worker could not be loaded"),
     ],
 )
 def test_a_missing_file_of_python_stops_the_start_with_a_reason(

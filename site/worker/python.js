@@ -1,4 +1,4 @@
-// Starting Python in the worker, as fast as a visit allows (used by worker.js only).
+// Starting Python in the worker, as fast as a visit allows (used by worker.js, beside it).
 //
 // The build ships the standard-library modules a start imports as bytecode in
 // python_stdlib.zip (nothing of the standard library is compiled in the page), and
@@ -28,13 +28,24 @@ const PRELOAD = [
   "tarfile",
 ];
 
-// The name of the service worker's cache of the build it answers from (sw.js: the
-// cache is "oneneuron-build-" + the version kept under "current" in "oneneuron-meta"),
-// or null. Every lookup names its cache: one round trip to Cache Storage each.
+// The service worker's caches (sw.js): one a build ("oneneuron-build-" + its version),
+// and "oneneuron-meta", whose "current" (a URL at the site's root) names the newest.
+const BUILD_PREFIX = "oneneuron-build-";
+const META = "oneneuron-meta";
+const ROOT = new URL("../", import.meta.url); // the site's root: this file is in worker/
+const networkFetch = self.fetch.bind(self); // not the wrapped one of a start under way
+
+// The name of the cache of the build this worker's page was loaded from, or null.
+// The service worker pins each page, and the worker it starts, to one build until
+// the page reloads, and answers manifest.json from that build (sw.js: buildOf); the
+// newest build ("current") may be another by now, and its files are not this page's.
+// With no build kept (a first visit), nothing is asked.
 async function buildCache() {
   try {
-    const current = self.caches && (await caches.match("current", { cacheName: "oneneuron-meta" }));
-    return current ? `oneneuron-build-${await current.text()}` : null;
+    const kept = self.caches && (await caches.match(new URL("current", ROOT).href, { cacheName: META }));
+    if (!kept) return null;
+    const response = await networkFetch(new URL("manifest.json", ROOT));
+    return response.ok ? `${BUILD_PREFIX}${(await response.json()).version}` : null;
   } catch {
     return null;
   }

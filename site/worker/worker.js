@@ -5,12 +5,18 @@
 // ({event: "progress", ...}) and training ({event: "train", ...} after each slice,
 // {event: "train-error", error}). All the maths is oneneuron.page.Page (pure Python,
 // tested in CPython), reached through one call path (ask) and its table of requests;
-// this file fetches what Python reads, and schedules training in slices between the
-// other requests. Starting Python: js/python.js.
+// this file fetches what Python reads, and queues the requests. Beside it: python.js
+// (starting Python) and trainloop.js (training in slices between the other requests).
+//
+// Everything off the main thread lives in this folder (site/worker/). Paths in
+// requests ("weights/six.json", "data/mnist.json") are the site's, as the page and
+// manifest.json name them: they are read from the site's root, not from this folder.
 
-import "./pyodide/pyodide.mjs"; // fetched alongside js/python.js, not after it
-import { startPython } from "./js/python.js";
+import "../pyodide/pyodide.mjs"; // fetched alongside python.js, not after it
+import { startPython } from "./python.js";
+import { TrainLoop } from "./trainloop.js";
 
+const ROOT = new URL("../", import.meta.url); // the site's root: index.html's folder
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction) => post({ event: "progress", stage, fraction });
 
@@ -20,7 +26,7 @@ let runtime = null;
 let keepForNextVisit = async () => {};
 
 const booting = startPython({
-  indexURL: new URL("./pyodide/", import.meta.url).href,
+  indexURL: new URL("pyodide/", ROOT).href,
   fast: !new URL(self.location.href).searchParams.has("nosnapshot"),
   progress,
 }).then((started) => {
@@ -71,9 +77,10 @@ function internalError(err) {
   return { kind: "internal", field: null, message };
 }
 
-async function fetchBytes(url, onProgress) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+// A file of the site, by its path from the site's root; errors name that path.
+async function fetchBytes(path, onProgress) {
+  const response = await fetch(new URL(path, ROOT));
+  if (!response.ok) throw new Error(`could not load ${path}: HTTP ${response.status}`);
   const total = Number(response.headers.get("Content-Length")) || 0;
   if (!onProgress || !response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
@@ -95,9 +102,9 @@ async function fetchBytes(url, onProgress) {
   return out;
 }
 
-async function fetchText(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+async function fetchText(path) {
+  const response = await fetch(new URL(path, ROOT));
+  if (!response.ok) throw new Error(`could not load ${path}: HTTP ${response.status}`);
   return response.text();
 }
 
@@ -136,50 +143,16 @@ const fetchers = {
   },
 };
 
-// The requests the worker answers itself: the training loop's. Every other request is
-// Python's (ask).
-const loopRequests = {
-  // Train in slices until the run is done or paused; each slice is posted as a
-  // {event: "train"} message. Answers at once.
-  trainResume({ sliceSeconds = SLICE_SECONDS } = {}) {
-    training.sliceSeconds = sliceSeconds;
-    training.running = true;
-    training.mark = performance.now();
-    training.loop ??= trainLoop();
-    return { result: { running: true } };
-  },
-  // Answered after the slice in progress: the progress at which training stopped.
-  trainPause() {
-    stopTraining();
-    return { result: { seconds: training.elapsed } };
-  },
-  // Exactly one batch.
-  trainStep() {
-    stopTraining();
-    const t0 = performance.now();
-    const answer = ask("trainRun", { max_batches: 1, check: true });
-    if (answer.error) {
-      training.elapsed += (performance.now() - t0) / 1000;
-      return answer;
-    }
-    training.python += (performance.now() - t0) / 1000;
-    return { result: checked(withSeconds(answer.result, t0)) };
-  },
-};
-
 // Answer one request: {result} or {error}. Python is awaited here, once for all.
 async function run(method, args) {
   await booting;
-  if (Object.hasOwn(loopRequests, method)) return loopRequests[method](args);
-  if (method === "trainStart" || method === "trainCancel") stopTraining();
+  if (Object.hasOwn(training.requests, method)) return training.requests[method](args);
+  if (method === "trainStart" || method === "trainCancel") training.stop();
   const t0 = performance.now();
   const answer = ask(method, args);
   if (answer.error) return answer;
   if (method === "trainStart") {
-    training.elapsed = (performance.now() - t0) / 1000; // building the run counts
-    training.python = training.elapsed;
-    training.checked = -Infinity;
-    answer.result.seconds = training.elapsed;
+    answer.result.seconds = training.started(t0); // building the run counts
   } else if (method === "init") {
     runtime.timings.ready = performance.now();
     progress("ready", 1);
@@ -187,91 +160,6 @@ async function run(method, args) {
     answer.result.runtime = runtime;
   }
   return answer;
-}
-
-// -- the training loop ----------------------------------------------------------------------
-// Slices of about SLICE_SECONDS of batches, one after another, each a job in the same
-// queue as every request: a prediction asked for while training waits at most one
-// slice. Between slices the loop yields a task, so messages (Pause) get in. The time
-// counted (seconds) is the wall-clock time while the run is going, slices and all in
-// between, not the time paused.
-// The held-out check runs after a slice once CHECK_EVERY seconds have passed, and
-// never takes more than about a tenth of the time (ten neurons check more slowly).
-const SLICE_SECONDS = 0.025;
-const CHECK_EVERY = 0.05;
-const training = {
-  running: false,
-  loop: null,
-  elapsed: 0, // seconds while running, this run
-  python: 0, // of which in Python
-  mark: 0, // performance.now() when elapsed was last brought up to date
-  checked: -Infinity, // elapsed at the last check
-  checkCost: 0, // seconds the last check took
-  sliceSeconds: SLICE_SECONDS,
-};
-
-function checkDue() {
-  return training.elapsed - training.checked >= Math.max(CHECK_EVERY, 10 * training.checkCost);
-}
-
-function checked(out) {
-  if (out.check) {
-    training.checked = training.elapsed;
-    training.checkCost = out.check.seconds;
-  }
-  return out;
-}
-
-function stopTraining() {
-  training.running = false;
-}
-
-function withSeconds(out, since) {
-  training.elapsed += (performance.now() - since) / 1000;
-  return { ...out, seconds: training.elapsed };
-}
-
-// A new task without setTimeout's 4-ms clamp on nested timers.
-const tick = new MessageChannel();
-let ticked = null;
-tick.port1.onmessage = () => ticked && ticked();
-const nextTask = () =>
-  new Promise((resolve) => {
-    ticked = resolve;
-    tick.port2.postMessage(0);
-  });
-
-async function trainLoop() {
-  try {
-    while (training.running) {
-      await enqueue(trainSlice);
-      if (training.running) await nextTask();
-    }
-  } finally {
-    training.loop = null;
-  }
-}
-
-function trainSlice() {
-  if (!training.running) return; // paused while this slice waited its turn
-  const t0 = performance.now();
-  const { result: out, error } = ask("trainRun", { max_seconds: training.sliceSeconds, check: checkDue() });
-  if (error) {
-    training.running = false;
-    training.elapsed += (performance.now() - training.mark) / 1000;
-    post({ event: "train-error", error, seconds: training.elapsed });
-    return;
-  }
-  training.python += (performance.now() - t0) / 1000;
-  const now = performance.now();
-  training.elapsed += (now - training.mark) / 1000;
-  training.mark = now;
-  if (out.done) training.running = false;
-  checked(out);
-  out.seconds = training.elapsed;
-  out.python = training.python; // of which in Python (the rest: messages, the page)
-  out.event = "train";
-  post(out, transferables(out));
 }
 
 // Requests run one after another, in the order they came: a prediction never sees a
@@ -284,9 +172,13 @@ function enqueue(job) {
   return done;
 }
 
+// The requests trainResume, trainPause and trainStep are the loop's; every other
+// request is Python's (ask).
+const training = new TrainLoop({ ask, enqueue, send: (out) => post(out, transferables(out)) });
+
 self.onmessage = ({ data }) => {
   const { id, method, args = {} } = data || {};
-  if (method === "trainPause") stopTraining(); // at once, not after queued slices
+  if (method === "trainPause") training.stop(); // at once, not after queued slices
   const ready = Object.hasOwn(fetchers, method) ? fetchers[method](args) : Promise.resolve(args);
   // joins the queue once its bytes are here; a failed download is answered at once
   ready
