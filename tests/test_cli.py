@@ -571,13 +571,14 @@ def test_train_with_a_pipeline_records_it_and_uses_it(
     out_file = tmp_path / "d.json"
     argv = ["train", "--target", "all", "--samples", 4000, "--epochs", 1, "--quiet"]
     argv += ["--deskew", "--threshold", 0.5, "--box", 18, "--strokes", "even"]
+    argv += ["--stroke-band", 0.1, 0.9]
     code, _, err = run([*argv, "--out", out_file], capsys)
     assert code == 0, err
     d = weights.read(out_file)
     base = Preprocess(deskew=True, threshold=0.5, box=18)
     images, _ = mnist_images["train"]
     widths = stroke_width(base.to_input(images[:4000]))
-    low, high = np.quantile(widths, [0.25, 0.75])
+    low, high = np.quantile(widths, [0.1, 0.9])
     stroke = {"low": low, "high": high}
     assert d["preprocess"] == {"deskew": True, "threshold": 0.5, "grid": 24,
                                "box": 18, "stroke": stroke}  # fmt: skip
@@ -598,6 +599,7 @@ def test_train_with_a_pipeline_records_it_and_uses_it(
         18,
         "even",
     )
+    assert again.stroke_band == [0.1, 0.9]
     assert "threshold" not in d["training"]  # it is in "preprocess"
 
 
@@ -619,6 +621,13 @@ def test_train_records_the_plain_pipeline_flags(capsys, fake_data, tmp_path):
         (["--threshold", "2"], r"preprocess\.threshold must be in \(0, 1\], got 2\.0"),
         (["--box", "30"], r"preprocess\.box must be a whole number from 1 to 24"),
         (["--strokes", "thin"], "invalid choice: 'thin'"),
+        (
+            ["--strokes", "even", "--stroke-band", "0.9", "0.1"],
+            r"stroke-band must be two quantiles with 0 ≤ QLOW ≤ QHIGH ≤ 1, "
+            r"got 0\.9 0\.1$",
+        ),
+        (["--stroke-band", "0", "2"], "stroke-band .* got 0 2$"),
+        (["--stroke-band", "0.5"], "expected 2 arguments"),
     ],
 )
 def test_bad_pipeline_flags_are_one_line(capsys, fake_data, argv, match):

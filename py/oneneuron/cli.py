@@ -154,8 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("asis", "even"),
         default="asis",
         help="asis, or even: thicken strokes narrower and thin those wider than "
-        "the middle half of the training inputs' stroke widths (default: "
+        "a band of the training inputs' stroke widths (--stroke-band; default: "
         "%(default)s)",
+    )
+    t.add_argument(
+        "--stroke-band",
+        type=float,
+        nargs=2,
+        default=STROKE_BAND,
+        metavar=("QLOW", "QHIGH"),
+        help="with --strokes even: the band of widths kept as drawn, as quantiles "
+        "(0–1) of the training inputs' stroke widths (default: 0.25 0.75, the "
+        "middle half); the widths it gives are recorded in the weights file",
     )
     t.add_argument(
         "--out", type=Path, help="weights file to write (default: write nothing)"
@@ -246,6 +256,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.validation < 0:
         raise ValueError(f"validation must be ≥ 0, got {args.validation}")
     pipeline = Preprocess(deskew=args.deskew, threshold=args.threshold, box=args.box)
+    band = tuple(args.stroke_band)
+    if not (0 <= band[0] <= band[1] <= 1):
+        raise ValueError(
+            "stroke-band must be two quantiles with 0 ≤ QLOW ≤ QHIGH ≤ 1, "
+            f"got {band[0]:g} {band[1]:g}"
+        )
     xp = get_namespace(config.backend)  # fails early, in one line, without a GPU
     X, y = data.load_inputs(
         "train", preprocess=pipeline, data_dir=args.data_dir, progress=not args.quiet
@@ -262,7 +278,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             y[-args.validation :],
         )
     if args.strokes == "even":
-        pipeline = _even_strokes(pipeline, X[: config.samples or None])
+        pipeline = _even_strokes(pipeline, X[: config.samples or None], band)
         X = _apply_strokes(X, pipeline)
         if args.validation:
             X_val = _apply_strokes(X_val, pipeline)
@@ -306,11 +322,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _even_strokes(pipeline: Preprocess, X: np.ndarray) -> Preprocess:
+def _even_strokes(
+    pipeline: Preprocess, X: np.ndarray, band: tuple[float, float] = STROKE_BAND
+) -> Preprocess:
     """``pipeline`` with the stroke band (low, high) of inputs X [N, 576] made
-    without stroke evening: the quartiles of their stroke widths."""
+    without stroke evening: the ``band`` quantiles of their stroke widths."""
     widths = stroke_width(X.reshape(len(X), 24, 24))
-    low, high = (float(v) for v in np.quantile(widths, STROKE_BAND))
+    low, high = (float(v) for v in np.quantile(widths, band))
     return replace(pipeline, stroke=(low, high))
 
 
@@ -525,6 +543,8 @@ def _command(args: argparse.Namespace) -> str:
     parts += ["--deskew" if args.deskew else "--no-deskew"]
     parts += ["--threshold", str(args.threshold), "--box", str(args.box)]
     parts += ["--strokes", args.strokes]
+    if args.strokes == "even":
+        parts += ["--stroke-band", *(f"{q:g}" for q in args.stroke_band)]
     if args.validation:
         parts += ["--validation", str(args.validation)]
     if args.out:

@@ -171,7 +171,6 @@ class Page:
 
         ``weights`` is float32 [K·576], row-major, one 24×24 map per neuron;
         ``scale`` is the colour scale of the heatmaps, :func:`colour_scale`;
-        ``largest`` is the largest |w| (js/maps.js: is any weight beyond the scale?);
         ``preprocess`` is how its inputs are made (``Preprocess.to_dict()``);
         ``summary`` is a list of [what, value] strings for the model card, the
         last one the preprocessing in words (``Preprocess.describe()``).
@@ -193,7 +192,6 @@ class Page:
             "weights": coef.reshape(-1).copy(),
             "bias": [float(b) for b in intercept],
             "scale": colour_scale(coef),
-            "largest": float(np.max(np.abs(coef))),  # the legend says "≥" past scale
             "preprocess": model.preprocess.to_dict(),
             "summary": summary(e["training"], e["metrics"], model.preprocess),
             "active": name == active,
