@@ -70,11 +70,17 @@ def other_backend(request: pytest.FixtureRequest) -> str:
     return _available(request.param)
 
 
+def _needs_mnist_files() -> None:
+    if IN_PYODIDE:
+        pytest.skip("MNIST's files are not in Pyodide's file system (parity covers it)")
+
+
 @pytest.fixture(scope="session")
 def mnist_images():
     """Raw MNIST: {"train": (images, labels), "test": (images, labels)}, uint8."""
     from oneneuron import data
 
+    _needs_mnist_files()
     return {
         split: data.load_mnist(split, progress=False) for split in ("train", "test")
     }
@@ -85,6 +91,7 @@ def mnist_train():
     """The 60,000 training images as the neuron reads them: X uint8 [60000, 576], y."""
     from oneneuron import data
 
+    _needs_mnist_files()
     return data.load_inputs("train", progress=False)
 
 

@@ -8,7 +8,7 @@
 //       install the test-only wheels (pytest, its dependencies, array-api-strict;
 //       by default every wheel in .cache/pyodide-test-wheels, which build.py
 //       fetches and verifies), copy tests/ (without browser/ and pyodide/),
-//       pyproject.toml and build.py into the Pyodide file system, run pytest on
+//       pyproject.toml, build.py, tools/ and site/weights/ into the Pyodide file system, run pytest on
 //       tests/ and the installed package's doctests, print the counts as one line
 //       "pyodide-result {json}" and exit with pytest's status.
 //   node tests/pyodide/runner.mjs script FILE.py HOST_DIR
@@ -159,11 +159,14 @@ async function runPytest(argv) {
   const { py, loadSeconds } = await startPyodide();
   installWheels(py, wheels);
   const files = copyTree(py, path.join(ROOT, "tests"), `${REPO}/tests`);
-  // pytest's configuration, and build.py because test_build.py imports it when
-  // collected (its tests are marked cpython_only and skip here).
+  // pytest's configuration, and build.py and tools/ because test_build.py and
+  // test_serve.py import them when collected (their tests are marked cpython_only
+  // and skip here); the shipped weights, which test_weights.py reads.
   for (const name of ["pyproject.toml", "build.py"]) {
     py.FS.writeFile(`${REPO}/${name}`, readBytes(path.join(ROOT, name)));
   }
+  copyTree(py, path.join(ROOT, "tools"), `${REPO}/tools`);
+  copyTree(py, path.join(ROOT, "site", "weights"), `${REPO}/site/weights`);
   py.FS.chdir(REPO);
   process.stdout.write(
     `pyodide: runtime + numpy + oneneuron loaded in ${loadSeconds.toFixed(1)} s; ` +
