@@ -19,7 +19,7 @@ const PREFIX = "oneneuron-build-";
 const META = "oneneuron-meta"; // "current": the newest complete build; "clients": pins
 const DATA = "oneneuron-data"; // training data, keyed by path and sha256
 const MANIFEST = "manifest.json";
-const LAZY = /^data\/.+\.bin$/; // fetched only when training starts
+const LAZY = /^data\/.+\.bin$/; // fetched only when asked: a training run, the handwriting panel
 const REPAIR_AFTER_MS = 3000; // the background check waits for the page to start
 
 const scope = new URL(self.registration.scope);

@@ -21,6 +21,7 @@ from oneneuron.preprocess import Preprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 DESKEW = Preprocess(deskew=True)
+EVEN = Preprocess(deskew=True, threshold=0.5, stroke=(1.0, 2.0))  # thins most strokes
 
 
 def _v1(model) -> str:
@@ -37,6 +38,7 @@ def _models():
     return {
         "v1": Layer().set_weights(w, np.zeros(10)),
         "deskewed": Layer(preprocess=DESKEW).set_weights(w, np.zeros(10)),
+        "even": Layer(preprocess=EVEN).set_weights(w, np.zeros(10)),
     }
 
 
@@ -75,7 +77,7 @@ def test_the_steps_of_a_drawing_end_in_what_the_model_sees():
     for name, model in _models().items():
         page.load_weights(weights.dumps(model), name=name)
     img = _slanted()
-    for name, p in (("v1", Preprocess()), ("deskewed", DESKEW)):
+    for name, p in (("v1", Preprocess()), ("deskewed", DESKEW), ("even", EVEN)):
         page.select(name)
         r = page.call("steps", {"pixels": img.tobytes(), "height": 120, "width": 120})
         assert r["model"] == name and r["describe"] == p.describe()
@@ -86,12 +88,15 @@ def test_the_steps_of_a_drawing_end_in_what_the_model_sees():
             assert got["image"].dtype == np.float32 and got["image"].ndim == 1
             assert (got["height"], got["width"]) == want["image"].shape
             np.testing.assert_array_equal(got["image"], want["image"].reshape(-1))
+            # every extra (box, threshold, stroke width, change) crosses unchanged
+            extras = {k: v for k, v in want.items() if k != "image"}
+            assert {k: got[k] for k in extras} == extras
         seen = page.predict(img.tobytes(), 120, 120)["seen"]
         np.testing.assert_array_equal(r["steps"][-1]["image"], seen)
         box = next(s["box"] for s in expected if s["step"] == "box")
         got_box = next(s["box"] for s in r["steps"] if s["step"] == "box")
         assert got_box == list(box) and json.loads(json.dumps(got_box)) == got_box
-    assert "deskewed" in [s["step"] for s in r["steps"]]
+    assert [s["step"] for s in r["steps"]][1::5] == ["deskewed", "strokes"]
 
 
 @pytest.fixture(scope="module")

@@ -251,7 +251,7 @@ class Page:
         order the code runs them, of ``{"step": key, "image": float32 [h·w] 0–1,
         "height": h, "width": w, ...}`` with the extras of
         :meth:`~oneneuron.preprocess.Preprocess.steps` (e.g. "box": [top, left,
-        bottom, right] or None; "threshold"; "width" and "change"). The last
+        bottom, right] or None; "threshold"; "stroke_width" and "change"). The last
         image equals ``seen`` of :meth:`predict` for the same pixels.
         """
         name = self._name(None)

@@ -172,7 +172,7 @@ class Preprocess:
         exclusive; None when there is no ink), "scaled" (the box scaled so that
         its longer side is ``box`` px), "placed" (24×24 ink placed by its centre
         of mass), "thresholded" (24×24 0/1, with ``"threshold"``) and "strokes"
-        (only with ``stroke``: with ``"width"`` before and ``"change"``:
+        (only with ``stroke``: with ``"stroke_width"`` before and ``"change"``:
         "thickened", "thinned" or "kept"). The last image equals
         ``to_input(image)`` exactly: both run the same code.
 
@@ -215,7 +215,7 @@ class Preprocess:
                     {
                         "step": "strokes",
                         "image": binary[0].astype(np.float32),
-                        "width": float(stroke_width(before)[0]),
+                        "stroke_width": float(stroke_width(before)[0]),
                         "change": "thickened"
                         if grown > 0
                         else ("thinned" if grown < 0 else "kept"),

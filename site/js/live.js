@@ -11,9 +11,13 @@
 // data-shown-model and data-shown-version (the model and pad version, #pad's
 // data-version, of the answer on screen), data-pending ("true" while a prediction is
 // asked for) and data-requests (predictions asked for so far).
+//
+// Once a prediction is on screen, the pen is up and no prediction is waiting, the
+// steps of the drawing's preprocessing are asked for (js/steps.js).
 
 import { AnswerView } from "./answer.js";
 import { MapsView } from "./maps.js";
+import { Steps } from "./steps.js";
 
 // While drawing, at most one prediction in flight, and at most one per half frame (a
 // frame's pointer moves come together; a whole frame would let the requests drift
@@ -22,11 +26,12 @@ import { MapsView } from "./maps.js";
 const LIVE_MS = 8;
 
 export class Live {
-  /** onError(message): a prediction failed. */
-  constructor({ api, pad, onError }) {
+  /** onError(message): a prediction failed; onAnswer(): a prediction is on screen. */
+  constructor({ api, pad, onError, onAnswer = () => {} }) {
     this.api = api;
     this.pad = pad;
     this.onError = onError;
+    this.onAnswer = onAnswer;
     this.answer = new AnswerView({ onPick: (d) => this.pick(d) });
     this.maps = new MapsView({ onPick: (d) => this.pick(d) });
     this.el = this.answer.el;
@@ -50,6 +55,12 @@ export class Live {
       strokes: 0,
       announce: Infinity, // announce the first answer for a pad version at least this
     };
+    this.steps = new Steps({
+      api,
+      pad,
+      busy: () => this.flow.inFlight || this.flow.queued,
+      model: () => this.state.model && this.state.model.name,
+    });
     this.answer.showEmpty(null, true);
     pad.addEventListener("change", ({ detail }) => this.#changed(detail.final));
   }
@@ -118,6 +129,7 @@ export class Live {
     if (state.ready && state.result && s.version === pad.version && s.model === state.model.name) {
       this.#answered();
       this.answer.announce(state.sentence);
+      this.steps.update();
     } else if (!(flow.inFlight && flow.sent === pad.version && !flow.queued)) {
       this.#request();
     }
@@ -178,8 +190,16 @@ export class Live {
         this.#send();
       } else {
         this.#pending();
+        this.#idle();
       }
     }
+  }
+
+  /** No prediction is waiting: if the answer on screen is for the ink, show its steps. */
+  #idle() {
+    const { state, pad } = this;
+    const s = state.shown;
+    if (state.result && s.version === pad.version && s.model === state.model.name) this.steps.update();
   }
 
   #pending() {
@@ -212,6 +232,7 @@ export class Live {
       flow.announce = Infinity;
       answer.announce(sentence);
     }
+    this.onAnswer();
   }
 
   #showEmpty() {
@@ -221,6 +242,7 @@ export class Live {
     answer.showEmpty(state.model, !state.ready);
     maps.showSeen(null, 0);
     maps.showContributions(state.model, null, 0);
+    this.steps.clear();
     if (state.model) maps.showWeights(state.model, this.#neuron());
     if (flow.strokeEnd) {
       flow.strokeEnd = null;

@@ -8,6 +8,7 @@
 //                                    detail: the worker's own timings)
 
 import { connect } from "./api.js";
+import { Handwriting } from "./handwriting.js";
 import { Live } from "./live.js";
 import { ModelsView } from "./models.js";
 import { Pad } from "./pad.js";
@@ -34,7 +35,12 @@ const loaded = new Set();
 const pad = new Pad(document.getElementById("pad"), document.getElementById("pad-input"), {
   cursor: document.querySelector(".pad-cursor"),
 });
-const live = new Live({ api, pad, onError: (message) => setStatus("error", `Prediction failed: ${message}`, 1) });
+const live = new Live({
+  api,
+  pad,
+  onError: (message) => setStatus("error", `Prediction failed: ${message}`, 1),
+  onAnswer: () => handwriting.enable(), // never downloads before the first prediction
+});
 const models = new ModelsView({ onSelect: selectModel, onImport: importFile, onExport: exportModel });
 models.enable(false);
 const training = new Training({
@@ -46,7 +52,9 @@ const training = new Training({
     live.repredict();
   },
 });
-watchTrainingPanel();
+// "Other people's handwriting" downloads through the training's data, once for both.
+const handwriting = new Handwriting({ api, data: training.data });
+const panelSeen = watchTrainingPanel();
 
 // -- start ------------------------------------------------------------------------------
 api
@@ -62,6 +70,7 @@ api
     live.setReady(true);
     registerServiceWorker();
     training.ready();
+    training.awaitDefaults(panelSeen.then(shippedDefaults));
     training.restore();
   })
   .catch((err) => stopped(err.message));
@@ -108,6 +117,7 @@ document.addEventListener("keydown", (e) => {
 // -- models -------------------------------------------------------------------------------
 function applyModel(model, list) {
   live.setModel(model);
+  handwriting.setModel(model);
   models.setModels(withShipped(list));
   models.setCard(model);
 }
@@ -159,20 +169,36 @@ async function exportModel() {
   }
 }
 
-// The charts' library loads when the training panel comes near the screen.
+// The charts' library loads when the training panel comes near the screen; the
+// promise resolves then.
 function watchTrainingPanel() {
   const panel = document.getElementById("train");
-  if (!("IntersectionObserver" in window)) return training.prepareCharts();
-  const seen = new IntersectionObserver(
-    (entries) => {
-      if (entries.some((e) => e.isIntersecting)) {
-        seen.disconnect();
-        training.prepareCharts();
-      }
-    },
-    { rootMargin: "200px" },
-  );
-  seen.observe(panel);
+  if (!("IntersectionObserver" in window)) return Promise.resolve(training.prepareCharts());
+  return new Promise((resolve) => {
+    const seen = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) {
+          seen.disconnect();
+          training.prepareCharts();
+          resolve();
+        }
+      },
+      { rootMargin: "200px" },
+    );
+    seen.observe(panel);
+  });
+}
+
+// The deskew switch starts at the shipped ten neurons' choice, which their weights
+// file records: loaded into the worker without answering (Ten neurons is then quick).
+async function shippedDefaults() {
+  try {
+    const { model } = await api.call("fetchModel", { ...SHIPPED.digits, activate: false });
+    loaded.add("digits");
+    training.view.setDefault("deskew", model.preprocess.deskew);
+  } catch {
+    // the switch keeps the form's default; switching to ten neurons will say what failed
+  }
 }
 
 // -- offline ------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ export class Training {
       onOptimizer: (name) => this.showRule(name),
     });
     this.data = new TrainingData(api);
+    this.defaults = Promise.resolve(); // the form's defaults from the shipped model
     this.trained = new TrainedModel({ api, view: this.view, onModel }); // onModel(model_info, models)
     this.examples = new Examples({ api, pad, view: this.view });
     this.state = "idle";
@@ -105,9 +106,19 @@ export class Training {
     await this.trained.forget();
   }
 
+  /**
+   * Runs start only once ``promise`` has settled: the form's defaults that come from the
+   * shipped ten neurons (the deskew switch), so an early Train uses them too.
+   */
+  awaitDefaults(promise) {
+    this.defaults = promise.catch(() => {});
+  }
+
   // -- a run -------------------------------------------------------------------------------
   async #begin(stepOnly) {
     const gen = ++this.generation;
+    await this.defaults;
+    if (gen !== this.generation) return;
     const settings = this.view.settings();
     this.view.clearInvalid();
     this.view.report.hide();
@@ -127,7 +138,7 @@ export class Training {
       if (gen !== this.generation) return;
       this.#set("loading", "Getting the MNIST images…");
       this.view.loading(this.data.fraction(), "Downloading MNIST (once; kept for the next runs)…");
-      await this.data.load();
+      await this.data.load(settings.deskew); // the variant the deskew switch picks
       if (gen !== this.generation) return;
       const p = await this.api.call("trainStart", { settings });
       if (gen !== this.generation) return;

@@ -1,52 +1,76 @@
-// The MNIST images a training run reads: downloaded into the worker once per page
-// (the worker keeps them; the service worker keeps the files for the next visit), and
-// the download's progress in bytes. The worker posts {event: "progress", stage:
-// "data-train" | "data-test", received, size} as the bytes arrive.
+// The data the worker reads, downloaded into it once per page (the worker keeps it;
+// the service worker keeps the files for the next visit), and each download's
+// progress in bytes. data/mnist.json says what there is: the training images, one
+// file per preprocessing variant (picked by the deskew switch; only the one a run
+// uses is fetched), the raw test images (training's evaluation and the handwriting
+// panel share them) and the foreign digit sets (the handwriting panel only).
+// The worker posts {event: "progress", stage: "data-train" | "data-test" |
+// "data-set-<name>", received, size} as the bytes arrive.
 
-const SPLITS = ["train", "test"];
-const BYTES_PER_IMAGE = 72; // 24×24 bits; only until the worker says the real size
-const GUESS = { train: 60000 * BYTES_PER_IMAGE, test: 10000 * BYTES_PER_IMAGE };
+// Sizes until the worker says the real ones: only for the first progress bar.
+const GUESS = { train: 60000 * 72, test: 10000 * 784 };
 
 export class TrainingData {
   constructor(api) {
     this.api = api;
-    this.loaded = null; // a promise: both splits are in the worker
-    this.bytes = Object.fromEntries(SPLITS.map((split) => [split, [0, GUESS[split]]])); // [received, size]
+    this.promises = new Map(); // what → a promise: it is in the worker
+    this.bytes = {}; // stage → [received, size]
+    this.watchers = new Set();
   }
 
-  /** Both splits in the worker; a failed download is tried again at the next call. */
-  load() {
-    if (!this.loaded) {
-      this.loaded = Promise.all(SPLITS.map((split) => this.api.call("loadData", { split })));
-      this.loaded.catch(() => {
-        this.loaded = null;
-      });
+  /** The training images of one variant and the test images, for a run. */
+  load(deskew = false) {
+    return Promise.all([this.#once(`train-${deskew}`, "loadData", { split: "train", deskew }), this.test()]);
+  }
+
+  /** The raw test images. */
+  test() {
+    return this.#once("test", "loadData", { split: "test" });
+  }
+
+  /** A foreign digit set of mnist.json's "sets". */
+  set(name) {
+    return this.#once(`set-${name}`, "loadSet", { name });
+  }
+
+  // Each download once; a failed one is tried again at the next call.
+  #once(key, method, args) {
+    if (!this.promises.has(key)) {
+      const p = this.api.call(method, args);
+      p.catch(() => this.promises.delete(key));
+      this.promises.set(key, p);
     }
-    return this.loaded;
+    return this.promises.get(key);
   }
 
-  /** Whether a worker event is this download's progress; if so, it is counted. */
+  /** Call fn() after each progress event (until the returned function is called). */
+  watch(fn) {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  /** Whether a worker event is a download's progress; if so, it is counted. */
   onProgress(e) {
-    const split = e.event === "progress" && String(e.stage).startsWith("data-") ? e.stage.slice(5) : null;
-    if (!Object.hasOwn(this.bytes, split ?? "")) return false;
-    this.bytes[split] = [e.received, e.size];
+    if (e.event !== "progress" || !String(e.stage).startsWith("data-")) return false;
+    this.bytes[e.stage.slice(5)] = [e.received, e.size];
+    for (const fn of this.watchers) fn();
     return true;
   }
 
-  /** The share of the bytes received, 0 to 1. */
-  fraction() {
-    const [received, size] = this.#sum();
-    return received / size;
+  /** The share of the bytes received of these stages ("train", "test", "set-mfeat"), 0 to 1. */
+  fraction(stages = ["train", "test"]) {
+    const [received, size] = this.#sum(stages);
+    return size ? received / size : 0;
   }
 
   /** The progress in words. */
-  describe() {
-    const [, size] = this.#sum();
-    return `Downloading MNIST: ${Math.round(100 * this.fraction())} % of ${(size / 1e6).toFixed(1)} MB`;
+  describe(stages = ["train", "test"], what = "MNIST") {
+    const [, size] = this.#sum(stages);
+    return `Downloading ${what}: ${Math.round(100 * this.fraction(stages))} % of ${(size / 1e6).toFixed(1)} MB`;
   }
 
-  #sum() {
-    const all = Object.values(this.bytes);
+  #sum(stages) {
+    const all = stages.map((s) => this.bytes[s] ?? [0, GUESS[s] ?? 0]);
     return [all.reduce((t, [r]) => t + r, 0), all.reduce((t, [, s]) => t + s, 0)];
   }
 }

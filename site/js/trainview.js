@@ -49,7 +49,10 @@ export class TrainingView {
       e.preventDefault();
       if (!this.buttons.start.disabled) handlers.onTrain();
     });
-    this.form.addEventListener("input", (e) => e.target.removeAttribute("aria-invalid"));
+    this.form.addEventListener("input", (e) => {
+      e.target.removeAttribute("aria-invalid");
+      e.target.dataset.touched = "true"; // the person's choice: defaults no longer apply
+    });
     $("train-optimizer").addEventListener("change", (e) => handlers.onOptimizer(e.target.value));
     this.buttons.pause.addEventListener("click", () => handlers.onPause());
     this.buttons.step.addEventListener("click", () => handlers.onStep());
@@ -67,11 +70,23 @@ export class TrainingView {
     for (const field of settingFields()) {
       const key = field.dataset.setting;
       const v = field.value;
-      if (key === "target") out[key] = v === "all" ? "all" : Number(v);
+      if (field.type === "checkbox") out[key] = field.checked;
+      else if (key === "target") out[key] = v === "all" ? "all" : Number(v);
       else if (key === "optimizer" || key === "schedule") out[key] = v;
       else out[key] = parse(v, INTEGERS.has(key));
     }
     return out;
+  }
+
+  /**
+   * A switch's default (deskew: the shipped ten neurons' choice), unless the person has
+   * changed it; the field is marked data-shipped once its default is known.
+   */
+  setDefault(setting, checked) {
+    const field = [...settingFields()].find((f) => f.dataset.setting === setting);
+    if (!field) return;
+    if (!field.dataset.touched) field.checked = checked;
+    field.dataset.shipped = String(checked);
   }
 
   /** Mark the input of a refused setting (err.field: a TrainConfig field); null if none. */

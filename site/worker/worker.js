@@ -108,6 +108,27 @@ async function fetchText(path) {
   return response.text();
 }
 
+let mnistJson = null; // a promise of data/mnist.json
+
+function dataIndex() {
+  mnistJson ??= fetchText("data/mnist.json").then(JSON.parse);
+  mnistJson.catch(() => {
+    mnistJson = null;
+  });
+  return mnistJson;
+}
+
+// The images and labels of one entry of mnist.json, with the images' progress posted
+// as {event: "progress", stage, received, size} (size: count × image_bytes, the bytes
+// as they arrive, whatever the transfer's compression).
+async function fetchSplit(stage, meta, images) {
+  const size = meta.count * meta.image_bytes;
+  const report = (received) =>
+    post({ event: "progress", stage, fraction: Math.min(1, received / size), received, size });
+  const [pixels, labels] = await Promise.all([fetchBytes(`data/${images}`, report), fetchBytes(`data/${meta.labels}`)]);
+  return { images: pixels, labels };
+}
+
 // -- requests -----------------------------------------------------------------------------
 // Work done before a request joins the queue, so the queue is never held up by the
 // network: a URL or a file becomes the bytes or text Python reads, and the training
@@ -129,17 +150,33 @@ const fetchers = {
     module.destroy();
     return { ...rest, text: new Uint8Array(await file.slice(0, limit + 1).arrayBuffer()) };
   },
-  async loadData({ split }) {
-    const meta = JSON.parse(await fetchText("data/mnist.json"))[split];
-    if (!meta) throw new Error(`there is no ${split} split in data/mnist.json`);
-    const size = meta.count * 72; // bytes of bits; the transfer may be compressed
-    const report = (received) =>
-      post({ event: "progress", stage: `data-${split}`, fraction: Math.min(1, received / size), received, size });
-    const [images, labels] = await Promise.all([
-      fetchBytes(`data/${meta.images}`, report),
-      fetchBytes(`data/${meta.labels}`),
-    ]);
-    return { split, images, labels };
+  // data/mnist.json (format 2) says which files make each split, how many images and
+  // how many bytes an image: train {count, image_bytes, labels, variants: {key:
+  // {images, preprocess}}}, test {count, image_bytes, images, labels}, sets {name:
+  // {the fields of test}}. Read once; a failed read is tried again next time.
+  // A training variant is picked by its deskew setting (the panel's switch): one
+  // file is fetched, the other only when a run asks for it.
+  async loadData({ split, deskew = false }) {
+    const index = await dataIndex();
+    const meta = index[split];
+    if (!meta || (split !== "train" && split !== "test")) {
+      throw new Error(`there is no ${split} split in data/mnist.json`);
+    }
+    let images = meta.images;
+    let preprocess = null;
+    if (split === "train") {
+      const variant = Object.values(meta.variants || {}).find((v) => v.preprocess.deskew === deskew);
+      if (!variant) throw new Error(`data/mnist.json has no training images with deskew ${deskew}`);
+      ({ images, preprocess } = variant);
+    }
+    const bytes = await fetchSplit(`data-${split}`, meta, images);
+    return { split, ...bytes, ...(preprocess ? { preprocess } : {}) };
+  },
+  // A foreign digit set (the handwriting panel): one of data/mnist.json's "sets".
+  async loadSet({ name }) {
+    const meta = ((await dataIndex()).sets || {})[name];
+    if (!meta) throw new Error(`there is no digit set ${name} in data/mnist.json`);
+    return { name, ...(await fetchSplit(`data-set-${name}`, meta, meta.images)) };
   },
 };
 

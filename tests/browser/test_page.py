@@ -1,6 +1,6 @@
 """The page in Chromium, driven like a person: pointer strokes, clicks, keys, files.
 
-Oracles: CPython's oneneuron (to_input on the same canvas pixels, the same weights
+Oracles: CPython's oneneuron (model.to_input on the same canvas pixels, the same weights
 file the page loaded) and the MNIST labels.
 """
 
@@ -15,7 +15,6 @@ import pytest
 
 from oneneuron import weights
 from oneneuron.model import Neuron
-from oneneuron.preprocess import to_input
 
 pytestmark = pytest.mark.browser
 
@@ -82,9 +81,9 @@ def test_drawn_mnist_digits_are_recognised(
         drawn += got == expected(i)
         if got != expected(i):
             wrong.append(f"#{i} ({labels[i]} → {got or 'not 6'})")
-        p = model.predict_proba(to_input(images[i]).reshape(1, 576).astype(np.float32))[
-            0
-        ]
+        p = model.predict_proba(
+            model.to_input(images[i]).reshape(1, 576).astype(np.float32)
+        )[0]
         if mode == "digits":
             direct += str(int(p.argmax())) == expected(i)
         else:
@@ -112,7 +111,7 @@ def test_seen_grid_and_probability_equal_cpython(page, hand, mnist_test_images, 
         hand.digit(images[i])
         hand.settle(model=mode)
         ink = hand.pad_ink()
-        x = to_input(ink)
+        x = model.to_input(ink)
         np.testing.assert_array_equal(hand.seen_grid(), x, err_msg=f"image {i}")
         p = model.predict_proba(x.reshape(1, 576).astype(np.float32))[0]
         shown = hand.answer()
@@ -220,7 +219,7 @@ def test_switching_models_changes_the_answer_and_back(page, hand, mnist_test_ima
     digits = _model("digits")
     threes = np.flatnonzero(labels == 3)[:50]
     p = digits.predict_proba(
-        to_input(images[threes]).reshape(-1, 576).astype(np.float32)
+        digits.to_input(images[threes]).reshape(-1, 576).astype(np.float32)
     )
     three = int(threes[np.argmax(p[:, 3] > 0.99)])  # a clear 3 for both models
     hand.ready()
@@ -320,7 +319,8 @@ def test_a_bad_file_shows_the_problem_and_keeps_the_model(
 def test_a_good_file_loads_by_picker_and_by_drop_and_exports(page, hand, tmp_path):
     neuron = weights.load_weights(DIST / "weights" / "six.json")
     coef, intercept = neuron.weights_numpy()
-    three = Neuron(target=3).set_weights(-coef, -intercept)  # "not a 6" → 3
+    three = Neuron(target=3, preprocess=neuron.preprocess)  # "not a 6" → 3
+    three.set_weights(-coef, -intercept)
     path = tmp_path / "my <three>.json"
     path.write_text(weights.dumps(three, training={"optimizer": "sgd", "epochs": 2}))
     hand.ready()

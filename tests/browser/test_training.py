@@ -20,6 +20,7 @@ from oneneuron.train import TrainConfig, Trainer
 
 pytestmark = pytest.mark.browser
 
+DIST = Path(__file__).resolve().parents[2] / "dist"
 STATUS = "[data-testid=train-status]"
 ANSWER = "[data-testid=prediction]"
 # Each settings input carries data-setting="<TrainConfig field>" (the page's one map).
@@ -53,6 +54,9 @@ def _message(page) -> str:
 def _train(page, timeout: float = 120_000, **settings: str) -> dict:
     """Set the fields, press Train, wait until the run is done; its status."""
     _set(page, **settings)
+    # the deskew switch at its default, the shipped ten neurons' choice (read when the
+    # panel comes into view), as the CPython oracles assume
+    page.wait_for_selector("[data-setting=deskew][data-shipped]", state="attached")
     page.click("#train-start")
     page.wait_for_selector(f"{STATUS}[data-state=done]", timeout=timeout)
     return _status(page)
@@ -91,6 +95,29 @@ def _export(page) -> dict:
     return weights.loads(Path(info.value.path()).read_bytes())
 
 
+@pytest.fixture(scope="module")
+def page_recipe():
+    """How the page's runs make their inputs by default: the shipped ten neurons'
+    preprocessing (the deskew switch starts at their choice)."""
+    return weights.load_weights(DIST / "weights" / "digits.json").preprocess
+
+
+@pytest.fixture(scope="module")
+def recipe_train(page_recipe):
+    """The training images as the page's default run reads them: X [60000, 576], y."""
+    from oneneuron import data
+
+    return data.load_inputs("train", preprocess=page_recipe, progress=False)
+
+
+@pytest.fixture(scope="module")
+def recipe_test(page_recipe):
+    """The test images as the page's default run's model reads them."""
+    from oneneuron import data
+
+    return data.load_inputs("test", preprocess=page_recipe, progress=False)
+
+
 def _cpython_accuracy(train, test, **settings) -> float:
     X, y = train
     trainer = Trainer(X, y, TrainConfig(**settings))
@@ -100,7 +127,7 @@ def _cpython_accuracy(train, test, **settings) -> float:
 
 # -- a run, start to finish ------------------------------------------------------------
 def test_a_short_run_learns_changes_the_heatmap_and_charts_and_takes_over(
-    page, hand, mnist_train, mnist_test, figures, screenshot_path
+    page, hand, recipe_train, recipe_test, figures, screenshot_path
 ):
     hand.ready()
     _show_panel(page)
@@ -116,7 +143,7 @@ def test_a_short_run_learns_changes_the_heatmap_and_charts_and_takes_over(
     # it learned: the page's accuracy is CPython's for the same run, above the floor
     accuracy = float(status["testAccuracy"])
     expected = _cpython_accuracy(
-        mnist_train, mnist_test, target=6, samples=10000, epochs=2, batch_size=256
+        recipe_train, recipe_test, target=6, samples=10000, epochs=2, batch_size=256
     )
     figures.append(
         f"short run in the page (6, 10,000 images, 2 epochs): test accuracy "
@@ -152,7 +179,7 @@ def test_a_short_run_learns_changes_the_heatmap_and_charts_and_takes_over(
     assert f"{100 * precision:.1f} %" in page.text_content("#result-metrics")
 
     # a mistake from the gallery, shown as the input, with the model's arithmetic
-    X_test, y_test = mnist_test
+    X_test, y_test = recipe_test
     neuron = weights.from_dict(exported)
     wrong = np.flatnonzero(
         (np.asarray(neuron.predict_proba(X_test)) >= 0.5) != (y_test == 6)

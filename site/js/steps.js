@@ -1,0 +1,177 @@
+// "How the neuron sees your drawing": the stages by which the active model makes the
+// drawing into its 24 × 24 input (oneneuron.page.Page.steps, the same code as
+// predict's), as small pictures in the order the code runs them.
+//
+// The steps are asked for only once a prediction is on screen, the pen is up and no
+// prediction is waiting: they never delay the live answer. One request in flight; an
+// answer for ink that has changed since is dropped and asked for again.
+//
+// Test hooks on [data-testid=steps]: data-model (the model the pictures belong to, ""
+// when none are shown), data-version (#pad's data-version of the drawing shown) and
+// data-pending ("true" while steps are asked for), data-requests (steps asked for so
+// far); each picture is a canvas with
+// data-step (its key: ink, deskewed, box, scaled, placed, thresholded, strokes).
+
+import { $ } from "./dom.js";
+
+const FRAME = 76; // CSS px of each picture's square frame
+const GRID = 24;
+const ON_GRID = new Set(["scaled", "placed", "thresholded", "strokes"]); // shown at the grid's scale
+
+// One caption a step; Python's describe() says the whole pipeline in one sentence.
+const CAPTIONS = {
+  ink: () => "Your ink, as drawn",
+  deskewed: () => "Sheared upright (deskewed)",
+  box: () => "The box around the ink",
+  scaled: (s, p) => `Scaled so its longer side is ${p.box} px`,
+  placed: () => `Placed in the ${GRID} × ${GRID} grid by its centre of mass`,
+  thresholded: (s) => `Every square with at least ${Math.round(100 * s.threshold)} % ink becomes 1`,
+  strokes: (s) => ({ thickened: "Thin strokes thickened", thinned: "Wide strokes thinned" })[s.change] ?? "Strokes kept as they are",
+};
+
+export class StepsView {
+  constructor() {
+    this.el = document.querySelector("[data-testid=steps]");
+    this.describe = $("steps-describe");
+    this.empty();
+  }
+
+  /** No drawing: no pictures. */
+  empty() {
+    const li = document.createElement("li");
+    li.className = "steps-empty";
+    li.textContent = "Draw a digit to see each step.";
+    this.el.replaceChildren(li);
+    this.el.dataset.model = "";
+    this.el.dataset.version = "";
+  }
+
+  /** The steps of the drawing at pad version `version` ({model, describe, preprocess, steps}). */
+  show(r, version) {
+    const last = r.steps.length - 1;
+    this.el.replaceChildren(...r.steps.map((s, i) => this.#picture(s, r.preprocess, i === last)));
+    this.describe.textContent = r.describe;
+    this.el.dataset.model = r.model;
+    this.el.dataset.version = String(version);
+  }
+
+  pending(on) {
+    this.el.dataset.pending = String(on);
+  }
+
+  #picture(s, preprocess, last) {
+    const li = document.createElement("li");
+    li.className = "steps-item";
+    const frame = document.createElement("div");
+    frame.className = "steps-frame";
+    const holder = document.createElement("div");
+    holder.className = "steps-holder";
+    const side = ON_GRID.has(s.step) ? GRID : Math.max(s.height, s.width);
+    holder.style.width = `${(FRAME * s.width) / side}px`;
+    holder.style.height = `${(FRAME * s.height) / side}px`;
+    const canvas = document.createElement("canvas");
+    canvas.width = s.width;
+    canvas.height = s.height;
+    canvas.dataset.step = s.step;
+    canvas.setAttribute("aria-hidden", "true");
+    paintGray(canvas, s.image);
+    holder.append(canvas);
+    if (s.step === "box" && s.box) holder.append(boxOutline(s.box, s.height, s.width));
+    frame.append(holder);
+    const caption = document.createElement("p");
+    caption.className = "steps-caption";
+    caption.textContent = (CAPTIONS[s.step] ?? (() => s.step))(s, preprocess);
+    if (last) {
+      li.classList.add("steps-seen");
+      const strong = document.createElement("strong");
+      strong.textContent = "What the neuron sees";
+      caption.append(": ", strong);
+    }
+    li.append(frame, caption);
+    return li;
+  }
+}
+
+/** Paint an image of ink levels 0–1: ink dark on white paper, as the 0/1 grids are. */
+function paintGray(canvas, values) {
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(canvas.width, canvas.height);
+  const d = image.data;
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.round(255 - 233 * Math.min(1, Math.max(0, values[i])));
+    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
+    d[4 * i + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+/** The bounding box [top, left, bottom, right] (pixels of an h × w image) over the picture. */
+function boxOutline([top, left, bottom, right], h, w) {
+  const box = document.createElement("div");
+  box.className = "steps-box";
+  Object.assign(box.style, {
+    top: `${(100 * top) / h}%`,
+    left: `${(100 * left) / w}%`,
+    height: `${(100 * (bottom - top)) / h}%`,
+    width: `${(100 * (right - left)) / w}%`,
+  });
+  return box;
+}
+
+/**
+ * Asks for the steps of the drawing on the pad when nothing more urgent is going on.
+ * `busy()` says whether a prediction is in flight or waiting; `model()` names the
+ * active model.
+ */
+export class Steps {
+  constructor({ api, pad, busy, model }) {
+    this.api = api;
+    this.pad = pad;
+    this.busy = busy;
+    this.model = model;
+    this.view = new StepsView();
+    this.inFlight = false;
+    this.again = false; // asked for while a request was in flight
+    this.requests = 0;
+    this.view.el.dataset.requests = "0";
+  }
+
+  /** A prediction for the pad as it is now is on screen: show its steps, when idle. */
+  update() {
+    const { pad, view } = this;
+    if (pad.empty || pad.drawing || this.busy()) return;
+    const m = this.model();
+    if (view.el.dataset.version === String(pad.version) && view.el.dataset.model === m) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.#send();
+  }
+
+  clear() {
+    this.view.empty();
+  }
+
+  async #send() {
+    const { pad, view } = this;
+    this.inFlight = true;
+    this.again = false;
+    this.requests += 1;
+    view.el.dataset.requests = String(this.requests);
+    view.pending(true);
+    const version = pad.version;
+    const pixels = pad.pixels();
+    try {
+      const r = await this.api.call("steps", { pixels, width: pad.width, height: pad.height }, [pixels.buffer]);
+      // a newer stroke, a cleared pad or another model: these pictures are stale
+      if (version === pad.version && !pad.empty && r.model === this.model()) view.show(r, version);
+    } catch {
+      // the prediction's own request reports a broken worker; the pictures stay as they were
+    } finally {
+      this.inFlight = false;
+      view.pending(false);
+      if (this.again || version !== pad.version) this.update();
+    }
+  }
+}
