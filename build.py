@@ -414,6 +414,24 @@ def _write_lock(src: Path, out: Path, wheel: Path) -> None:
     )
 
 
+# What tools/bytecode_pyodide.py writes into dist/pyodide: the runtime split into what
+# a start imports and later parts, which modules each part holds, and every sent
+# file's sha256 with the official file it came from.
+RUNTIME_PARTS = (
+    "python_stdlib.zip",
+    "python_stdlib_later.zip",
+    "site-packages.bin",
+    "site-packages-later.bin",
+    "runtime-parts.json",
+    "runtime-files.json",
+)
+
+
+# Zips the build writes uncompressed, to be compressed whole like the other files:
+# python_stdlib.zip's .pyc files share much (tools/bytecode_pyodide.py).
+STORED_ZIPS = ("python_stdlib.zip",)
+
+
 def _write_bytecode(pyo: Path) -> None:
     """Compiled bytecode for what the page imports, made under Pyodide itself by
     tools/bytecode.mjs (see tools/bytecode_pyodide.py for what and why); cached by
@@ -422,7 +440,7 @@ def _write_bytecode(pyo: Path) -> None:
     programs = [TOOLS / "bytecode.mjs", TOOLS / "bytecode_pyodide.py"]
     key = hashlib.sha256((_digest(*inputs) + _digest(*programs)).encode())
     cached = CACHE / "bytecode" / key.hexdigest()[:16]
-    names = ("python_stdlib.zip", "site-packages.bin")
+    names = RUNTIME_PARTS
     if not all((cached / n).is_file() for n in names):
         say("compiling the bytecode the page imports, under Pyodide")
         shutil.rmtree(cached, ignore_errors=True)
@@ -465,7 +483,9 @@ def _compress(root: Path) -> None:
     """A .gz and a .br beside each compressible file, byte-identical from build to
     build (gzip with mtime 0; Brotli, by tools/brotli.mjs, is deterministic)."""
     files = [
-        p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in GZIP_SUFFIXES
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and (p.suffix in GZIP_SUFFIXES or p.name in STORED_ZIPS)
     ]
     for path in files:
         data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)

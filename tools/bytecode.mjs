@@ -4,7 +4,8 @@
 //
 // Loads Pyodide from PYODIDE_DIR (a dist/pyodide being assembled, with its lock,
 // numpy and our wheel), mounts OUT_DIR at /out and runs tools/bytecode_pyodide.py
-// inside it, which writes python_stdlib.zip and site-packages.bin there.
+// inside it, which writes the runtime split into a start and later parts there
+// (python_stdlib.zip, site-packages.bin, their later parts and two lists).
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 

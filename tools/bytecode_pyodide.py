@@ -1,26 +1,39 @@
-"""Runs inside Pyodide (tools/bytecode.mjs): compile what the page imports.
+"""Runs inside Pyodide (tools/bytecode.mjs): compile what the page imports, and split
+the runtime into what a start needs and what can come later.
 
 Pyodide ships its standard library as .py sources, and compiling the ~150 modules a
 start imports took about 1.3 s of every first visit. Here, under the same Pyodide
-(Python 3.12) that runs the page, the page's imports are made, and:
+(Python 3.12) that runs the page, the page's start is made (oneneuron.page imported,
+a Page made), the modules it imported are recorded, then every other module of
+oneneuron is imported too, and:
 
-- python_stdlib.zip: Pyodide's zip with each imported module as an unchecked .pyc
-  in place of its .py (line numbers kept, column ranges dropped); every other file
-  byte for byte;
-- site-packages.bin: numpy and oneneuron as loadPackage installs them, plus
-  hash-checked .pyc files for the modules the page imports (Python ignores one whose
-  source differs). Layout: uint32 length, a JSON index [[path, bytes], ...], then the
-  files in that order.
+- python_stdlib.zip: the standard-library modules a start imports, each an unchecked
+  .pyc (line numbers kept, column ranges dropped) compiled from Pyodide's .py, stored
+  uncompressed (the build writes its .br and .gz);
+- python_stdlib_later.zip: every other file of Pyodide's zip, byte for byte;
+- site-packages.bin: numpy and oneneuron as loadPackage installs them, less numpy's
+  later part and the files the page never uses (LEFT_OUT), plus hash-checked .pyc
+  files for the modules the page imports (Python ignores one whose source differs).
+  Layout: uint32 length, a JSON index [[path, bytes], ...], then the files in order;
+- site-packages-later.bin: numpy's subpackages a start does not import (random, fft,
+  polynomial, ...), in the same layout;
+- runtime-parts.json: for the worker (worker/python.js), which later part holds which
+  modules, and which modules were left out and why;
+- runtime-files.json: every file of each part with its sha256 and the official file
+  it came from (the numpy wheel's member, Pyodide's zip member, our wheel's member)
+  with that file's sha256 (tests/test_runtime_split.py checks it).
 
-Writes both to /out (a folder of the build, mounted by bytecode.mjs).
+Writes them to /out (a folder of the build, mounted by bytecode.mjs).
 """
 
+import hashlib
 import importlib
 import importlib._bootstrap_external as bx
 import importlib.util
 import json
 import os
 import pkgutil
+import re
 import struct
 import sys
 import zipfile
@@ -30,6 +43,21 @@ SITE = "/lib/python3.12/site-packages/"
 OUT = "/out/"
 NOT_IN_PAGE = ("oneneuron.cli", "oneneuron.__main__")
 
+# Files of numpy's wheel the page does not need: (pattern on the path in
+# site-packages, why; the why is what the ImportError says). A module that the page's
+# imports load stays all the same (numpy._core imports _multiarray_tests).
+LEFT_OUT = (
+    (r"numpy/f2py/.*", "numpy's Fortran wrapper generator, never used by the page"),
+    (r"numpy/testing/.*", "numpy's test helpers, never used by the page"),
+    (r"numpy/(.+/)?tests/.*", "numpy's own test suite, never used by the page"),
+    (r"numpy/.*_tests\.cpython-[^/]*\.so", "numpy's test extension modules"),
+    (r"numpy/.*\.pyi|numpy/(.+/)?py\.typed", "type stubs, read by type checkers only"),
+    (
+        r"numpy/_core/include/.*|numpy/.*\.(a|pc|pxd)|numpy/_core/lib/.*",
+        "C headers and libraries for compiling against numpy",
+    ),
+)
+
 
 def pyc(source: bytes, filename: str, checked: bool) -> bytes:
     """A hash-based .pyc of ``source`` (checked: Python compares the source's hash)."""
@@ -38,68 +66,170 @@ def pyc(source: bytes, filename: str, checked: bool) -> bytes:
     return bytes(bx._code_to_hash_pyc(code, digest, checked))
 
 
-def imported_files() -> list[str]:
-    """The .py files of every module the page may import (numpy and oneneuron)."""
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def module_files() -> set[str]:
+    """The files of every module imported so far."""
+    return {
+        m.__file__
+        for m in list(sys.modules.values())
+        if isinstance(getattr(m, "__file__", None), str)
+    }
+
+
+def page_start() -> set[str]:
+    """The files of the modules the page's start imports (worker/python.js)."""
+    import oneneuron.page
+
+    oneneuron.page.Page()
+    return module_files()
+
+
+def all_imports() -> set[str]:
+    """The files of every module the page may import (numpy and oneneuron)."""
     import oneneuron
 
     for info in pkgutil.walk_packages(oneneuron.__path__, "oneneuron."):
         if info.name not in NOT_IN_PAGE:
             importlib.import_module(info.name)
-    return sorted(
-        {
-            m.__file__
-            for m in list(sys.modules.values())
-            if isinstance(getattr(m, "__file__", None), str)
-            and m.__file__.endswith(".py")
-        }
-    )
+    return module_files()
 
 
-def write_stdlib(files: list[str]) -> int:
-    """python_stdlib.zip with the imported modules compiled; returns their count."""
-    names = {f[len(STDLIB) + 1 :] for f in files if f.startswith(STDLIB + "/")}
-    stdlib_out = zipfile.ZipFile(OUT + "python_stdlib.zip", "w")
-    with zipfile.ZipFile(STDLIB) as src, stdlib_out as out:
+def module_name(path: str) -> str | None:
+    """The module a file (relative to its zip or site-packages) is, if it is one."""
+    m = re.fullmatch(r"(.+?)(/__init__)?(\.py|\.cpython-[^/]*\.so)", path)
+    return m[1].replace("/", ".") if m else None
+
+
+def write_stdlib(start: set[str], files: dict) -> list[str]:
+    """The two standard-library zips; returns the later zip's module names."""
+    at_start = {f[len(STDLIB) + 1 :] for f in start if f.startswith(STDLIB + "/")}
+    later_modules = []
+    first = zipfile.ZipFile(OUT + "python_stdlib.zip", "w")
+    later = zipfile.ZipFile(OUT + "python_stdlib_later.zip", "w")
+    listed_first = files["python_stdlib.zip"] = {}
+    listed_later = files["python_stdlib_later.zip"] = {}
+    with zipfile.ZipFile(STDLIB) as src, first, later:
         for info in src.infolist():
             data = src.read(info)
-            if info.filename in names:  # the .pyc instead of the .py
+            origin = {"from": f"python_stdlib.zip:{info.filename}", "sha256": sha(data)}
+            if info.filename in at_start:  # the .pyc instead of the .py
                 compiled = zipfile.ZipInfo(info.filename + "c", info.date_time)
-                compiled.compress_type = zipfile.ZIP_DEFLATED
+                # stored: the build compresses the whole zip (.br, .gz), which
+                # finds what the modules share; 0.83 MB Brotli against 1.2 deflated
+                compiled.compress_type = zipfile.ZIP_STORED
                 compiled.external_attr = info.external_attr
-                out.writestr(compiled, pyc(data, f"{STDLIB}/{info.filename}", False))
+                code = pyc(data, f"{STDLIB}/{info.filename}", False)
+                first.writestr(compiled, code)
+                listed_first[compiled.filename] = {
+                    "sha256": sha(code),
+                    "source": origin,
+                }
+            elif info.is_dir():
+                later.writestr(info, data)
             else:
-                out.writestr(info, data)
-    return len(names)
+                later.writestr(info, data)
+                listed_later[info.filename] = {"sha256": sha(data), "source": origin}
+                name = module_name(info.filename)
+                if name:
+                    later_modules.append(name)
+    return sorted(later_modules)
 
 
-def write_bundle(files: list[str]) -> int:
-    """site-packages.bin; returns how many package modules were compiled."""
-    bundle = []
+def origins() -> dict[str, tuple[str, str]]:
+    """site-packages path → (the wheel it came from, its sha256 there), from RECORD."""
+    found = {}
+    for record in sorted(f for f in os.listdir(SITE) if f.endswith(".dist-info")):
+        wheel = record.split("-")[0]  # the package whose wheel it is
+        with open(SITE + record + "/RECORD") as fh:
+            for line in fh:
+                path = line.rsplit(",", 2)[0]
+                if path:
+                    found[path] = (wheel, record)
+    return found
+
+
+def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
+    """site-packages.bin and site-packages-later.bin; returns the parts' modules."""
+    start_entries = {
+        f[len(SITE) :].split("/")[1]
+        for f in start
+        if f.startswith(SITE + "numpy/") and f.count("/") > SITE.count("/") + 1
+    }
+    later_paths, left_out = [], {}
+    parts = {"site-packages.bin": [], "site-packages-later.bin": []}
+    wheel_of = origins()
     for root, dirs, found in os.walk(SITE):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(found):
-            with open(os.path.join(root, name), "rb") as fh:
-                bundle.append((os.path.join(root, name), fh.read()))
-    compiled = 0
-    for f in files:
-        if f.startswith(SITE):
-            with open(f, "rb") as fh:
-                data = pyc(fh.read(), f, True)
-            bundle.append((importlib.util.cache_from_source(f), data))
-            compiled += 1
-    head = json.dumps([[path, len(data)] for path, data in bundle]).encode()
-    with open(OUT + "site-packages.bin", "wb") as fh:
-        fh.write(struct.pack("<I", len(head)) + head + b"".join(d for _, d in bundle))
-    return compiled
+            path = os.path.join(root, name)
+            rel = path[len(SITE) :]
+            why = next((w for p, w in LEFT_OUT if re.fullmatch(p, rel)), None)
+            if why and path not in imported:  # numpy imports _multiarray_tests
+                module = module_name(rel)
+                if module:
+                    left_out[module] = why
+                continue
+            top = rel.split("/")
+            later = top[0] == "numpy" and len(top) > 2 and top[1] not in start_entries
+            with open(path, "rb") as fh:
+                data = fh.read()
+            wheel = wheel_of.get(rel, ("installer", ""))[0]
+            source = {"from": f"{wheel}:{rel}", "sha256": sha(data)}
+            parts["site-packages-later.bin" if later else "site-packages.bin"].append(
+                (path, data, source)
+            )
+            if later and module_name(rel):
+                later_paths.append(module_name(rel))
+    for part in parts.values():
+        for path, data, source in list(part):
+            if path.endswith(".py") and path in imported:
+                code = pyc(data, path, True)
+                part.append((importlib.util.cache_from_source(path), code, source))
+    for part, bundle in parts.items():
+        head = json.dumps([[path, len(data)] for path, data, _ in bundle]).encode()
+        with open(OUT + part, "wb") as fh:
+            fh.write(struct.pack("<I", len(head)) + head)
+            fh.write(b"".join(d for _, d, _ in bundle))
+        files[part] = {p: {"sha256": sha(d), "source": s} for p, d, s in bundle}
+
+    # a package's name is enough: its submodules go with it
+    def outer(names):
+        return sorted(n for n in names if n.rpartition(".")[0] not in names)
+
+    return {
+        "later": outer(set(later_paths)),
+        "left_out": {n: left_out[n] for n in outer(set(left_out))},
+    }
 
 
 def main() -> None:
     if list(compile("a", "x", "eval").co_positions())[-1][2] is not None:
         sys.exit("PYTHONNODEBUGRANGES did not reach Python")
-    files = imported_files()
-    stdlib = write_stdlib(files)
-    package = write_bundle(files)
-    print(f"{stdlib} standard-library and {package} package modules compiled")
+    start = page_start()
+    imported = all_imports()
+    files: dict = {}
+    stdlib_later = write_stdlib(start, files)
+    numpy = write_bundles(start, imported, files)
+    parts = {
+        "later": [
+            {"file": "python_stdlib_later.zip", "modules": stdlib_later},
+            {"file": "site-packages-later.bin", "modules": numpy["later"]},
+        ],
+        "left_out": numpy["left_out"],
+    }
+    with open(OUT + "runtime-parts.json", "w") as fh:
+        json.dump(parts, fh, indent=1, sort_keys=True)
+    with open(OUT + "runtime-files.json", "w") as fh:
+        json.dump(files, fh, indent=1, sort_keys=True)
+    compiled = sum(p.endswith("c") for f in files.values() for p in f)
+    print(
+        f"{len(files['python_stdlib.zip'])} standard-library modules at start, "
+        f"{len(stdlib_later)} later; numpy later: {', '.join(numpy['later'])}; "
+        f"{compiled} modules compiled"
+    )
 
 
 main()

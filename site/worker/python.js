@@ -1,12 +1,16 @@
 // Starting Python in the worker, as fast as a visit allows (used by worker.js, beside it).
 //
-// The build ships the standard-library modules a start imports as bytecode in
-// python_stdlib.zip (nothing of the standard library is compiled in the page), and
-// numpy and oneneuron installed, with hash-checked .pyc files, in site-packages.bin.
-// The service worker keeps that bundle after the first visit, and later visits write
-// it into site-packages instead of loading the wheels: nothing is unzipped, and
-// numpy's compiled extensions are linked when imported (a first visit's loadPackage
-// links all nineteen, numpy.random's and the test modules' too).
+// The build splits the runtime into what a start imports and later parts
+// (tools/bytecode_pyodide.py): python_stdlib.zip holds only the standard-library
+// modules a start imports, as bytecode (nothing of it is compiled in the page), and
+// site-packages.bin numpy and oneneuron installed, with hash-checked .pyc files, less
+// numpy's subpackages a start does not import. Every visit writes that bundle into
+// site-packages (no wheel is unzipped; numpy's compiled extensions are linked when
+// imported). The later parts (python_stdlib_later.zip, site-packages-later.bin) are
+// loaded when a module they hold is first imported (numpy.random, at the first Train)
+// by a finder at the end of sys.meta_path; runtime-parts.json says which holds what,
+// and which modules of numpy's wheel were left out of the build: importing one is an
+// ImportError that says so. The service worker keeps every part after the first visit.
 // A first visit starts Pyodide, imports the standard-library modules numpy and
 // oneneuron will need, and takes a memory snapshot of that interpreter before any
 // package is loaded; once the page is ready, keep() puts it in Cache Storage. A repeat
@@ -17,6 +21,7 @@ import { loadPyodide, version as PYODIDE_VERSION } from "../pyodide/pyodide.mjs"
 
 const CACHE = "oneneuron-snapshot";
 const SITE_PACKAGES = "/lib/python3.12/site-packages";
+const LATER_ZIP = "/lib/python312_later.zip"; // python_stdlib_later.zip, once loaded
 // Standard-library modules that loading numpy and oneneuron imports (listed with
 // sys.modules before and after, under Pyodide 0.27.7). Imported before the snapshot
 // is taken, a repeat visit finds them compiled and initialised already.
@@ -120,6 +125,85 @@ function install(py, blob) {
   });
 }
 
+// The later parts, loaded by the finder (LATER_FINDER) when an import first needs one:
+// fetched synchronously (a worker may), through the service worker, which answers
+// from its offline copy; the standard library's zip is written where Python finds
+// it, a bundle into site-packages.
+function loadLater(py, indexURL, file) {
+  const url = new URL(file, indexURL);
+  const xhr = new XMLHttpRequest();
+  xhr.open("GET", url, false);
+  xhr.responseType = "arraybuffer";
+  try {
+    xhr.send();
+  } catch (err) {
+    throw new Error(`could not load pyodide/${file}: ${err.message}`);
+  }
+  if (xhr.status !== 200) throw new Error(`could not load pyodide/${file}: HTTP ${xhr.status}`);
+  const bytes = new Uint8Array(xhr.response);
+  if (file.endsWith(".zip")) py.FS.writeFile(LATER_ZIP, bytes);
+  else install(py, bytes);
+}
+
+// The finder of the later parts and of the modules left out of the build (see the
+// top of this file); the last expression is the function that installs it.
+const LATER_FINDER = `
+import importlib
+import importlib.machinery
+import json
+import sys
+import zipimport
+
+
+class LaterParts:
+    """Imports from the parts of the runtime a start does not load."""
+
+    def __init__(self, parts, load):
+        self.parts = [(p["file"], tuple(p["modules"])) for p in parts["later"]]
+        self.left_out = parts["left_out"]
+        self.load = load
+        self.loaded = set()
+
+    @staticmethod
+    def within(name, modules):
+        return any(name == m or name.startswith(m + ".") for m in modules)
+
+    def find_spec(self, name, path=None, target=None):
+        for module, why in self.left_out.items():
+            if self.within(name, (module,)):
+                raise ModuleNotFoundError(
+                    f"No module named {name!r}: {module} is left out of the page's"
+                    f" Python ({why}); use numpy outside the page for it",
+                    name=name,
+                )
+        file = next((f for f, m in self.parts if self.within(name, m)), None)
+        if file is None:
+            return None
+        if file not in self.loaded:
+            try:
+                self.load(file)
+            except Exception as err:
+                raise ModuleNotFoundError(
+                    f"No module named {name!r}: its part of the runtime did not load"
+                    f" ({err}); reload the page when online",
+                    name=name,
+                ) from None
+            self.loaded.add(file)
+            importlib.invalidate_caches()
+        if file.endswith(".zip"):
+            parent = name.rpartition(".")[0].replace(".", "/")
+            where = "${LATER_ZIP}" + ("/" + parent if parent else "")
+            return zipimport.zipimporter(where).find_spec(name)
+        return importlib.machinery.PathFinder.find_spec(name, path)
+
+
+def install(parts, load):
+    sys.meta_path.append(LaterParts(json.loads(parts), load))
+
+
+install
+`;
+
 // A file of Python's that does not come (a 404, a network failure) makes loadPyodide
 // hang (pyodide.asm.wasm) or fail with a riddle ("Program terminated with exit(1)").
 // While Python starts, the first such answer to a fetch under indexURL becomes the
@@ -176,14 +260,19 @@ export async function startPython(options) {
 async function start({ indexURL, fast = true, progress = () => {} }) {
   const timings = { origin: performance.timeOrigin, start: performance.now() };
   const snapshotKey = new URL(`memory-snapshot-${PYODIDE_VERSION}.bin`, indexURL).href;
-  // numpy and oneneuron installed and compiled at build time; only from the service
-  // worker's cache (a first visit loads the wheels instead: fewer bytes)
   const build = fast ? buildCache() : null;
+  // numpy and oneneuron installed and compiled at build time, less the later parts:
+  // from the service worker's cache, or on a first visit the network
+  const bundleURL = new URL("site-packages.bin", indexURL).href;
   const bundle = fast
-    ? cached(new URL("site-packages.bin", indexURL).href, build)
-        .then((r) => r && r.arrayBuffer())
+    ? cached(bundleURL, build)
+        .then((r) => r || fetch(bundleURL))
+        .then((r) => (r.ok ? r.arrayBuffer() : null))
         .catch(() => null)
     : Promise.resolve(null);
+  // which later part holds which modules (the build writes it beside the parts)
+  const parts = fetch(new URL("runtime-parts.json", indexURL)).then((r) => r.text());
+  parts.catch(() => {}); // reported by watchFetches, or when awaited
   progress("python", 0.05);
 
   let py = null;
@@ -242,6 +331,12 @@ for name in ${JSON.stringify(PRELOAD)}:
     }
     if (packages === "wheels") {
       await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {}, errorCallback: console.warn });
+    }
+    const installFinder = py.runPython(LATER_FINDER);
+    try {
+      installFinder(await parts, (file) => loadLater(py, indexURL, file));
+    } finally {
+      installFinder.destroy();
     }
     timings.packages = performance.now();
     progress("oneneuron", 0.85);

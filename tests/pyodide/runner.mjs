@@ -70,7 +70,10 @@ async function startPyodide() {
   const { loadPyodide } = await import(
     pathToFileURL(path.join(PYODIDE_DIR, "pyodide.mjs")).href
   );
-  const py = await loadPyodide({ indexURL: PYODIDE_DIR + path.sep });
+  // Pyodide's whole standard library: dist's python_stdlib.zip holds only what the
+  // page's start imports (tools/bytecode_pyodide.py), and pytest needs more.
+  const stdLibURL = path.join(ROOT, "node_modules", "pyodide", "python_stdlib.zip");
+  const py = await loadPyodide({ indexURL: PYODIDE_DIR + path.sep, stdLibURL });
   py.setStdout(writer(1));
   py.setStderr(writer(2));
   await py.loadPackage(["oneneuron"], { messageCallback: () => {} }); // and numpy
