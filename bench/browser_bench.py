@@ -85,11 +85,31 @@ def prepare_site() -> Path:
     for folder, names in TFJS_FILES.items():
         for name in names:
             shutil.copyfile(ROOT / "node_modules" / folder / name, tfjs / name)
+    _write_peer_data(bench / "data")
+    # Pyodide's whole standard library for the peer page, which starts Pyodide
+    # without the page's finder of later parts (dist's zip holds only a start's)
+    shutil.copyfile(
+        ROOT / "node_modules" / "pyodide" / "python_stdlib.zip",
+        bench / "python_stdlib.zip",
+    )
     sys.path.insert(0, str(ROOT))
     import build
 
     build._compress(bench)  # the peer compressed as the page is: .gz and .br
     return SITE
+
+
+def _write_peer_data(out: Path) -> None:
+    """MNIST as every browser peer trains and tests on it: the plain pipeline's 0/1
+    inputs packed as bits (72 bytes an image), one byte a label. The page's own data
+    (dist/data) is per recipe and keeps its test set raw: the peers get their own."""
+    from oneneuron.data import load_inputs, pack_inputs
+
+    out.mkdir()
+    for split in ("train", "test"):
+        X, y = load_inputs(split, progress=False)
+        (out / f"{split}-images.bin").write_bytes(pack_inputs(X))
+        (out / f"{split}-labels.bin").write_bytes(y.astype("uint8").tobytes())
 
 
 def _launch(playwright):

@@ -1,5 +1,6 @@
 // The browser peers of the benchmark: one dense unit (576 → 1, sigmoid) or ten
-// (576 → 10, softmax), Adam, trained on the same packed MNIST the page uses, by
+// (576 → 10, softmax), Adam, trained on the same packed MNIST (bench/data: the plain
+// pipeline's inputs, written by browser_bench.py), by
 // TensorFlow.js (cpu or wasm backend) and by oneneuron under Pyodide without any UI.
 // bench/browser_bench.py calls window.bench.* through Playwright.
 
@@ -16,8 +17,8 @@ async function mnist() {
   // Images as bits (72 bytes each, np.packbits order: most significant bit first).
   if (cache) return cache;
   const load = async (split) => ({
-    packed: await bytes(`/data/${split}-images.bin`),
-    labels: await bytes(`/data/${split}-labels.bin`),
+    packed: await bytes(`/bench/data/${split}-images.bin`),
+    labels: await bytes(`/bench/data/${split}-labels.bin`),
   });
   cache = { train: await load("train"), test: await load("test") };
   return cache;
@@ -88,7 +89,9 @@ async function oneneuron({ target = 6, epochs = 5, batchSize = 512, lr = 0.01 })
   // The package's own training loop under Pyodide, on the main thread, no UI.
   if (!pyodide) {
     const { loadPyodide } = await import("/pyodide/pyodide.mjs");
-    pyodide = await loadPyodide({ indexURL: "/pyodide/" });
+    // Pyodide's whole standard library (bench/python_stdlib.zip): dist's holds only
+    // what the page's start imports, and this page has no finder of the later parts
+    pyodide = await loadPyodide({ indexURL: "/pyodide/", stdLibURL: "/bench/python_stdlib.zip" });
     await pyodide.loadPackage(["oneneuron"]);
   }
   const data = await mnist();
