@@ -1,6 +1,7 @@
 """Benchmarks against peers, measured side by side in one run.
 
     python3 build.py bench [--quick]
+    python3 bench/run.py --only gpu      # on a machine with CuPy and an NVIDIA GPU
 
 Prints a table, writes bench/results.json and replaces the benchmark table in README.md.
 Machines here are shared and noisy: every figure is a median over several runs with the
@@ -171,10 +172,11 @@ def shipped_markdown(rows: list[dict]) -> list[str]:
 
 # -- GPU -------------------------------------------------------------------------------
 def gpu(quick: bool) -> dict:
-    """CuPy against numpy: samples per second, on MNIST and a 10× synthetic set."""
+    """CuPy against numpy on the same machine: samples per second on MNIST and a 10×
+    synthetic set, then each shipped recipe (as its weights file records it) trained on
+    both and scored on MNIST test."""
     from oneneuron.backend import BackendError, device_name, get_namespace
     from oneneuron.data import load_inputs
-    from oneneuron.train import TrainConfig, Trainer
 
     try:
         xp = get_namespace("cupy")
@@ -185,37 +187,102 @@ def gpu(quick: bool) -> dict:
     big = np.concatenate([X] * 10)
     big_y = np.concatenate([y] * 10)
     big = np.where(rng.random(big.shape) < 0.02, 1 - big, big).astype(np.uint8)  # noise
-    out: dict[str, Any] = {"available": True, "device": device_name(xp), "rows": []}
+    out: dict[str, Any] = {
+        "available": True,
+        "device": device_name(xp),
+        "cpu": f"{cpu_name()}, {os.cpu_count()} cores",
+        "rows": [],
+        "recipes": [],
+    }
     for data_name, (Xd, yd) in (
         ("MNIST 60,000", (X, y)),
         ("synthetic 600,000", (big, big_y)),
     ):
         for backend in ("numpy", "cupy"):
             for target in (6, "all"):
-                cfg = TrainConfig(
-                    target=target,
-                    backend=backend,
-                    epochs=1 if quick else 3,
-                    batch_size=4096,
-                )
-
-                def fit(cfg=cfg, Xd=Xd, yd=yd, backend=backend):
-                    trainer = Trainer(Xd, yd, cfg)
-                    trainer.run()
-                    if backend == "cupy":
-                        xp.cuda.Device().synchronize()
-
-                times, _ = timed(fit, 1 if quick else 3)
+                epochs = 1 if quick else 3
+                times = _fit_timed(
+                    Xd,
+                    yd,
+                    {"target": target, "epochs": epochs, "batch_size": 4096},
+                    backend,
+                    xp,
+                    1 if quick else 3,
+                )[0]
                 out["rows"].append(
                     {
                         "data": data_name,
                         "backend": backend,
                         "target": str(target),
                         "seconds": times,
-                        "samples_per_second": len(yd) * cfg.epochs / times["median"],
+                        "samples_per_second": len(yd) * epochs / times["median"],
                     }
                 )
+                print(f"  {data_name} {backend} {target}: {fmt(times)}", flush=True)
+    out["recipes"] = gpu_recipes(xp, quick)
     return out
+
+
+def _fit_timed(X, y, settings: dict, backend: str, xp, repeats: int, preprocess=None):
+    """Train with ``settings`` on ``backend`` ``repeats`` times: (seconds, model)."""
+    from oneneuron.train import TrainConfig, fit
+
+    config = TrainConfig.from_dict({**settings, "backend": backend})
+
+    def once():
+        model = fit(X, y, config, preprocess=preprocess)
+        if backend == "cupy":
+            xp.cuda.Device().synchronize()
+        return model
+
+    return timed(once, repeats)
+
+
+def gpu_recipes(xp, quick: bool) -> list[dict]:
+    """Each shipped recipe, read back from its weights file, on numpy and on CuPy."""
+    from oneneuron import load_weights, metrics
+    from oneneuron.data import load_inputs
+    from oneneuron.model import make_model
+    from oneneuron.train import TrainConfig
+
+    rows = []
+    for path in sorted((ROOT / "site" / "weights").glob("*.json")):
+        shipped = load_weights(path)
+        recorded = json.loads(path.read_text())["training"]
+        keep = {f for f in TrainConfig.__dataclass_fields__ if f != "backend"}
+        settings = {k: v for k, v in recorded.items() if k in keep}
+        if quick:
+            settings["epochs"] = 1
+        X, y = load_inputs("train", preprocess=shipped.preprocess, progress=False)
+        Xt, yt = load_inputs("test", preprocess=shipped.preprocess, progress=False)
+        for backend in ("numpy", "cupy"):
+            times, model = _fit_timed(
+                X,
+                y,
+                settings,
+                backend,
+                xp,
+                1 if quick else 3,
+                preprocess=shipped.preprocess,
+            )
+            host = make_model(settings["target"]).set_weights(*model.weights_numpy())
+            r = metrics.evaluate(host, Xt, yt)
+            rows.append(
+                {
+                    "model": path.name,
+                    "backend": backend,
+                    "epochs": settings["epochs"],
+                    "batch_size": settings["batch_size"],
+                    "seconds": times,
+                    "test_accuracy": r["accuracy"],
+                }
+            )
+            print(
+                f"  {path.name} recipe on {backend}: {fmt(times)}, "
+                f"test {r['accuracy']:.2%}",
+                flush=True,
+            )
+    return rows
 
 
 # -- browser (the page, and TensorFlow.js as the peer) ---------------------------------
@@ -229,15 +296,19 @@ def browser(quick: bool) -> dict:
 
 
 # -- report ----------------------------------------------------------------------------
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
+def cpu_name() -> str:
+    """The processor's model name (/proc/cpuinfo), or what platform knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
+    cpu = cpu_name()
     node = subprocess.run(
         ["node", "--version"], capture_output=True, text=True
     ).stdout.strip()
@@ -294,27 +365,62 @@ def markdown(results: dict) -> str:
         lines += b["markdown"]
     else:
         lines.append(f"Not measured in this run: {b.get('reason')}.")
-    g = results["gpu"]
-    lines += ["", "**GPU** (`train --backend cupy` against numpy):", ""]
+    lines += ["", *gpu_markdown(results["gpu"])]
+    return "\n".join(lines)
+
+
+def gpu_markdown(g: dict) -> list[str]:
+    """CuPy against numpy on the GPU's own machine, and the shipped recipes on both."""
+    lines = ["**GPU** (`train --backend cupy` against numpy):", ""]
     if not g["available"]:
         lines.append(
             f"No GPU in this run ({g['reason'].split(';')[0]}); no figure is given."
         )
-    else:
+        return lines
+    if "date" in g:  # measured on its own, on the machine that has the GPU
+        quick = " --quick" if g.get("quick") else ""
         lines += [
-            "| data | backend | target | time | samples/s |",
-            "|---|---|---|---|---|",
+            f"Measured {g['date']} by `python3 bench/run.py --only gpu{quick}` on "
+            f"{g['device']}; numpy on that machine's {g['cpu']}.",
+            "",
         ]
 
-        def where(r: dict) -> str:
-            return g["device"] if r["backend"] == "cupy" else "cpu"
+    def where(r: dict) -> str:
+        return g["device"] if r["backend"] == "cupy" else "cpu"
 
-        for r in g["rows"]:
+    lines += [
+        "| data | backend | target | time | samples/s | ÷ numpy |",
+        "|---|---|---|---|---|---|",
+    ]
+    numpy_rate = {
+        (r["data"], r["target"]): r["samples_per_second"]
+        for r in g["rows"]
+        if r["backend"] == "numpy"
+    }
+    for r in g["rows"]:
+        rate = r["samples_per_second"]
+        ratio = rate / numpy_rate[(r["data"], r["target"])]
+        lines.append(
+            f"| {r['data']} | {r['backend']} ({where(r)}) | {r['target']} "
+            f"| {fmt(r['seconds'])} | {rate:,.0f} | {ratio:.1f}× |"
+        )
+    if g.get("recipes"):
+        lines += [
+            "",
+            "The shipped recipes (each read back from its weights file: same "
+            "preprocessing, epochs, batch size, seed) trained on each backend, "
+            "scored on MNIST test:",
+            "",
+            "| model | backend | epochs × batch | time | MNIST test |",
+            "|---|---|---|---|---|",
+        ]
+        for r in g["recipes"]:
             lines.append(
-                f"| {r['data']} | {r['backend']} ({where(r)}) | {r['target']} "
-                f"| {fmt(r['seconds'])} | {r['samples_per_second']:,.0f} |"
+                f"| {r['model']} | {r['backend']} ({where(r)}) "
+                f"| {r['epochs']} × {r['batch_size']} | {fmt(r['seconds'])} "
+                f"| {r['test_accuracy']:.2%} |"
             )
-    return "\n".join(lines)
+    return lines
 
 
 def update_readme(table: str) -> None:
@@ -327,6 +433,15 @@ def update_readme(table: str) -> None:
     README.write_text(pattern.sub(lambda m: m.group(1) + table + m.group(2), text))
 
 
+# part → (what it measures, how); run in this order
+PARTS: dict[str, tuple[str, Callable[[bool], Any]]] = {
+    "cpython": ("CPython training against scikit-learn", cpython_training),
+    "shipped": ("Shipped models on three sets of handwriting", lambda quick: shipped()),
+    "browser": ("Browser", browser),
+    "gpu": ("GPU", gpu),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -336,21 +451,50 @@ def main(argv: list[str] | None = None) -> int:
         "--no-readme", action="store_true", help="leave README.md alone"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file (JSON)")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        help="measure this part alone and merge it into the results file "
+        "(e.g. gpu, on a machine that has one)",
+    )
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="measure nothing: rewrite README's table from the results file",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).parent))
     results: dict[str, Any] = {
         "date": datetime.date.today().isoformat(),
         "quick": args.quick,
-        "machine": machine(),
     }
-    print("CPython training against scikit-learn:", flush=True)
-    results["cpython"] = cpython_training(args.quick)
-    print("Shipped models on three sets of handwriting:", flush=True)
-    results["shipped"] = shipped()
-    print("Browser:", flush=True)
-    results["browser"] = browser(args.quick)
-    print("GPU:", flush=True)
-    results["gpu"] = gpu(args.quick)
+    try:
+        before = json.loads(args.out.read_text())
+    except (OSError, ValueError) as exc:
+        if args.only or args.table:
+            raise SystemExit(f"cannot merge into {args.out}: {exc}") from None
+        before = {}
+    if args.only or args.table:
+        results = before
+    for part in PARTS:
+        if args.table or (args.only and part != args.only):
+            continue
+        print(PARTS[part][0] + ":", flush=True)
+        measured = PARTS[part][1](args.quick)
+        if part == "gpu" and not measured["available"]:
+            if args.only:
+                raise SystemExit(
+                    f"no GPU here ({measured['reason']}); {args.out} is unchanged"
+                )
+            kept = before.get("gpu", {})
+            if kept.get("available") and "date" in kept:  # measured on its own
+                print(f"  no GPU here: kept the figures of {kept['date']}", flush=True)
+                measured = kept
+        elif part == "gpu" and args.only:
+            measured.update(date=datetime.date.today().isoformat(), quick=args.quick)
+        results[part] = measured
+    if not args.only and not args.table:
+        results["machine"] = machine()
     table = markdown(results)
     print("\n" + table)
     args.out.write_text(json.dumps(results, indent=1) + "\n")

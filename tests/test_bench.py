@@ -73,3 +73,37 @@ def test_quick_benchmark_runs_every_part_and_reports(tmp_path):
     gpu = r["gpu"]
     assert gpu["available"] or "cupy" in gpu["reason"]
     assert "| one neuron (6) | oneneuron" in result.stdout  # the table was printed
+
+
+def test_gpu_table_gives_each_backend_against_numpy_on_the_same_machine():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from run import gpu_markdown  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    secs = {"median": 2.0, "min": 1.9, "max": 2.2, "runs": 3}
+    rows = [
+        {"data": "MNIST 60,000", "backend": b, "target": "6", "seconds": secs,
+         "samples_per_second": rate}
+        for b, rate in (("numpy", 1000.0), ("cupy", 25000.0))
+    ]  # fmt: skip
+    recipe = {"model": "six.json", "epochs": 20, "batch_size": 128, "seconds": secs,
+              "test_accuracy": 0.9886}  # fmt: skip
+    recipes = [{**recipe, "backend": "numpy"}, {**recipe, "backend": "cupy"}]
+    g = {
+        "available": True,
+        "device": "NVIDIA H100 80GB HBM3",
+        "cpu": "X, 16 cores",
+        "rows": rows,
+        "date": "2026-11-28",
+        "quick": False,
+        "recipes": recipes,
+    }
+    text = "\n".join(gpu_markdown(g))
+    assert "| MNIST 60,000 | cupy (NVIDIA H100 80GB HBM3) | 6 " in text
+    assert "| 25,000 | 25.0× |" in text and "| 1,000 | 1.0× |" in text
+    assert "numpy on that machine's X, 16 cores" in text
+    assert "| six.json | cupy (NVIDIA H100 80GB HBM3) | 20 × 128 |" in text
+    assert "98.86%" in text
+    missing = gpu_markdown({"available": False, "reason": "backend 'cupy' is not ..."})
+    assert "No GPU in this run" in missing[-1]

@@ -185,6 +185,33 @@ def test_cupy_without_cupy(capsys, fake_data, monkeypatch):
     assert fake_data == []  # it failed before loading any data
 
 
+@pytest.mark.cupy
+def test_train_on_cupy_writes_the_same_format(capsys, fake_data, tmp_path):
+    # The real GPU path through the CLI, preprocessing and all: the file says where
+    # it was trained, reads back as a host (numpy) model, and scores like a numpy run.
+    from oneneuron.backend import BackendError, get_namespace
+
+    try:
+        get_namespace("cupy")
+    except BackendError as exc:
+        pytest.skip(str(exc))
+    argv = ["train", "--target", "all", "--samples", 5000, "--epochs", 2, "--quiet"]
+    argv += ["--deskew", "--threshold", "0.35"]
+    files = {b: tmp_path / f"{b}.json" for b in ("numpy", "cupy")}
+    for b, out_file in files.items():
+        code, _, err = run([*argv, "--backend", b, "--out", out_file], capsys)
+        assert code == 0, err
+    d = {b: weights.read(f) for b, f in files.items()}
+    assert d["cupy"]["training"]["backend"] == "cupy"
+    assert d["cupy"]["training"]["device"] not in ("", "cpu")
+    assert d["cupy"]["preprocess"] == d["numpy"]["preprocess"]
+    model = weights.load_weights(files["cupy"])
+    assert isinstance(model.weights_numpy()[0], np.ndarray)
+    acc = {b: d[b]["metrics"]["test_accuracy"] for b in d}
+    assert acc["cupy"] > 0.85
+    assert abs(acc["cupy"] - acc["numpy"]) <= 0.005  # same run, another adding order
+
+
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
