@@ -1,4 +1,4 @@
-"""The page's data (data/mnist.json, format 2), written and then read the way the
+"""The page's data (data/mnist.json, format 3), written and then read the way the
 worker reads it: the bytes of each file handed to a :class:`~oneneuron.page.Page`.
 
 Oracles: the raw MNIST and foreign-set images as their loaders give them, and each
@@ -65,8 +65,16 @@ def _worker_page(out, models) -> Page:
         "split": "test",
         "images": _bytes(out, test["images"]),
         "labels": _bytes(out, test["labels"]),
+        "inputs": [
+            {"preprocess": v["preprocess"], "images": _bytes(out, v["images"])}
+            for v in test["variants"].values()
+        ],
     }
-    assert page.call("loadData", args) == {"split": "test", "count": 10000}
+    assert page.call("loadData", args) == {
+        "split": "test",
+        "count": 10000,
+        "inputs": list(test["variants"]),
+    }
     for name, s in meta["sets"].items():
         args = {
             "name": name,
@@ -80,10 +88,11 @@ def _worker_page(out, models) -> Page:
 def test_the_page_data_lists_every_file_as_written(page_data, mnist_images):
     out, meta = page_data
     assert json.loads((out / "mnist.json").read_text()) == meta
-    assert meta["format"] == "oneneuron-mnist-bits" and meta["version"] == 2
+    assert meta["format"] == "oneneuron-mnist-bits" and meta["version"] == 3
     names = {p.name for p in out.iterdir()}
     listed = {meta["train"]["labels"]}
     listed |= {v["images"] for v in meta["train"]["variants"].values()}
+    listed |= {v["images"] for v in meta["test"]["variants"].values()}
     for s in (meta["test"], *meta["sets"].values()):
         listed |= {s["images"], s["labels"]}
     assert names == listed | {"mnist.json"}
@@ -114,6 +123,17 @@ def test_the_page_data_lists_every_file_as_written(page_data, mnist_images):
     assert _bytes(out, test["images"]) == test_images.tobytes()
     assert _bytes(out, test["labels"]) == test_labels.tobytes()
     assert test["title"] == PAGE_SETS["test"]["title"]
+    # and its inputs, packed for each training variant: the pipeline applied here
+    assert set(test["variants"]) == {PLAIN.key(), DESKEW.key()}
+    for p in (PLAIN, DESKEW):
+        variant = test["variants"][p.key()]
+        assert variant["images"] == f"test-{p.key()}.bin"
+        assert variant["image_bytes"] == 72
+        assert Preprocess.from_dict(variant["preprocess"]) == p
+        np.testing.assert_array_equal(
+            unpack_inputs(_bytes(out, variant["images"])),
+            p.to_input(test_images).reshape(10000, 576),
+        )
     for name in ("optdigits", "mfeat"):
         s = meta["sets"][name]
         set_images, set_labels = load_digitset(name)
@@ -172,7 +192,7 @@ def test_a_model_trained_with_deskew_in_the_page_reads_through_deskew(
     assert weights.loads(page.export())["preprocess"] == DESKEW.to_dict()
     assert finished["model"]["preprocess"] == DESKEW.to_dict()
     assert finished["model"]["summary"][-1] == ["Preprocessing", DESKEW.describe()]
-    # its test figures: the raw test images through deskew
+    # its test figures: the raw test images through deskew, made at the build
     test_images, test_labels = mnist_images["test"]
     X_test = DESKEW.to_input(test_images).reshape(10000, 576)
     oracle = metrics.evaluate(model, X_test, test_labels)
@@ -214,3 +234,59 @@ def test_write_page_data_refuses_variants_it_cannot_offer(tmp_path):
     with pytest.raises(ValueError, match="sets must be among optdigits, mfeat"):
         write_page_data(tmp_path / "c", variants=[PLAIN], sets=["usps"])
     assert not any(tmp_path.iterdir())  # refused before anything is written
+
+
+def test_test_inputs_that_do_not_fit_are_refused_and_nothing_changes(page_data):
+    out, meta = page_data
+    page = _worker_page(out, {"six": Neuron(target=6).init_weights()})
+    held = page.training.test
+    test = meta["test"]
+    variant = test["variants"][DESKEW.key()]
+    base = {
+        "split": "test",
+        "images": _bytes(out, test["images"]),
+        "labels": _bytes(out, test["labels"]),
+    }
+    packed = _bytes(out, variant["images"])
+    bad = [
+        ([{"preprocess": variant["preprocess"], "images": packed[:-72]}], "9,999"),
+        ([{"preprocess": variant["preprocess"], "images": packed[:-1]}], "72"),
+        ([{"images": packed}], "{preprocess, images}"),
+        ([{"preprocess": {"deskew": 1}, "images": packed}], "preprocess"),
+        ("test-x.bin", "{preprocess, images}"),
+    ]
+    for inputs, words in bad:
+        error = page.handle("loadData", {**base, "inputs": inputs})["error"]
+        assert words in error["message"], error
+        assert page.training.test is held  # the set held before stays
+    error = page.handle(
+        "loadData", {**base, "split": "train", "inputs": [], "images": packed}
+    )["error"]
+    assert "test split only" in error["message"]
+
+
+def test_a_run_on_a_packed_variant_preprocesses_no_test_image(page_data, monkeypatch):
+    # The build packed the test inputs of each training variant: a whole run (held-out
+    # check from the test set, then the scores) reads them, and only a model with
+    # another preprocessing makes the test inputs again.
+    out, _ = page_data
+    page = _worker_page(out, {"six": Neuron(target=6).init_weights()})
+    made = []
+    to_input = Preprocess.to_input
+
+    def counted(self, images):
+        made.append(len(images) if np.ndim(images) == 3 else 1)
+        return to_input(self, images)
+
+    monkeypatch.setattr(Preprocess, "to_input", counted)
+    settings = {"target": 6, "deskew": True, "epochs": 1}
+    assert (
+        page.call("trainStart", {"settings": settings})["held_out"]["source"] == "test"
+    )
+    page.train_run()
+    finished = page.train_finish(mistakes=2)
+    assert finished["evaluation"]["accuracy"] > 0.9
+    assert not [n for n in made if n > 1], made
+    other = Preprocess(deskew=True, threshold=0.5)
+    page.training.evaluate(Neuron(target=6, preprocess=other).init_weights())
+    assert 10000 in made

@@ -367,7 +367,8 @@ def unpack_inputs(raw: bytes | bytearray | memoryview) -> np.ndarray:
 
 
 PAGE_DATA = "oneneuron-mnist-bits"  # the format name of the page's data/mnist.json
-PAGE_DATA_VERSION = 2  # 2: raw test images, training variants, foreign sets
+PAGE_DATA_VERSION = 3  # 2: raw test images, training variants, foreign sets;
+# 3: the test images' inputs packed for each training variant too
 PACKED_BYTES = 72  # bytes of one packed 24×24 input (:func:`pack_inputs`)
 # What a person reads about each set of digits the page measures a model on; the
 # page shows these words from mnist.json and writes none of its own.
@@ -413,18 +414,22 @@ def write_page_data(
     -------
     dict, the content of mnist.json (every file name ends in .bin)::
 
-        {"format": "oneneuron-mnist-bits", "version": 2,
+        {"format": "oneneuron-mnist-bits", "version": 3,
          "train": {"count", "labels": "train-labels.bin", "image_bytes": 72,
                    "variants": {key: {"preprocess": Preprocess.to_dict(),
                                       "images": "train-<key>.bin"}}},
          "test": {"count", "labels", "images", "height": 28, "width": 28,
-                  "image_bytes": 784, "title", "source"},
-         "sets": {name: {...the fields of "test"...}}}
+                  "image_bytes": 784, "title", "source",
+                  "variants": {key: {"preprocess", "images": "test-<key>.bin",
+                                     "image_bytes": 72}}},
+         "sets": {name: {...the fields of "test" but "variants"...}}}
 
     Training images are packed inputs (:func:`pack_inputs`, 72 bytes an image);
     test and set images are the raw 28×28 uint8 images (ink bright), so that the
-    page makes any model's inputs with that model's own preprocessing. Labels are
-    one byte each.
+    page makes any model's inputs with that model's own preprocessing. The test
+    images' inputs are packed for each training variant too: a run on the page
+    checks and scores its model on them without preprocessing 10,000 images in
+    the browser. Labels are one byte each.
     """
     from .preprocess import Preprocess
 
@@ -456,9 +461,16 @@ def write_page_data(
         }
     meta: dict[str, Any] = {"format": PAGE_DATA, "version": PAGE_DATA_VERSION}
     meta["train"] = train
-    meta["test"] = _write_raw_set(
-        out, "test", *load_mnist("test", data_dir=data_dir, progress=False)
-    )
+    test_images, test_labels = load_mnist("test", data_dir=data_dir, progress=False)
+    meta["test"] = _write_raw_set(out, "test", test_images, test_labels)
+    meta["test"]["variants"] = {}
+    for v in variants:
+        X = v.to_input(test_images).reshape(len(test_images), -1)
+        meta["test"]["variants"][v.key()] = {
+            "preprocess": v.to_dict(),
+            "images": _write_bin(out, f"test-{v.key()}", pack_inputs(X)),
+            "image_bytes": PACKED_BYTES,
+        }
     meta["sets"] = {}
     if sets:
         from .digitsets import load_digitset

@@ -74,6 +74,17 @@ class ImageSet:
             self._inputs[key] = X.reshape(len(X), N_INPUTS)
         return self._inputs[key]
 
+    def keep(self, preprocess: Preprocess, X: np.ndarray) -> None:
+        """Keep inputs [N, 576] that ``preprocess`` made of these images elsewhere
+        (the build, in CPython: the same code, the same bits), so that
+        :meth:`inputs` need not make them again."""
+        if X.shape != (len(self), N_INPUTS):
+            raise ValueError(
+                f"inputs for {len(self):,} images must have shape "
+                f"({len(self)}, {N_INPUTS}), got {X.shape}"
+            )
+        self._inputs[preprocess.key()] = X
+
     def index(self, index: Any) -> int:
         """``index`` checked: a whole number 0 … N−1."""
         if not (isinstance(index, int) and not isinstance(index, bool)):
@@ -114,7 +125,12 @@ class TrainingSession:
 
     # -- data --------------------------------------------------------------------------
     def set_data(
-        self, split: str, images: Any, labels: Any, preprocess: Any = None
+        self,
+        split: str,
+        images: Any,
+        labels: Any,
+        preprocess: Any = None,
+        inputs: Any = None,
     ) -> dict[str, Any]:
         """Keep a split of data/mnist.json (the page's ``loadData`` request).
 
@@ -129,12 +145,18 @@ class TrainingSession:
             How that variant's inputs were made (its ``preprocess`` entry in
             mnist.json; None: ``Preprocess()``). A variant replaces the one held
             with the same deskew setting, by which a run picks its variant.
+        inputs : list of {"preprocess": dict, "images": bytes-like}, "test" only
+            The test images' inputs, packed, as each of these preprocessings made
+            them (mnist.json's test "variants"): a model with one of them is
+            checked and scored without making 10,000 inputs again.
 
         Returns
         -------
         dict: ``split``, ``count`` (images) and, for "train", ``preprocess`` (the
-        variant's key).
+        variant's key); for "test", ``inputs`` (the keys of the packed inputs).
         """
+        from .data import unpack_inputs  # here, not on top: the page starts faster
+
         if split == "test":
             if preprocess is not None:
                 raise ValueError(
@@ -142,12 +164,37 @@ class TrainingSession:
                     f"each model's own preprocessing: give no preprocess, got "
                     f"{preprocess!r}"
                 )
-            self.test = ImageSet.from_bytes(images, labels, name="test")
-            return {"split": split, "count": len(self.test)}
+            test = ImageSet.from_bytes(images, labels, name="test")
+            keys = []
+            for entry in inputs or []:
+                if not isinstance(entry, dict) or set(entry) != {
+                    "preprocess",
+                    "images",
+                }:
+                    raise ValueError(
+                        "test inputs must be a list of {preprocess, images} as in "
+                        "data/mnist.json, got "
+                        + (
+                            f"keys {sorted(entry)}"
+                            if isinstance(entry, dict)
+                            else type(entry).__name__
+                        )
+                    )
+                p = _preprocess(entry["preprocess"])
+                X = unpack_inputs(entry["images"])
+                if len(X) != len(test):
+                    raise ValueError(
+                        f"test inputs ({p.key()}): {len(X):,} inputs for "
+                        f"{len(test):,} test images"
+                    )
+                test.keep(p, X)
+                keys.append(p.key())
+            self.test = test
+            return {"split": split, "count": len(test), "inputs": keys}
         if split != "train":
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        from .data import unpack_inputs  # here, not on top: the page starts faster
-
+        if inputs is not None:
+            raise ValueError("inputs are for the test split only")
         p = _preprocess(preprocess)
         X = unpack_inputs(images)
         y = _labels(labels, split)

@@ -3,12 +3,14 @@
 // progress in bytes. data/mnist.json says what there is: the training images, one
 // file per preprocessing variant (picked by the deskew switch; only the one a run
 // uses is fetched), the raw test images (training's evaluation and the handwriting
-// panel share them) and the foreign digit sets (the handwriting panel only).
+// panel share them) with their inputs packed for each training variant (a run's
+// check and scores read those), and the foreign digit sets (the handwriting panel
+// only).
 // The worker posts {event: "progress", stage: "data-train" | "data-test" |
 // "data-set-<name>", received, size} as the bytes arrive.
 
 // Sizes until the worker says the real ones: only for the first progress bar.
-const GUESS = { train: 60000 * 72, test: 10000 * 784 };
+const GUESS = { train: 60000 * 72, test: 10000 * (784 + 2 * 72) };
 
 export class TrainingData {
   constructor(api) {

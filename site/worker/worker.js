@@ -118,15 +118,24 @@ function dataIndex() {
   return mnistJson;
 }
 
-// The images and labels of one entry of mnist.json, with the images' progress posted
-// as {event: "progress", stage, received, size} (size: count × image_bytes, the bytes
+// The images and labels of one entry of mnist.json, and any more files of images
+// (`extra`: [{path, size}]), with the images' progress posted as {event: "progress",
+// stage, received, size} (size: count × image_bytes and the extras' sizes, the bytes
 // as they arrive, whatever the transfer's compression).
-async function fetchSplit(stage, meta, images) {
-  const size = meta.count * meta.image_bytes;
-  const report = (received) =>
-    post({ event: "progress", stage, fraction: Math.min(1, received / size), received, size });
-  const [pixels, labels] = await Promise.all([fetchBytes(`data/${images}`, report), fetchBytes(`data/${meta.labels}`)]);
-  return { images: pixels, labels };
+async function fetchSplit(stage, meta, images, extra = []) {
+  const files = [{ path: images, size: meta.count * meta.image_bytes }, ...extra];
+  const size = files.reduce((sum, f) => sum + f.size, 0);
+  const got = files.map(() => 0);
+  const report = (i) => (received) => {
+    got[i] = received;
+    const all = got.reduce((sum, r) => sum + r, 0);
+    post({ event: "progress", stage, fraction: Math.min(1, all / size), received: all, size });
+  };
+  const [labels, pixels, ...more] = await Promise.all([
+    fetchBytes(`data/${meta.labels}`),
+    ...files.map((f, i) => fetchBytes(`data/${f.path}`, report(i))),
+  ]);
+  return { images: pixels, labels, extra: more };
 }
 
 // -- requests -----------------------------------------------------------------------------
@@ -150,33 +159,38 @@ const fetchers = {
     module.destroy();
     return { ...rest, text: new Uint8Array(await file.slice(0, limit + 1).arrayBuffer()) };
   },
-  // data/mnist.json (format 2) says which files make each split, how many images and
+  // data/mnist.json (format 3) says which files make each split, how many images and
   // how many bytes an image: train {count, image_bytes, labels, variants: {key:
-  // {images, preprocess}}}, test {count, image_bytes, images, labels}, sets {name:
-  // {the fields of test}}. Read once; a failed read is tried again next time.
-  // A training variant is picked by its deskew setting (the panel's switch): one
-  // file is fetched, the other only when a run asks for it.
+  // {images, preprocess}}}, test {count, image_bytes, images, labels, variants: {key:
+  // {images, preprocess, image_bytes}}}, sets {name: {the fields of test}}. Read once;
+  // a failed read is tried again next time. A training variant is picked by its
+  // deskew setting (the panel's switch): one file is fetched, the other only when a
+  // run asks for it. The test images come with their inputs packed for every
+  // training variant (small), so a run never makes 10,000 test inputs here.
   async loadData({ split, deskew = false }) {
     const index = await dataIndex();
     const meta = index[split];
     if (!meta || (split !== "train" && split !== "test")) {
       throw new Error(`there is no ${split} split in data/mnist.json`);
     }
-    let images = meta.images;
-    let preprocess = null;
-    if (split === "train") {
-      const variant = Object.values(meta.variants || {}).find((v) => v.preprocess.deskew === deskew);
-      if (!variant) throw new Error(`data/mnist.json has no training images with deskew ${deskew}`);
-      ({ images, preprocess } = variant);
+    if (split === "test") {
+      const variants = Object.values(meta.variants || {});
+      const extra = variants.map((v) => ({ path: v.images, size: meta.count * v.image_bytes }));
+      const { images, labels, extra: packed } = await fetchSplit("data-test", meta, meta.images, extra);
+      const inputs = variants.map((v, i) => ({ preprocess: v.preprocess, images: packed[i] }));
+      return { split, images, labels, inputs };
     }
-    const bytes = await fetchSplit(`data-${split}`, meta, images);
-    return { split, ...bytes, ...(preprocess ? { preprocess } : {}) };
+    const variant = Object.values(meta.variants || {}).find((v) => v.preprocess.deskew === deskew);
+    if (!variant) throw new Error(`data/mnist.json has no training images with deskew ${deskew}`);
+    const { images, labels } = await fetchSplit(`data-${split}`, meta, variant.images);
+    return { split, images, labels, preprocess: variant.preprocess };
   },
   // A foreign digit set (the handwriting panel): one of data/mnist.json's "sets".
   async loadSet({ name }) {
     const meta = ((await dataIndex()).sets || {})[name];
     if (!meta) throw new Error(`there is no digit set ${name} in data/mnist.json`);
-    return { name, ...(await fetchSplit(`data-set-${name}`, meta, meta.images)) };
+    const { images, labels } = await fetchSplit(`data-set-${name}`, meta, meta.images);
+    return { name, images, labels };
   },
 };
 
