@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 # One BLAS thread: on a small shared machine (2 cores here) OpenBLAS's worker
 # threads wait on each other and the small matrix products of training run 10–20×
@@ -101,3 +102,17 @@ def mnist_test():
     from oneneuron import data
 
     return data.load_inputs("test", progress=False)
+
+
+@pytest.fixture(scope="session")
+def slanted() -> Any:
+    """A canvas-like drawing (uint8 [120, 120], ink 255) of a "1" leaning right by
+    half a pixel a row: deskewing stands it upright."""
+    import numpy as np
+
+    img = np.zeros((120, 120), np.uint8)
+    for t in np.linspace(0, 1, 200):
+        y, x = int(15 + t * 90), int(80 - t * 45)
+        img[y - 5 : y + 5, x - 5 : x + 5] = 255
+    img.setflags(write=False)  # shared by the whole session
+    return img

@@ -42,14 +42,6 @@ def _models():
     }
 
 
-def _slanted(size: int = 120) -> np.ndarray:
-    img = np.zeros((size, size), np.uint8)
-    for t in np.linspace(0, 1, 200):
-        y, x = int(15 + t * 90), int(80 - t * 45)
-        img[y - 5 : y + 5, x - 5 : x + 5] = 255
-    return img
-
-
 @pytest.mark.cpython_only
 def test_a_v1_and_a_deskew_model_inspect_raw_test_images_their_own_way(mnist_images):
     images, labels = mnist_images["test"]
@@ -72,11 +64,11 @@ def test_a_v1_and_a_deskew_model_inspect_raw_test_images_their_own_way(mnist_ima
     assert differ >= 2  # the two pipelines really differ on these digits
 
 
-def test_the_steps_of_a_drawing_end_in_what_the_model_sees():
+def test_the_steps_of_a_drawing_end_in_what_the_model_sees(slanted):
     page = Page()
     for name, model in _models().items():
         page.load_weights(weights.dumps(model), name=name)
-    img = _slanted()
+    img = slanted
     for name, p in (("v1", Preprocess()), ("deskewed", DESKEW), ("even", EVEN)):
         page.select(name)
         r = page.call("steps", {"pixels": img.tobytes(), "height": 120, "width": 120})

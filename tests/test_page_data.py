@@ -36,15 +36,6 @@ def _bytes(folder, name: str) -> bytes:
     return (folder / name).read_bytes()
 
 
-def _slanted(size: int = 140) -> np.ndarray:
-    """A canvas-like drawing of a "1" leaning right: deskewing stands it upright."""
-    img = np.zeros((size, size), np.uint8)
-    for t in np.linspace(0, 1, 200):
-        y, x = int(20 + t * 100), int(90 - t * 50)
-        img[y - 6 : y + 6, x - 6 : x + 6] = 255
-    return img
-
-
 def _worker_page(out, models) -> Page:
     """A page fed as the worker feeds it: mnist.json, then each file's bytes."""
     meta = json.loads((out / "mnist.json").read_text())
@@ -146,7 +137,7 @@ def test_the_page_data_lists_every_file_as_written(page_data, mnist_images):
         )
 
 
-def test_a_page_fed_the_data_predicts_with_each_models_own_pipeline(page_data):
+def test_a_page_fed_the_data_predicts_with_each_models_own_pipeline(page_data, slanted):
     out, _ = page_data
     rng = np.random.default_rng(0)
     models = {
@@ -156,7 +147,7 @@ def test_a_page_fed_the_data_predicts_with_each_models_own_pipeline(page_data):
         ),
     }
     page = _worker_page(out, models)
-    img = _slanted()
+    img = slanted
     assert not np.array_equal(PLAIN.to_input(img), DESKEW.to_input(img))
     for name, model in models.items():
         page.select(name)
@@ -167,11 +158,11 @@ def test_a_page_fed_the_data_predicts_with_each_models_own_pipeline(page_data):
 
 
 def test_a_model_trained_with_deskew_in_the_page_reads_through_deskew(
-    page_data, mnist_images
+    page_data, mnist_images, slanted
 ):
     out, _ = page_data
     page = _worker_page(out, {"six": Neuron(target=6).init_weights()})
-    img = _slanted()
+    img = slanted
     added = page.add_example(img.tobytes(), *img.shape, 1)
     np.testing.assert_array_equal(added["seen"], PLAIN.to_input(img).reshape(576))
     settings = {"target": "all", "deskew": True, "samples": 3000, "epochs": 1}

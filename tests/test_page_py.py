@@ -715,16 +715,7 @@ def test_a_setting_error_names_its_field():
 DESKEW = Preprocess(deskew=True)
 
 
-def _slanted(size: int = 120) -> np.ndarray:
-    """A drawing of a "1" leaning right: deskewing stands it upright."""
-    img = np.zeros((size, size), np.uint8)
-    for t in np.linspace(0, 1, 200):
-        y, x = int(15 + t * 90), int(80 - t * 45)
-        img[y - 5 : y + 5, x - 5 : x + 5] = 255
-    return img
-
-
-def test_a_run_takes_the_variant_its_deskew_setting_picks(trained_page):
+def test_a_run_takes_the_variant_its_deskew_setting_picks(trained_page, slanted):
     """Drawings are kept raw and made into inputs by the run's own pipeline; the
     trained model keeps that pipeline and reads drawings through it."""
     page = trained_page
@@ -740,7 +731,7 @@ def test_a_run_takes_the_variant_its_deskew_setting_picks(trained_page):
         },
     )
     assert loaded == {"split": "train", "count": 600, "preprocess": DESKEW.key()}
-    img = _slanted()
+    img = slanted
     plain_x, deskew_x = to_input(img).reshape(576), DESKEW.to_input(img).reshape(576)
     assert not np.array_equal(plain_x, deskew_x)
     added = page.add_example(img.tobytes(), *img.shape, 1)
