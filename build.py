@@ -655,8 +655,8 @@ def _wheel_version(path: Path) -> str:
 
 
 # -- test, train, bench ----------------------------------------------------------------
-# What pytest collects: the package (doctests too), the server's doctests, the tests.
-PYTEST_PATHS = ("py/oneneuron", "tools/server.py", "tests")
+# What pytest collects: the package (doctests too), the tools' doctests, the tests.
+PYTEST_PATHS = ("py/oneneuron", "tools/server.py", "tools/bytecode_pyodide.py", "tests")
 
 
 def test(args: argparse.Namespace) -> None:

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (build.py lives at the top of the repository)
 from tools import server as server_module  # noqa: E402  (tools/server.py)
+from tools.bytecode_pyodide import read_bundle  # noqa: E402
 
 DIST = ROOT / "dist"
 
@@ -128,17 +129,7 @@ def test_stdlib_zip_is_pyodides_with_bytecode_for_what_a_start_imports(dist):
 
 
 def _bundle(path: Path) -> dict[str, bytes]:
-    """site-packages.bin: uint32 length, JSON index [[path, bytes], ...], the files."""
-    blob = path.read_bytes()
-    size = int.from_bytes(blob[:4], "little")
-    index = json.loads(blob[4 : 4 + size])
-    assert 4 + size + sum(n for _, n in index) == len(blob)
-    files, at = {}, 4 + size
-    for name, n in index:
-        assert name not in files, name
-        files[name] = blob[at : at + n]
-        at += n
-    return files
+    return read_bundle(path.read_bytes())
 
 
 def test_installed_packages_are_the_wheels_with_valid_bytecode(dist):

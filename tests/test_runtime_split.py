@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402  (build.py lives at the top of the repository)
+from tools.bytecode_pyodide import read_bundle  # noqa: E402
 
 DIST = ROOT / "dist"
 pytestmark = pytest.mark.cpython_only  # reads dist/ and node_modules
@@ -37,17 +38,7 @@ def _sha(data: bytes) -> str:
 
 
 def _bundle(path: Path) -> dict[str, bytes]:
-    """A bundle: uint32 length, JSON index [[path, bytes], ...], the files."""
-    blob = path.read_bytes()
-    size = int.from_bytes(blob[:4], "little")
-    index = json.loads(blob[4 : 4 + size])
-    assert 4 + size + sum(n for _, n in index) == len(blob)
-    files, at = {}, 4 + size
-    for name, n in index:
-        assert name not in files, name
-        files[name] = blob[at : at + n]
-        at += n
-    return files
+    return read_bundle(path.read_bytes())
 
 
 def _zip(path: Path) -> dict[str, bytes]:

@@ -151,6 +151,33 @@ def origins() -> dict[str, tuple[str, str]]:
     return found
 
 
+def write_bundle(files: list[tuple[str, bytes]]) -> bytes:
+    """A bundle: uint32 length, JSON index [[path, bytes], ...], the files in order.
+
+    >>> read_bundle(write_bundle([("/a.py", b"x = 1"), ("/b", b"")]))
+    {'/a.py': b'x = 1', '/b': b''}
+    """
+    head = json.dumps([[path, len(data)] for path, data in files]).encode()
+    return struct.pack("<I", len(head)) + head + b"".join(d for _, d in files)
+
+
+def read_bundle(blob: bytes) -> dict[str, bytes]:
+    """The files of a bundle (:func:`write_bundle`), path → bytes; ValueError if
+    its index does not account for every byte or names a path twice (the worker's
+    reader, worker/python.js, reads the same layout)."""
+    size = int.from_bytes(blob[:4], "little")
+    index = json.loads(blob[4 : 4 + size])
+    if 4 + size + sum(n for _, n in index) != len(blob):
+        raise ValueError("the bundle's index does not match its length")
+    files, at = {}, 4 + size
+    for name, n in index:
+        if name in files:
+            raise ValueError(f"the bundle holds {name} twice")
+        files[name] = blob[at : at + n]
+        at += n
+    return files
+
+
 def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
     """site-packages.bin and site-packages-later.bin; returns the parts' modules."""
     start_entries = {
@@ -189,10 +216,8 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
                 code = pyc(data, path, True)
                 part.append((importlib.util.cache_from_source(path), code, source))
     for part, bundle in parts.items():
-        head = json.dumps([[path, len(data)] for path, data, _ in bundle]).encode()
         with open(OUT + part, "wb") as fh:
-            fh.write(struct.pack("<I", len(head)) + head)
-            fh.write(b"".join(d for _, d, _ in bundle))
+            fh.write(write_bundle([(path, data) for path, data, _ in bundle]))
         files[part] = {p: {"sha256": sha(d), "source": s} for p, d, s in bundle}
 
     # a package's name is enough: its submodules go with it
@@ -232,4 +257,5 @@ def main() -> None:
     )
 
 
-main()
+if __name__ == "__main__":  # as bytecode.mjs runs it; importable for read_bundle
+    main()
