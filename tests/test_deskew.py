@@ -158,3 +158,88 @@ def test_float_in_float64_out():
 def test_bad_images_are_refused(images, match):
     with pytest.raises(ValueError, match=match):
         deskew(images)
+
+
+def canvas_images(h: int, w: int) -> list[np.ndarray]:
+    """Float drawings on an h × w canvas: strokes that lean, touch the edges or are
+    pushed past them, a single pixel, and ink spread over a few rows only."""
+    yy, xx = np.mgrid[:h, :w]
+    out = []
+    for y0, x0, y1, x1 in [
+        (0.0, 0.1, 1.0, 0.9),  # leaning, top to bottom row
+        (0.4, 0.6, 1.0, 1.0),  # down to the bottom-right corner
+        (0.3, 0.9, 0.7, 0.5),  # leaning back, in the middle
+    ]:
+        img = np.zeros((h, w))
+        for t in np.linspace(0, 1, 50):
+            y, x = (h - 1) * (y0 + t * (y1 - y0)), (w - 1) * (x0 + t * (x1 - x0))
+            d = np.hypot(yy - y, xx - x)
+            img = np.maximum(img, np.clip(2.5 - d, 0, 1))  # 5 px wide, anti-aliased
+        out.append(img)
+    out[0][-12:, :6] = 1.0  # bottom-left: the shear pushes it off the left edge
+    out[1][-1, w // 2] = 0.3  # the leftmost ink, on the row that moves the most
+    dot = np.zeros((h, w))
+    dot[-1, 0] = 0.7
+    out.append(dot)
+    rows = np.zeros((h, w))
+    rows[h // 2, 5:40] = 0.6  # two rows of ink, far apart horizontally
+    rows[h // 2 + 1, w - 30 : w - 2] = 1.0
+    out.append(rows)
+    return out
+
+
+def deskew_whole(img: np.ndarray) -> np.ndarray:
+    """deskew of one float image computed on the whole image, every row and column
+    (deskew skips those that hold no ink): the same operations, so the same bits."""
+    h, w = img.shape
+    g = img.astype(np.float64)
+    y, x = np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64)
+    rows = g.sum(axis=1)[None]  # [1, h], the shapes deskew's matrix products see
+    mass = rows.sum(axis=1)
+    safe = np.where(mass > 0, mass, 1.0)
+    cy = rows @ y / safe
+    cx = g.sum(axis=0)[None] @ x / safe
+    dy = y[None, :] - cy[:, None]
+    mu02 = np.sum(rows * dy**2, axis=1)
+    mu11 = np.sum((g[None] @ x - cx[:, None] * rows) * dy, axis=1)
+    flat_ink = mu02 <= 1e-12 * safe
+    skew = np.where(flat_ink, 0.0, mu11 / np.where(flat_ink, 1.0, mu02))
+    shift = (skew[:, None] * dy).reshape(h, 1)
+    step = np.floor(shift)
+    frac = shift - step
+    padded = np.zeros((h, w + 4))
+    padded[:, 2 : w + 2] = g
+    left = np.clip(np.arange(w)[None, :] + step.astype(np.int64), -2, w) + 2
+    row = np.arange(h)[:, None]
+    out = padded[row, left] * (1 - frac) + padded[row, left + 1] * frac
+    return np.clip(out, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("shape", [(140, 140), (97, 131)])
+def test_a_canvas_matches_the_oracle_and_the_whole_image(shape):
+    # Only the rows and columns that hold (or can receive) ink are computed; the
+    # result must be the whole-image computation's to the last bit, and the oracle's.
+    images = canvas_images(*shape)
+    for img in images:
+        got = deskew(img)
+        np.testing.assert_array_equal(got, deskew_whole(img))
+        flat = (img.sum(axis=1) > 0).sum() == 1  # ink on one row: left alone
+        want = img if flat else deskew_oracle(img)
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        levels = np.rint(img * 255).astype(np.uint8)
+        want = np.rint(deskew_whole(levels / 255.0) * 255)
+        np.testing.assert_array_equal(deskew(levels), want)
+        np.testing.assert_array_equal(deskew(levels[None])[0], want)
+    assert deskew(images[0]).sum() < images[0].sum() - 1  # ink pushed off an edge
+
+
+@pytest.mark.parametrize("shape", [(140, 140), (97, 131)])
+def test_canvas_edge_cases_are_left_alone(shape):
+    empty = np.zeros(shape, np.uint8)
+    np.testing.assert_array_equal(deskew(empty), empty)
+    one_row = np.zeros(shape, np.uint8)
+    one_row[0, :] = 255  # ink on one row, the top one, from edge to edge
+    np.testing.assert_array_equal(deskew(one_row), one_row)
+    one_row = np.zeros(shape)
+    one_row[-1, 3:9] = 0.25  # the bottom one
+    np.testing.assert_array_equal(deskew(one_row), one_row)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from oneneuron import preprocess
-from oneneuron.preprocess import BOX, GRID, to_input
+from oneneuron.preprocess import BOX, GRID, Preprocess, to_input
 
 
 def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
@@ -214,3 +216,98 @@ def test_all_mnist_images(mnist_images, mnist_train, mnist_test):
         assert np.mean(longest >= BOX - 1) > 0.99  # longer side ≈ 20 px
         com_y = (x.sum(axis=2) * (np.arange(GRID) + 0.5)).sum(axis=1) / ink
         assert abs(com_y.mean() - GRID / 2) < 0.5
+
+
+# -- canvases: a drawing alone must give what the whole-image computation gives ---
+# One image alone is computed only where its ink is (rows and columns without ink
+# are skipped); in a batch that also holds an empty image and a frame (ink on every
+# row and column) nothing can be skipped, so the batch is the straightforward
+# whole-image computation: the inputs must be the same.
+CANVAS_PIPELINES = [
+    Preprocess(),
+    Preprocess(deskew=True),
+    Preprocess(deskew=True, stroke=(4.576, 6.148)),  # six.json's
+    Preprocess(deskew=True, stroke=(2.68, 7.87)),  # digits.json's
+]
+
+
+def frame(h: int, w: int) -> np.ndarray:
+    """Ink on every row and every column: the border of the canvas."""
+    img = np.zeros((h, w), np.uint8)
+    img[[0, -1], :] = img[:, [0, -1]] = 255
+    return img
+
+
+def canvas_drawings(h: int, w: int) -> dict[str, np.ndarray]:
+    """Drawings on an h × w canvas, uint8 ink: the edge cases of the skipping."""
+    rng = np.random.default_rng(h * 1000 + w)
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    out = {"empty": np.zeros((h, w), np.uint8)}
+    one_row = np.zeros((h, w), np.uint8)
+    one_row[h // 3, w // 4 : w // 2] = 200
+    out["one row"] = one_row
+    dot = np.zeros((h, w), np.uint8)
+    dot[h - 1, w - 1] = 255
+    out["one pixel in a corner"] = dot
+    for name, (y0, x0, y1, x1) in {
+        "leaning, cut by the top and left edges": (-0.2, 0.1, 0.6, -0.1),
+        "leaning, touching the bottom and right edges": (0.3, 0.5, 1.0, 1.0),
+        "leaning hard, pushed off the left edge": (0.1, 0.02, 0.9, 0.4),
+        "leaning back": (0.2, 0.7, 0.8, 0.35),
+    }.items():
+        img = np.zeros((h, w))
+        for t in np.linspace(0, 1, 60):  # a stroke 5 px wide, anti-aliased
+            d = np.hypot(yy - h * (y0 + t * (y1 - y0)), xx - w * (x0 + t * (x1 - x0)))
+            img = np.maximum(img, np.clip(3.5 - d, 0, 1))
+        out[name] = np.rint(img * 255).astype(np.uint8)
+    out["leaning, touching the bottom and right edges"][-1, w // 2] = 255  # leftmost
+    dots = (rng.random((h // 6 + 1, w // 6 + 1)) < 0.1) * rng.integers(90, 256)
+    out["scattered dots"] = np.kron(dots, np.ones((6, 6)))[:h, :w].astype(np.uint8)
+    ring_on_canvas = np.zeros((h, w), np.uint8)
+    ring_on_canvas[h - 60 :, 7:67] = ring(60)  # a "0" in the bottom-left corner
+    out["ring in a corner"] = ring_on_canvas
+    return out
+
+
+@pytest.mark.parametrize("shape", [(140, 140), (97, 131)])
+@pytest.mark.parametrize("pipeline", CANVAS_PIPELINES, ids=lambda p: p.key())
+def test_a_canvas_alone_equals_the_whole_image_computation(shape, pipeline):
+    named = canvas_drawings(*shape)
+    images = np.stack([np.zeros(shape, np.uint8), frame(*shape), *named.values()])
+    whole = pipeline.to_input(images)[2:]
+    whole_float = pipeline.to_input(images / 255.0)[2:]
+    for (name, img), want, want_float in zip(
+        named.items(), whole, whole_float, strict=True
+    ):
+        got = pipeline.to_input(img)
+        np.testing.assert_array_equal(got, want, err_msg=name)
+        np.testing.assert_array_equal(
+            pipeline.to_input(img / 255.0), want_float, err_msg=name
+        )
+        # steps runs the same code: its last image is the input
+        np.testing.assert_array_equal(pipeline.steps(img)[-1]["image"], want)
+    assert not whole[0].any() and sum(bool(x.any()) for x in whole[1:]) >= 7
+
+
+@pytest.mark.parametrize("shape", [(140, 140), (97, 131)])
+def test_steps_box_is_the_inks_bounding_box_on_canvases(shape):
+    # The "box" stage against np.nonzero of the deskewed image, in the shown
+    # image's pixels; the "deskewed" stage is deskew()'s image, area-downsampled.
+    f = math.ceil(max(shape) / preprocess.SHOW)
+    for name, img in canvas_drawings(*shape).items():
+        upright = preprocess.deskew(img)
+        stages = {s["step"]: s for s in Preprocess(deskew=True).steps(img)}
+        ys, xs = np.nonzero(upright)
+        want = None
+        if len(ys):
+            want = [ys.min() / f, xs.min() / f, (ys.max() + 1) / f, (xs.max() + 1) / f]
+        assert stages["box"]["box"] == want, name
+        np.testing.assert_array_equal(
+            stages["box"]["image"], stages["deskewed"]["image"], err_msg=name
+        )
+        # as deskew() gives it (whole levels 0–255), area-downsampled
+        padded = np.zeros((math.ceil(shape[0] / f) * f, math.ceil(shape[1] / f) * f))
+        padded[: shape[0], : shape[1]] = upright / 255.0
+        shown = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
+        shown = shown.mean(axis=(1, 3)).astype(np.float32)
+        np.testing.assert_array_equal(stages["deskewed"]["image"], shown, err_msg=name)

@@ -155,6 +155,9 @@ class Preprocess:
         single = a.ndim == 2
         if single:
             a = a[None]
+        if a.shape[0] <= _CHUNK:  # bool 0/1 bytes read as uint8: no copy
+            out = self._run(a).view(np.uint8)
+            return out[0] if single else out
         out = np.empty((a.shape[0], GRID, GRID), np.uint8)
         for start in range(0, a.shape[0], _CHUNK):
             chunk = a[start : start + _CHUNK]
@@ -199,9 +202,8 @@ class Preprocess:
             trace.append(_shown("ink", g[0]))
             trace[-1].pop("factor")
         if self.deskew:
-            g = _shear(g)
-            if a.dtype.kind in "biu":  # as deskew() gives it: rounded to 0–255
-                g = np.rint(g * 255) / 255.0
+            # Integer images: rounded to whole levels 0–255, as deskew() gives them.
+            g = _shear(g, levels=a.dtype.kind in "biu")
             if trace is not None:
                 trace.append(_shown("deskewed", g[0]))
                 trace[-1].pop("factor")
@@ -367,7 +369,11 @@ def _validate(images: object) -> np.ndarray:
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)) or a.min(initial=0) < 0 or a.max(initial=0) > 1:
             raise ValueError("a float image must hold finite values from 0 to 1")
-    elif a.dtype.kind in "iu" and (a.min(initial=0) < 0 or a.max(initial=0) > 255):
+    elif (
+        a.dtype.kind in "iu"
+        and a.dtype != np.uint8  # always in range: no need to look
+        and (a.min(initial=0) < 0 or a.max(initial=0) > 255)
+    ):
         raise ValueError("an integer image must hold values from 0 to 255")
     return a
 
@@ -375,7 +381,7 @@ def _validate(images: object) -> np.ndarray:
 def _ink(a: np.ndarray) -> np.ndarray:
     """Validated images as float64 ink levels in [0, 1]."""
     if a.dtype.kind in "iu":
-        return a.astype(np.float64) / 255.0
+        return a / 255.0  # float64, as astype(float64) / 255 but in one pass
     return a.astype(np.float64, copy=False)
 
 
@@ -388,40 +394,52 @@ def _place(
     describes.
     """
     _, h, w = g.shape
-    rows = (g > 0).any(axis=2)  # [n, h]: which rows hold ink
-    cols = (g > 0).any(axis=1)  # [n, w]
+    # Ink levels are ≥ 0, so a row (column) holds ink exactly when its sum is > 0.
+    per_row = g.sum(axis=2)  # [n, h]
+    rows = per_row > 0
     empty = ~rows.any(axis=1)
     top = rows.argmax(axis=1)
     bottom = h - rows[:, ::-1].argmax(axis=1)
+    # Below, only the rows y0:y1 and columns x0:x1 that hold ink in some image of
+    # the batch (all of them when one is empty) are read: the rest are zero. Sums
+    # that add term after term (the column sums here; the matrix products without
+    # a BLAS, as in Pyodide, and OpenBLAS's kernels) are the same to the last bit
+    # without zero terms. Pairwise sums along a row are not, so those see it whole.
+    y0, y1 = int(top.min()), int(bottom.max())
+    per_col = g[:, y0:y1].sum(axis=1)  # [n, w], row after row
+    cols = per_col > 0
     left = cols.argmax(axis=1)
     right = w - cols[:, ::-1].argmax(axis=1)
+    x0, x1 = int(left.min()), int(right.max())
     scale = box / np.maximum(bottom - top, right - left)  # [n]
     if trace is not None:
-        shown = _shown("box", g[0])
-        f = shown.pop("factor")
+        # The image is the previous stage's (g unchanged): shown the same way.
+        f = _factor(h, w)
+        shown = {"step": "box", "image": trace[-1]["image"].copy()}
         corners = [top[0] / f, left[0] / f, bottom[0] / f, right[0] / f]
         shown["box"] = None if empty[0] else [float(v) for v in corners]
         trace.append(shown)
         size = np.ceil(np.array([bottom - top, right - left])[:, 0] * scale[0] - 1e-9)
         zero = np.zeros(1)
-        sy = _resample(top[:1], scale[:1], zero, h, int(size[0]))
-        sx = _resample(left[:1], scale[:1], zero, w, int(size[1]))
-        scaled = (sy @ g[:1] @ sx.transpose(0, 2, 1))[0]
+        sy = _resample(top[:1], scale[:1], zero, np.arange(y0, y1), int(size[0]))
+        sx = _resample(left[:1], scale[:1], zero, np.arange(x0, x1), int(size[1]))
+        scaled = (sy @ g[:1, y0:y1, x0:x1] @ sx.transpose(0, 2, 1))[0]
         trace.append(
             {"step": "scaled", "image": _image(scaled), "scale": float(scale[0])}
         )
 
     # Centre of mass in source pixels, then the integer offset that puts it at the
-    # grid's centre, kept so that the whole scaled box stays inside the grid.
+    # grid's centre, kept so that the whole scaled box stays inside the grid; rows
+    # (index 0) and columns (index 1) together.
     mass = np.maximum(g.sum(axis=(1, 2)), 1e-12)
-    com_y = g.sum(axis=2) @ (np.arange(h) + 0.5) / mass
-    com_x = g.sum(axis=1) @ (np.arange(w) + 0.5) / mass
-    off_y = _offset(com_y, top, bottom, scale)
-    off_x = _offset(com_x, left, right, scale)
-
-    wy = _resample(top, scale, off_y, h)  # [n, GRID, h]
-    wx = _resample(left, scale, off_x, w)  # [n, GRID, w]
-    ink = wy @ g @ wx.transpose(0, 2, 1)  # [n, GRID, GRID], area-averaged ink
+    com = np.array([per_row @ (np.arange(h) + 0.5), per_col @ (np.arange(w) + 0.5)])
+    start, stop = np.array([top, left]), np.array([bottom, right])  # [2, n]
+    offset = _offset(com / mass, start, stop, scale)
+    src = np.arange(max(y1 - y0, x1 - x0)) + np.array([[[[y0]]], [[[x0]]]])
+    weights = _resample(start, scale, offset, src)  # [2, n, GRID, ≥ y1 - y0, x1 - x0]
+    wy, wx = weights[0, :, :, : y1 - y0], weights[1, :, :, : x1 - x0]
+    # [n, GRID, GRID]: area-averaged ink
+    ink = wy @ g[:, y0:y1, x0:x1] @ wx.transpose(0, 2, 1)
     # A tiny tolerance so that rounding in the averages (which differs between BLAS
     # builds, e.g. CPython and Pyodide) cannot flip a pixel that sits on the threshold.
     binary = ink >= threshold - 1e-9
@@ -446,18 +464,23 @@ def _offset(com: np.ndarray, start: np.ndarray, stop: np.ndarray, scale: np.ndar
     # depend on the order the BLAS adds in (CPython and Pyodide differ), and a
     # centre exactly half-way between two offsets (common: ink levels are k/255)
     # must round the same way in both.
-    want = np.rint(np.round(GRID / 2 - (com - start) * scale, 9))
+    want = np.rint((GRID / 2 - (com - start) * scale).round(9))
     return np.clip(want, 0, np.maximum(GRID - np.ceil(size - 1e-9), 0))
 
 
-def _resample(start, scale, offset, size: int, out: int = GRID) -> np.ndarray:
-    """Area-weight matrices mapping ``size`` source pixels onto ``out`` pixels."""
-    i = np.arange(out)[None, :, None]  # output pixel i covers [i, i + 1) in the grid
-    lo = start[:, None, None] + (i - offset[:, None, None]) / scale[:, None, None]
-    hi = lo + 1 / scale[:, None, None]
-    src = np.arange(size)[None, None, :]  # source pixel y covers [y, y + 1)
-    overlap = np.minimum(hi, src + 1) - np.maximum(lo, src)
-    return np.clip(overlap, 0, None) * scale[:, None, None]
+def _resample(start, scale, offset, src, out: int = GRID) -> np.ndarray:
+    """Area-weight matrices [..., out, len(src)] mapping the source pixels ``src``
+    (indices on the last axis) of images ``start``/``scale``/``offset`` [..., n]
+    onto ``out`` pixels."""
+    s = scale[..., None, None]
+    i = np.arange(out)[:, None]  # output pixel i covers [i, i + 1) in the grid
+    lo = start[..., None, None] + (i - offset[..., None, None]) / s
+    hi = lo + 1 / s
+    overlap = np.minimum(hi, src + 1)  # source pixel y covers [y, y + 1)
+    overlap -= np.maximum(lo, src)
+    np.maximum(overlap, 0, out=overlap)
+    overlap *= s
+    return overlap
 
 
 def _image(a: np.ndarray) -> np.ndarray:
@@ -468,13 +491,18 @@ def _image(a: np.ndarray) -> np.ndarray:
 def _shown(step: str, g: np.ndarray) -> dict:
     """A source-sized stage, area-downsampled by a whole factor to a side ≤ SHOW."""
     h, w = g.shape
-    f = max(1, math.ceil(max(h, w) / SHOW))
+    f = _factor(h, w)
     if f > 1:
         padded = np.zeros((math.ceil(h / f) * f, math.ceil(w / f) * f))
         padded[:h, :w] = g
         g = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
         g = g.mean(axis=(1, 3))
     return {"step": step, "image": _image(g), "factor": f}
+
+
+def _factor(h: int, w: int) -> int:
+    """The whole factor by which :func:`_shown` downsamples an h × w image."""
+    return max(1, math.ceil(max(h, w) / SHOW))
 
 
 def _show(v: Any) -> str:
@@ -538,35 +566,60 @@ def deskew(images: np.ndarray) -> np.ndarray:
     return out[0] if single else out
 
 
-def _shear(g: np.ndarray) -> np.ndarray:
-    """Vectorised body of :func:`deskew` for a batch of float ink levels [n, h, w]."""
+def _shear(g: np.ndarray, levels: bool = False) -> np.ndarray:
+    """Vectorised body of :func:`deskew` for a batch of float ink levels [n, h, w];
+    ``levels``: rounded to whole levels k/255 (as an integer image keeps them)."""
     n, h, w = g.shape
     y = np.arange(h, dtype=np.float64)
     x = np.arange(w, dtype=np.float64)
     rows = g.sum(axis=2)  # [n, h]: ink per row
+    out = np.zeros((n, h, w))
+    inked = np.flatnonzero(rows.any(axis=0))
+    if inked.size == 0:
+        return out
+    # Rows t:b hold all the ink of the batch; the others stay zero under the shear
+    # and add nothing to the column sums (added row after row: the same bits).
+    t, b = int(inked[0]), int(inked[-1]) + 1
     mass = rows.sum(axis=1)  # [n]
     safe = np.where(mass > 0, mass, 1.0)
+    per_col = g[:, t:b].sum(axis=1)  # [n, w]
     cy = rows @ y / safe
-    cx = g.sum(axis=1) @ x / safe
+    cx = per_col @ x / safe
     dy = y[None, :] - cy[:, None]  # [n, h]
-    mu02 = np.sum(rows * dy**2, axis=1)
-    mu11 = np.sum((g @ x - cx[:, None] * rows) * dy, axis=1)  # Σ_y dy·Σ_x I·(x − cx)
+    mu02 = (rows * dy**2).sum(axis=1)
+    mu11 = ((g @ x - cx[:, None] * rows) * dy).sum(axis=1)  # Σ_y dy·Σ_x I·(x − cx)
     # Ink on a single row has no vertical extent to lean against: no shear.
     flat_ink = mu02 <= 1e-12 * safe
     skew = np.where(flat_ink, 0.0, mu11 / np.where(flat_ink, 1.0, mu02))
     # Output pixel (y, x) takes the source at (y, x + shift) with one shift per
     # row: whole pixels `step` plus a fraction `frac` for the linear interpolation.
-    shift = (skew[:, None] * dy).reshape(n * h, 1)
+    shift = (skew[:, None] * dy[:, t:b]).reshape(-1, 1)  # [n·(b − t), 1]
     step = np.floor(shift)
     frac = shift - step
+    # Only output columns whose two source pixels can reach an inked column
+    # (c0:c1) can be nonzero.
+    inked = np.flatnonzero(per_col.any(axis=0))
+    c0, c1 = int(inked[0]), int(inked[-1]) + 1
+    lo = min(max(c0 - 1 - int(step.max()), 0), w)
+    hi = max(min(c1 - int(step.min()), w), lo)
     # Two zero columns on each side stand for everything beyond the edges.
-    padded = np.zeros((n * h, w + 4))
-    padded[:, 2 : w + 2] = g.reshape(n * h, w)
-    left = np.clip(np.arange(w)[None, :] + step.astype(np.int64), -2, w) + 2
-    left += (np.arange(n * h) * (w + 4))[:, None]
+    padded = np.zeros((len(shift), w + 4))
+    padded[:, 2 : w + 2] = g[:, t:b].reshape(-1, w)
+    left = np.arange(lo, hi) + step.astype(np.int64)
+    np.minimum(left, w, out=left)
+    np.maximum(left, -2, out=left)
+    left += 2 + (np.arange(len(shift)) * (w + 4))[:, None]
     flat = padded.ravel()
-    out = flat[left] * (1 - frac) + flat[left + 1] * frac
-    return np.clip(out, 0.0, 1.0).reshape(n, h, w)
+    sheared = flat[left] * (1 - frac) + flat[1:][left] * frac  # left, left + 1
+    # Every value is ≥ 0 and at most 1 + 2⁻⁵² (a weighted mean of values ≤ 1), so
+    # rounding to levels needs no clip first: it gives the same whole numbers.
+    if levels:
+        np.rint(sheared * 255, out=sheared)
+        sheared /= 255.0
+    else:
+        np.clip(sheared, 0.0, 1.0, out=sheared)  # and -0.0 (from -0.0 ink) to 0.0
+    out[:, t:b, lo:hi] = sheared.reshape(n, b - t, hi - lo)
+    return out
 
 
 def stroke_width(X: np.ndarray) -> np.ndarray:
@@ -583,16 +636,28 @@ def stroke_width(X: np.ndarray) -> np.ndarray:
     >>> stroke_width(x).round(2).tolist()
     [5.22]
     """
-    X = np.asarray(X).astype(bool)
-    p = np.pad(X, ((0, 0), (1, 1), (1, 1)))
+    X = np.asarray(X, bool)
+    return _width(_framed(X), X.sum(axis=(1, 2)))
+
+
+def _framed(X: np.ndarray) -> np.ndarray:
+    """Bool inputs [N, H, W] inside a one-pixel border of paper [N, H + 2, W + 2]."""
+    n, h, w = X.shape
+    p = np.zeros((n, h + 2, w + 2), bool)
+    p[:, 1:-1, 1:-1] = X
+    return p
+
+
+def _width(p: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """:func:`stroke_width` of framed inputs ``p`` whose ink counts are ``area``."""
     edges = (p[:, 1:, :] != p[:, :-1, :]).sum(axis=(1, 2))
     edges = edges + (p[:, :, 1:] != p[:, :, :-1]).sum(axis=(1, 2))
-    return 2 * X.sum(axis=(1, 2)) / np.maximum(edges / 2, 1)
+    return 2 * area / np.maximum(edges / 2, 1)
 
 
 def thicken(X: np.ndarray) -> np.ndarray:
     """Add every pixel 4-adjacent to ink (a one-pixel dilation) of inputs [N, H, W]."""
-    X = np.asarray(X).astype(bool)
+    X = np.asarray(X, bool)
     out = X.copy()
     out[:, 1:] |= X[:, :-1]
     out[:, :-1] |= X[:, 1:]
@@ -604,7 +669,11 @@ def thicken(X: np.ndarray) -> np.ndarray:
 def thin(X: np.ndarray) -> np.ndarray:
     """Keep only ink whose four neighbours are all ink (a one-pixel erosion; the
     border counts as paper) of inputs [N, H, W]."""
-    p = np.pad(np.asarray(X).astype(bool), ((0, 0), (1, 1), (1, 1)))
+    return _thin(_framed(np.asarray(X, bool)))
+
+
+def _thin(p: np.ndarray) -> np.ndarray:
+    """:func:`thin` of framed inputs ``p``."""
     c = p[:, 1:-1, 1:-1]
     return c & p[:, :-2, 1:-1] & p[:, 2:, 1:-1] & p[:, 1:-1, :-2] & p[:, 1:-1, 2:]
 
@@ -623,12 +692,16 @@ def normalise(X: np.ndarray, low: float, high: float) -> np.ndarray:
     >>> int(normalise(x, 2.0, 4.0).sum())  # thickened to three columns and caps
     62
     """
-    X = np.asarray(X).astype(bool)
-    width = stroke_width(X)
+    X = np.asarray(X, bool)
+    p = _framed(X)
+    area = X.sum(axis=(1, 2))
+    width = _width(p, area)
     out = X.copy()
     narrow, wide = width < low, width > high
-    out[narrow] = thicken(X[narrow])
-    thinned = thin(X[wide])
-    keep = thinned.sum(axis=(1, 2)) >= 0.5 * X[wide].sum(axis=(1, 2))
-    out[np.flatnonzero(wide)[keep]] = thinned[keep]  # never erase a digit
+    if narrow.any():
+        out[narrow] = thicken(X[narrow])
+    if wide.any():
+        thinned = _thin(p[wide])
+        keep = thinned.sum(axis=(1, 2)) >= 0.5 * area[wide]
+        out[np.flatnonzero(wide)[keep]] = thinned[keep]  # never erase a digit
     return out
