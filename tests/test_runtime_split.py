@@ -115,8 +115,11 @@ def test_nothing_is_lost_but_what_was_left_out_and_that_is_listed(pyo, parts, of
     runtime-parts.json (the ImportError's source); stubs and C headers are no module."""
     stdlib = {n.removesuffix("c") for z in ZIPS for n in parts[z]}
     assert stdlib == set(official["python_stdlib.zip"])
-    sent = {
-        n[len(SITE) :] for b in BUNDLES for n in parts[b] if "/__pycache__/" not in n
+    sent = {  # a .pyc in place of its .py stands for it (as in the stdlib's zip)
+        n[len(SITE) :].removesuffix("c")
+        for b in BUNDLES
+        for n in parts[b]
+        if "/__pycache__/" not in n
     }
     layout = json.loads((pyo / "runtime-parts.json").read_text())
     left_out = layout["left_out"]
@@ -136,14 +139,19 @@ def test_nothing_is_lost_but_what_was_left_out_and_that_is_listed(pyo, parts, of
 
 def test_a_start_gets_no_later_part(parts, pyo):
     """The start's parts hold what a start imports (json, numpy.linalg, oneneuron)
-    and none of the later parts (numpy.random, fft, polynomial; difflib), which the
-    later parts and runtime-parts.json hold."""
+    and none of the later parts (numpy.random, fft, polynomial; difflib; numpy's
+    modules a start does not import, and the deferred numpy.linalg._umath_linalg),
+    which the later parts and runtime-parts.json hold."""
     start = set(parts["site-packages.bin"])
     later = set(parts["site-packages-later.bin"])
     for sub in ("random", "fft", "polynomial"):
         init = f"{SITE}numpy/{sub}/__init__.py"
         assert init in later and init not in start
-    assert f"{SITE}numpy/linalg/__init__.py" in start
+    assert f"{SITE}numpy/linalg/__init__.pyc" in start  # bytecode alone at start
+    assert f"{SITE}numpy/linalg/__init__.py" not in start | later
+    core = f"{SITE}numpy/linalg/_umath_linalg.cpython-312-wasm32-emscripten.so"
+    unused = f"{SITE}numpy/linalg/lapack_lite.cpython-312-wasm32-emscripten.so"
+    assert core in later and unused in later and not {core, unused} & start
     assert f"{SITE}oneneuron/page.py" in start
     assert "json/__init__.pyc" in parts["python_stdlib.zip"]
     assert "difflib.py" in parts["python_stdlib_later.zip"]
@@ -156,4 +164,7 @@ def test_a_start_gets_no_later_part(parts, pyo):
         "site-packages-later.bin"
     ]
     assert "difflib" in holds["python_stdlib_later.zip"]
+    later_numpy = holds["site-packages-later.bin"]
+    assert {"numpy.linalg._umath_linalg", "numpy.linalg.lapack_lite"} <= later_numpy
+    assert set(layout["deferred"]) == {"numpy.linalg._umath_linalg"}
     assert "json" not in holds["python_stdlib_later.zip"]

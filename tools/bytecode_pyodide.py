@@ -12,13 +12,16 @@ oneneuron is imported too, and:
   uncompressed (the build writes its .br and .gz);
 - python_stdlib_later.zip: every other file of Pyodide's zip, byte for byte;
 - site-packages.bin: numpy and oneneuron as loadPackage installs them, less numpy's
-  later part and the files the page never uses (LEFT_OUT), plus hash-checked .pyc
-  files for the modules the page imports (Python ignores one whose source differs).
+  later part and the files the page never uses (LEFT_OUT). numpy's modules that a
+  start imports come as .pyc alone (unchecked, where the .py was), like the standard
+  library's; every other module the page imports gets a hash-checked .pyc
+  beside its .py (Python ignores one whose source differs; oneneuron keeps its
+  sources, which the page shows).
   Layout: uint32 length, a JSON index [[path, bytes], ...], then the files in order;
 - site-packages-later.bin: numpy's subpackages a start does not import (random, fft,
   polynomial, ...), in the same layout;
 - runtime-parts.json: for the worker (worker/python.js), which later part holds which
-  modules, and which modules were left out and why;
+  modules, which modules were left out and why, and which are deferred (DEFERRED);
 - runtime-files.json: every file of each part with its sha256 and the official file
   it came from (the numpy wheel's member, Pyodide's zip member, our wheel's member)
   with that file's sha256 (tests/test_runtime_split.py checks it).
@@ -57,6 +60,17 @@ LEFT_OUT = (
         "C headers and libraries for compiling against numpy",
     ),
 )
+
+
+# Extension modules a start imports but never calls (numpy.linalg's _linalg.py
+# imports _umath_linalg, 1.9 MB, and uses it inside its functions only): they come
+# in the later part, and a start gets a stand-in module that loads the real one on
+# its first attribute (worker/python.js). The browser tests check that a first visit
+# predicts without fetching the later part, and that numpy.linalg then works.
+DEFERRED = {
+    "numpy.linalg._umath_linalg": "numpy.linalg's compiled core, used only when a "
+    "numpy.linalg function runs",
+}
 
 
 def pyc(source: bytes, filename: str, checked: bool) -> bytes:
@@ -185,6 +199,7 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
         for f in start
         if f.startswith(SITE + "numpy/") and f.count("/") > SITE.count("/") + 1
     }
+    numpy_files = {f for f in start if f.startswith(SITE + "numpy/")}
     later_paths, left_out = [], {}
     parts = {"site-packages.bin": [], "site-packages-later.bin": []}
     wheel_of = origins()
@@ -200,7 +215,13 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
                     left_out[module] = why
                 continue
             top = rel.split("/")
-            later = top[0] == "numpy" and len(top) > 2 and top[1] not in start_entries
+            if top[0] == "numpy" and module_name(rel):
+                # numpy's modules: a start's own at start, but for the deferred
+                later = path not in start or module_name(rel) in DEFERRED
+            else:  # its other files go with their subpackage
+                later = (
+                    top[0] == "numpy" and len(top) > 2 and top[1] not in start_entries
+                )
             with open(path, "rb") as fh:
                 data = fh.read()
             wheel = wheel_of.get(rel, ("installer", ""))[0]
@@ -210,9 +231,16 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
             )
             if later and module_name(rel):
                 later_paths.append(module_name(rel))
-    for part in parts.values():
-        for path, data, source in list(part):
-            if path.endswith(".py") and path in imported:
+    for name, part in parts.items():
+        for i, (path, data, source) in enumerate(list(part)):
+            if not (path.endswith(".py") and path in imported):
+                continue
+            if name == "site-packages.bin" and path in start and path in numpy_files:
+                # numpy's start modules: the .pyc alone, as the standard library's
+                # start (compiled as they are: docstrings stripped at compile time
+                # break numpy, which strips them only when Python runs with -OO)
+                part[i] = (path + "c", pyc(data, path, False), source)
+            else:
                 code = pyc(data, path, True)
                 part.append((importlib.util.cache_from_source(path), code, source))
     for part, bundle in parts.items():
@@ -227,6 +255,7 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
     return {
         "later": outer(set(later_paths)),
         "left_out": {n: left_out[n] for n in outer(set(left_out))},
+        "deferred": DEFERRED,
     }
 
 
@@ -244,6 +273,7 @@ def main() -> None:
             {"file": "site-packages-later.bin", "modules": numpy["later"]},
         ],
         "left_out": numpy["left_out"],
+        "deferred": numpy["deferred"],
     }
     with open(OUT + "runtime-parts.json", "w") as fh:
         json.dump(parts, fh, indent=1, sort_keys=True)

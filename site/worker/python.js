@@ -3,14 +3,16 @@
 // The build splits the runtime into what a start imports and later parts
 // (tools/bytecode_pyodide.py): python_stdlib.zip holds only the standard-library
 // modules a start imports, as bytecode (nothing of it is compiled in the page), and
-// site-packages.bin numpy and oneneuron installed, with hash-checked .pyc files, less
-// numpy's subpackages a start does not import. Every visit writes that bundle into
+// site-packages.bin numpy's modules a start imports, as bytecode alone, and oneneuron
+// with its sources and hash-checked .pyc files. Every visit writes that bundle into
 // site-packages (no wheel is unzipped; numpy's compiled extensions are linked when
 // imported). The later parts (python_stdlib_later.zip, site-packages-later.bin) are
 // loaded when a module they hold is first imported (numpy.random, at the first Train)
 // by a finder at the end of sys.meta_path; runtime-parts.json says which holds what,
-// and which modules of numpy's wheel were left out of the build: importing one is an
-// ImportError that says so. The service worker keeps every part after the first visit.
+// which modules of numpy's wheel were left out of the build (importing one is an
+// ImportError that says so), and which are deferred: a start imports them but calls
+// them only later (numpy.linalg's compiled core), so it gets a stand-in module that
+// imports the real one from its later part on first use. The service worker keeps every part after the first visit.
 // A first visit starts Pyodide, imports the standard-library modules numpy and
 // oneneuron will need, and takes a memory snapshot of that interpreter before any
 // package is loaded; once the page is ready, keep() puts it in Cache Storage. A repeat
@@ -152,7 +154,25 @@ import importlib
 import importlib.machinery
 import json
 import sys
+import types
 import zipimport
+
+
+class Deferred(types.ModuleType):
+    """Stands in for a module that a start imports but does not call: the first
+    attribute asked of it (not a dunder: introspection asks those) fetches its later
+    part and imports the real module, whose names it then holds too."""
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        name = self.__name__
+        self.__loader__.fetch_part(name)
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        real = importlib.import_module(name)
+        self.__dict__.update({k: v for k, v in vars(real).items() if k[:2] != "__"})
+        return getattr(real, attr)
 
 
 class LaterParts:
@@ -161,6 +181,7 @@ class LaterParts:
     def __init__(self, parts, load):
         self.parts = [(p["file"], tuple(p["modules"])) for p in parts["later"]]
         self.left_out = parts["left_out"]
+        self.deferred = set(parts.get("deferred", ()))
         self.load = load
         self.loaded = set()
 
@@ -168,18 +189,10 @@ class LaterParts:
     def within(name, modules):
         return any(name == m or name.startswith(m + ".") for m in modules)
 
-    def find_spec(self, name, path=None, target=None):
-        for module, why in self.left_out.items():
-            if self.within(name, (module,)):
-                raise ModuleNotFoundError(
-                    f"No module named {name!r}: {module} is left out of the page's"
-                    f" Python ({why}); use numpy outside the page for it",
-                    name=name,
-                )
+    def fetch_part(self, name):
+        """The later part that holds the module, loaded once; None if none does."""
         file = next((f for f, m in self.parts if self.within(name, m)), None)
-        if file is None:
-            return None
-        if file not in self.loaded:
+        if file is not None and file not in self.loaded:
             try:
                 self.load(file)
             except Exception as err:
@@ -190,11 +203,35 @@ class LaterParts:
                 ) from None
             self.loaded.add(file)
             importlib.invalidate_caches()
+        return file
+
+    def find_spec(self, name, path=None, target=None):
+        for module, why in self.left_out.items():
+            if self.within(name, (module,)):
+                raise ModuleNotFoundError(
+                    f"No module named {name!r}: {module} is left out of the page's"
+                    f" Python ({why}); use numpy outside the page for it",
+                    name=name,
+                )
+        if name in self.deferred and name not in sys.modules:
+            held = next((f for f, m in self.parts if self.within(name, m)), None)
+            if held is not None and held not in self.loaded:
+                return importlib.machinery.ModuleSpec(name, self)
+        file = self.fetch_part(name)
+        if file is None:
+            return None
         if file.endswith(".zip"):
             parent = name.rpartition(".")[0].replace(".", "/")
             where = "${LATER_ZIP}" + ("/" + parent if parent else "")
             return zipimport.zipimporter(where).find_spec(name)
         return importlib.machinery.PathFinder.find_spec(name, path)
+
+    # the loader of the stand-ins (Deferred)
+    def create_module(self, spec):
+        return Deferred(spec.name)
+
+    def exec_module(self, module):
+        pass
 
 
 def install(parts, load):

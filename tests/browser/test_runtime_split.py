@@ -51,10 +51,19 @@ RUN = """async (code) => {
 # does not import; each value is what CPython's numpy and Python give
 LATER = [
     "import numpy.random; repr(numpy.random.default_rng(0).random())",
+    # numpy.linalg's compiled core is deferred: a stand-in until first used
+    "import numpy; repr(numpy.linalg.inv([[2.0, 0.0], [0.0, 4.0]]).tolist())",
+    "import numpy; repr(numpy.linalg.solve([[2.0, 0.0], [0.0, 4.0]], [2, 4]).tolist())",
     "import numpy.fft; repr(float(abs(numpy.fft.fft([1, 2, 3, 4])[1])))",
     "import difflib; repr(difflib.SequenceMatcher(None, 'abcd', 'abce').ratio())",
 ]
-LATER_VALUES = ["0.6369616873214543", "2.8284271247461903", "0.75"]
+LATER_VALUES = [
+    "0.6369616873214543",
+    "[[0.5, 0.0], [0.0, 0.25]]",
+    "[1.0, 1.0]",
+    "2.8284271247461903",
+    "0.75",
+]
 LATER_FILES = ("/pyodide/site-packages-later.bin", "/pyodide/python_stdlib_later.zip")
 
 
