@@ -11,7 +11,6 @@ requirements.lock, npm packages from package-lock.json, a browser for the tests)
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import os
@@ -481,33 +480,35 @@ def _write_manifest(root: Path) -> None:
 
 def _compress(root: Path) -> None:
     """A .gz and a .br beside each compressible file, byte-identical from build to
-    build (gzip with mtime 0; Brotli, by tools/brotli.mjs, is deterministic)."""
+    build: gzip by zopfli (tools/gzip_zopfli.py), Brotli by tools/brotli.mjs."""
     files = [
         p
         for p in sorted(root.rglob("*"))
         if p.is_file() and (p.suffix in GZIP_SUFFIXES or p.name in STORED_ZIPS)
     ]
-    for path in files:
-        data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
-        path.with_name(path.name + ".gz").write_bytes(data)
-    # quality 11 is slow (~45 s for pyodide.asm.wasm): kept by the source's sha256
-    cache = CACHE / "brotli" / _digest(TOOLS / "brotli.mjs")[:16]
-    cache.mkdir(parents=True, exist_ok=True)
-    kept = {path: cache / f"{sha256(path)}.br" for path in files}
-    missing = sorted({k for k in kept.values() if not k.is_file()})
-    if missing:
-        say(f"Brotli-compressing {len(missing)} files (quality 11)")
-        work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
-        try:
-            sources = {kept[p]: p for p in files}
-            pairs = [str(a) for k in missing for a in (sources[k], work / k.name)]
-            run(["node", str(TOOLS / "brotli.mjs"), *pairs], what="Brotli compression")
-            for k in missing:  # a rename: a build beside this one never reads half
-                os.replace(work / k.name, k)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    for path, k in kept.items():
-        shutil.copyfile(k, path.with_name(path.name + ".br"))
+    programs = {
+        ".gz": ([str(PY), str(TOOLS / "gzip_zopfli.py")], "gzip (zopfli)"),
+        ".br": (["node", str(TOOLS / "brotli.mjs")], "Brotli (quality 11)"),
+    }
+    for suffix, (program, what) in programs.items():
+        # slow (~45 s each for pyodide.asm.wasm): kept by the source's sha256
+        cache = CACHE / suffix[1:] / _digest(Path(program[-1]))[:16]
+        cache.mkdir(parents=True, exist_ok=True)
+        kept = {path: cache / f"{sha256(path)}{suffix}" for path in files}
+        missing = sorted({k for k in kept.values() if not k.is_file()})
+        if missing:
+            say(f"compressing {len(missing)} files: {what}")
+            work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
+            try:
+                sources = {kept[p]: p for p in files}
+                pairs = [str(a) for k in missing for a in (sources[k], work / k.name)]
+                run([*program, *pairs], what=f"compression: {what}")
+                for k in missing:  # a rename: a build beside this one never reads half
+                    os.replace(work / k.name, k)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        for path, k in kept.items():
+            shutil.copyfile(k, path.with_name(path.name + suffix))
 
 
 def _size(root: Path) -> str:
