@@ -490,11 +490,12 @@ def _compress(root: Path) -> None:
         ".gz": ([str(PY), str(TOOLS / "gzip_zopfli.py")], "gzip (zopfli)"),
         ".br": (["node", str(TOOLS / "brotli.mjs")], "Brotli (quality 11)"),
     }
+    digests = {path: sha256(path) for path in files}
     for suffix, (program, what) in programs.items():
         # slow (~45 s each for pyodide.asm.wasm): kept by the source's sha256
         cache = CACHE / suffix[1:] / _digest(Path(program[-1]))[:16]
         cache.mkdir(parents=True, exist_ok=True)
-        kept = {path: cache / f"{sha256(path)}{suffix}" for path in files}
+        kept = {path: cache / f"{digests[path]}{suffix}" for path in files}
         missing = sorted({k for k in kept.values() if not k.is_file()})
         if missing:
             say(f"compressing {len(missing)} files: {what}")

@@ -199,7 +199,7 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
         for f in start
         if f.startswith(SITE + "numpy/") and f.count("/") > SITE.count("/") + 1
     }
-    numpy_files = {f for f in start if f.startswith(SITE + "numpy/")}
+    numpy_start = {f for f in start if f.startswith(SITE + "numpy/")}
     later_paths, left_out = [], {}
     parts = {"site-packages.bin": [], "site-packages-later.bin": []}
     wheel_of = origins()
@@ -208,39 +208,35 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
         for name in sorted(found):
             path = os.path.join(root, name)
             rel = path[len(SITE) :]
+            module = module_name(rel)
             why = next((w for p, w in LEFT_OUT if re.fullmatch(p, rel)), None)
             if why and path not in imported:  # numpy imports _multiarray_tests
-                module = module_name(rel)
                 if module:
                     left_out[module] = why
                 continue
             top = rel.split("/")
-            if top[0] == "numpy" and module_name(rel):
+            if top[0] == "numpy" and module:
                 # numpy's modules: a start's own at start, but for the deferred
-                later = path not in start or module_name(rel) in DEFERRED
+                later = path not in start or module in DEFERRED
             else:  # its other files go with their subpackage
                 later = (
                     top[0] == "numpy" and len(top) > 2 and top[1] not in start_entries
                 )
+            if later and module:
+                later_paths.append(module)
             with open(path, "rb") as fh:
                 data = fh.read()
             wheel = wheel_of.get(rel, ("installer", ""))[0]
             source = {"from": f"{wheel}:{rel}", "sha256": sha(data)}
-            parts["site-packages-later.bin" if later else "site-packages.bin"].append(
-                (path, data, source)
-            )
-            if later and module_name(rel):
-                later_paths.append(module_name(rel))
-    for name, part in parts.items():
-        for i, (path, data, source) in enumerate(list(part)):
-            if not (path.endswith(".py") and path in imported):
-                continue
-            if name == "site-packages.bin" and path in start and path in numpy_files:
+            part = parts["site-packages-later.bin" if later else "site-packages.bin"]
+            if path.endswith(".py") and path in numpy_start:
                 # numpy's start modules: the .pyc alone, as the standard library's
                 # start (compiled as they are: docstrings stripped at compile time
                 # break numpy, which strips them only when Python runs with -OO)
-                part[i] = (path + "c", pyc(data, path, False), source)
-            else:
+                part.append((path + "c", pyc(data, path, False), source))
+                continue
+            part.append((path, data, source))
+            if path.endswith(".py") and path in imported:
                 code = pyc(data, path, True)
                 part.append((importlib.util.cache_from_source(path), code, source))
     for part, bundle in parts.items():

@@ -79,9 +79,10 @@ class ImageSet:
         (the build, in CPython: the same code, the same bits), so that
         :meth:`inputs` need not make them again."""
         if X.shape != (len(self), N_INPUTS):
+            got = " × ".join(f"{n:,}" for n in X.shape)
             raise ValueError(
-                f"inputs for {len(self):,} images must have shape "
-                f"({len(self)}, {N_INPUTS}), got {X.shape}"
+                f"inputs ({preprocess.key()}) must be {len(self):,} × {N_INPUTS}, "
+                f"one per image, got {got}"
             )
         self._inputs[preprocess.key()] = X
 
@@ -167,26 +168,7 @@ class TrainingSession:
             test = ImageSet.from_bytes(images, labels, name="test")
             keys = []
             for entry in inputs or []:
-                if not isinstance(entry, dict) or set(entry) != {
-                    "preprocess",
-                    "images",
-                }:
-                    raise ValueError(
-                        "test inputs must be a list of {preprocess, images} as in "
-                        "data/mnist.json, got "
-                        + (
-                            f"keys {sorted(entry)}"
-                            if isinstance(entry, dict)
-                            else type(entry).__name__
-                        )
-                    )
-                p = _preprocess(entry["preprocess"])
-                X = unpack_inputs(entry["images"])
-                if len(X) != len(test):
-                    raise ValueError(
-                        f"test inputs ({p.key()}): {len(X):,} inputs for "
-                        f"{len(test):,} test images"
-                    )
+                p, X = _packed(entry)
                 test.keep(p, X)
                 keys.append(p.key())
             self.test = test
@@ -458,6 +440,22 @@ def _labels(raw: Any, what: str) -> np.ndarray:
     if y.size and y.max() > 9:
         raise ValueError(f"{what}: labels must be digits 0–9, got {int(y.max())}")
     return y
+
+
+def _packed(entry: Any) -> tuple[Preprocess, np.ndarray]:
+    """One of mnist.json's test "variants" as the worker sends it: its Preprocess
+    and its unpacked inputs [N, 576]."""
+    from .data import unpack_inputs
+
+    if not isinstance(entry, dict) or set(entry) != {"preprocess", "images"}:
+        got = (
+            f"keys {sorted(entry)}" if isinstance(entry, dict) else type(entry).__name__
+        )
+        raise ValueError(
+            "test inputs must be a list of {preprocess, images} as in "
+            f"data/mnist.json, got {got}"
+        )
+    return _preprocess(entry["preprocess"]), unpack_inputs(entry["images"])
 
 
 def _preprocess(value: Any) -> Preprocess:

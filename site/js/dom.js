@@ -35,6 +35,14 @@ export function fillDefinitions(dl, rows) {
   );
 }
 
+/** A new element with this class (optional) and text (optional, set as text). */
+export function element(tag, className = "", text = null) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== null) el.textContent = text;
+  return el;
+}
+
 /** A button with a label for screen readers and a tooltip. */
 export function button(className, label, onClick) {
   const b = document.createElement("button");

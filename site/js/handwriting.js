@@ -9,8 +9,9 @@
 // none), data-state (idle, loading, measuring, done, error); one row a set with
 // data-set (mnist, optdigits, mfeat) and data-accuracy (0–1, as Python gives it).
 
-import { $ } from "./dom.js";
+import { $, element } from "./dom.js";
 import { aDigit, whole } from "./format.js";
+import { grayThumbnail } from "./heatmap.js";
 
 const SETS = ["optdigits", "mfeat"]; // data/mnist.json's "sets", in the order shown
 
@@ -122,37 +123,21 @@ function row(s, one) {
   const tr = document.createElement("tr");
   tr.dataset.set = s.name;
   tr.dataset.accuracy = s.accuracy == null ? "" : String(s.accuracy);
-  const name = document.createElement("th");
+  const name = element("th");
   name.scope = "row";
-  const title = document.createElement("span");
-  title.className = "hand-name";
-  title.textContent = NAMES[s.name] ?? s.name;
-  const what = document.createElement("span");
-  what.className = "hand-what";
-  what.textContent = s.from === "file" ? "as its weights file says" : (WHAT[s.name] ?? "");
-  name.append(title, what);
-  const count = cell(s.count == null ? "–" : whole(s.count));
-  const acc = document.createElement("td");
-  acc.className = "hand-accuracy";
-  const bar = document.createElement("span");
-  bar.className = "hand-bar";
-  const fill = document.createElement("span");
-  fill.className = "hand-fill";
+  const what = s.from === "file" ? "as its weights file says" : (WHAT[s.name] ?? "");
+  name.append(element("span", "hand-name", NAMES[s.name] ?? s.name), element("span", "hand-what", what));
+  const count = element("td", "", s.count == null ? "–" : whole(s.count));
+  const fill = element("span", "hand-fill");
   fill.style.width = `${s.accuracy == null ? 0 : 100 * s.accuracy}%`;
+  const bar = element("span", "hand-bar");
   bar.append(fill);
-  const value = document.createElement("span");
-  value.className = "hand-value";
-  value.textContent = s.accuracy == null ? "–" : `${(100 * s.accuracy).toFixed(1)} %`;
+  const value = element("span", "hand-value", s.accuracy == null ? "–" : `${(100 * s.accuracy).toFixed(1)} %`);
+  const acc = element("td", "hand-accuracy");
   acc.append(bar, value);
   tr.append(name, count, acc);
-  if (one) tr.append(cell(s.f1 == null ? "–" : s.f1.toFixed(3)));
+  if (one) tr.append(element("td", "", s.f1 == null ? "–" : s.f1.toFixed(3)));
   return tr;
-}
-
-function cell(text) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  return td;
 }
 
 /** Distribution shift in plain words, with this model's own numbers. */
@@ -178,22 +163,21 @@ function shiftSentence(r) {
 /** Up to 8 misread digits of a set, as thumbnails with "a 4 read as a 9". */
 function gallery(s, r) {
   const m = s.mistakes;
-  const figure = document.createElement("figure");
-  figure.className = "hand-gallery";
+  const figure = element("figure", "hand-gallery");
   figure.dataset.set = s.name;
-  const caption = document.createElement("figcaption");
-  caption.textContent = `${NAMES[s.name] ?? s.name}: ${whole(s.wrong)} misread, the first ${m.label.length}`;
-  const list = document.createElement("ul");
-  list.className = "hand-thumbs";
+  const caption = element(
+    "figcaption",
+    "",
+    `${NAMES[s.name] ?? s.name}: ${whole(s.wrong)} misread, the first ${m.label.length}`,
+  );
+  const list = element("ul", "hand-thumbs");
   const size = m.height * m.width;
   for (let i = 0; i < m.label.length; i++) {
     const said = readAs(m.label[i], m.predicted[i], r);
-    const li = document.createElement("li");
-    const img = rawThumbnail(m.images.subarray(i * size, (i + 1) * size), m.height, m.width);
+    const img = grayThumbnail(m.images.subarray(i * size, (i + 1) * size), m.height, m.width);
     img.alt = said;
-    const text = document.createElement("span");
-    text.textContent = said;
-    li.append(img, text);
+    const li = element("li");
+    li.append(img, element("span", "", said));
     list.append(li);
   }
   figure.append(caption, list);
@@ -206,25 +190,4 @@ function readAs(label, predicted, r) {
     return predicted ? `${aDigit(label)} read as ${aDigit(r.target)}` : `${aDigit(label)} read as not ${aDigit(r.target)}`;
   }
   return `${aDigit(label)} read as ${aDigit(predicted)}`;
-}
-
-// Thumbnails are painted on one scratch canvas and kept as images (heatmap.js does the same).
-const scratch = document.createElement("canvas");
-
-/** A raw image (uint8, ink bright) as an <img>: ink dark on white paper. */
-function rawThumbnail(pixels, h, w) {
-  scratch.width = w;
-  scratch.height = h;
-  const ctx = scratch.getContext("2d");
-  const image = ctx.createImageData(w, h);
-  for (let i = 0; i < pixels.length; i++) {
-    const v = 255 - Math.round((233 * pixels[i]) / 255);
-    image.data.set([v, v, v, 255], 4 * i);
-  }
-  ctx.putImageData(image, 0, 0);
-  const img = document.createElement("img");
-  img.src = scratch.toDataURL();
-  img.width = w;
-  img.height = h;
-  return img;
 }

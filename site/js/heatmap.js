@@ -65,6 +65,20 @@ export function paintBinary(canvas, bits) {
   ctx.putImageData(image, 0, 0);
 }
 
+/** Paint ink levels from 0 to `full` (any size of canvas): ink dark on white paper,
+ * as the 0/1 grids are. */
+export function paintGray(canvas, values, full = 1) {
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(canvas.width, canvas.height);
+  const d = image.data;
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.round(255 - 233 * Math.min(1, Math.max(0, values[i] / full)));
+    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
+    d[4 * i + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
 /** Paint the colormap's legend: a horizontal gradient from −scale to +scale. */
 export function paintLegend(canvas) {
   const ctx = canvas.getContext("2d");
@@ -80,17 +94,32 @@ export function paintLegend(canvas) {
 // Thumbnails are images painted once on one scratch canvas: a page of canvases would
 // each need a compositor resource, and committing dozens in one frame is a long task.
 const scratch = document.createElement("canvas");
-scratch.width = scratch.height = GRID;
+
+/** What paint(canvas) draws on an h × w canvas, as an <img>. */
+function asImage(h, w, paint) {
+  if (scratch.width !== w || scratch.height !== h) {
+    scratch.width = w; // each painter writes every pixel: no need to clear it
+    scratch.height = h;
+  }
+  paint(scratch);
+  const img = document.createElement("img");
+  img.src = scratch.toDataURL();
+  img.width = w;
+  img.height = h;
+  return img;
+}
 
 /** A 24×24 image of 0/1 bits, as an <img> (decorative without a label). */
 export function thumbnail(bits, label = null) {
-  paintBinary(scratch, bits);
-  const img = document.createElement("img");
-  img.src = scratch.toDataURL();
-  img.width = img.height = GRID;
+  const img = asImage(GRID, GRID, (c) => paintBinary(c, bits));
   img.alt = label || "";
   if (!label) img.setAttribute("aria-hidden", "true");
   return img;
+}
+
+/** A raw h × w image (uint8 ink levels, ink bright) as an <img>: ink dark on paper. */
+export function grayThumbnail(pixels, h, w) {
+  return asImage(h, w, (c) => paintGray(c, pixels, 255));
 }
 
 /** A 24×24 canvas for a heatmap, labelled as an image or hidden. */

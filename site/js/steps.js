@@ -12,10 +12,10 @@
 // far); each picture is a canvas with
 // data-step (its key: ink, deskewed, box, scaled, placed, thresholded, strokes).
 
-import { $ } from "./dom.js";
+import { $, element } from "./dom.js";
+import { GRID, paintGray } from "./heatmap.js";
 
 const FRAME = 76; // CSS px of each picture's square frame
-const GRID = 24;
 const ON_GRID = new Set(["scaled", "placed", "thresholded", "strokes"]); // shown at the grid's scale
 
 // One caption a step; Python's describe() says the whole pipeline in one sentence.
@@ -38,10 +38,7 @@ export class StepsView {
 
   /** No drawing: no pictures. */
   empty() {
-    const li = document.createElement("li");
-    li.className = "steps-empty";
-    li.textContent = "Draw a digit to see each step.";
-    this.el.replaceChildren(li);
+    this.el.replaceChildren(element("li", "steps-empty", "Draw a digit to see each step."));
     this.el.dataset.model = "";
     this.el.dataset.version = "";
   }
@@ -60,12 +57,9 @@ export class StepsView {
   }
 
   #picture(s, preprocess, last) {
-    const li = document.createElement("li");
-    li.className = "steps-item";
-    const frame = document.createElement("div");
-    frame.className = "steps-frame";
-    const holder = document.createElement("div");
-    holder.className = "steps-holder";
+    const li = element("li", "steps-item");
+    const frame = element("div", "steps-frame");
+    const holder = element("div", "steps-holder");
     const side = ON_GRID.has(s.step) ? GRID : Math.max(s.height, s.width);
     holder.style.width = `${(FRAME * s.width) / side}px`;
     holder.style.height = `${(FRAME * s.height) / side}px`;
@@ -78,37 +72,19 @@ export class StepsView {
     holder.append(canvas);
     if (s.step === "box" && s.box) holder.append(boxOutline(s.box, s.height, s.width));
     frame.append(holder);
-    const caption = document.createElement("p");
-    caption.className = "steps-caption";
-    caption.textContent = (CAPTIONS[s.step] ?? (() => s.step))(s, preprocess);
+    const caption = element("p", "steps-caption", (CAPTIONS[s.step] ?? (() => s.step))(s, preprocess));
     if (last) {
       li.classList.add("steps-seen");
-      const strong = document.createElement("strong");
-      strong.textContent = "What the neuron sees";
-      caption.append(": ", strong);
+      caption.append(": ", element("strong", "", "What the neuron sees"));
     }
     li.append(frame, caption);
     return li;
   }
 }
 
-/** Paint an image of ink levels 0–1: ink dark on white paper, as the 0/1 grids are. */
-function paintGray(canvas, values) {
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(canvas.width, canvas.height);
-  const d = image.data;
-  for (let i = 0; i < values.length; i++) {
-    const v = Math.round(255 - 233 * Math.min(1, Math.max(0, values[i])));
-    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
-    d[4 * i + 3] = 255;
-  }
-  ctx.putImageData(image, 0, 0);
-}
-
 /** The bounding box [top, left, bottom, right] (pixels of an h × w image) over the picture. */
 function boxOutline([top, left, bottom, right], h, w) {
-  const box = document.createElement("div");
-  box.className = "steps-box";
+  const box = element("div", "steps-box");
   Object.assign(box.style, {
     top: `${(100 * top) / h}%`,
     left: `${(100 * left) / w}%`,
