@@ -168,3 +168,34 @@ def test_a_start_gets_no_later_part(parts, pyo):
     assert {"numpy.linalg._umath_linalg", "numpy.linalg.lapack_lite"} <= later_numpy
     assert set(layout["deferred"]) == {"numpy.linalg._umath_linalg"}
     assert "json" not in holds["python_stdlib_later.zip"]
+
+
+def test_the_start_is_recorded_from_the_page_start_alone(parts, pyo):
+    """Modules only loadPackage or the build's own script import (tarfile, email,
+    importlib.metadata, pkgutil, hashlib) are not in the start's zip nor preloaded;
+    what the worker imports before its snapshot (preload) is standard library the
+    start's zip holds, numpy's own needs among it (ctypes, pickle)."""
+    start_zip = set(parts["python_stdlib.zip"])
+    for module in ("tarfile", "email/__init__", "importlib/metadata/__init__",
+                   "pkgutil", "hashlib", "csv"):  # fmt: skip
+        assert f"{module}.pyc" not in start_zip
+        assert f"{module}.py" in parts["python_stdlib_later.zip"]
+    preload = json.loads((pyo / "runtime-parts.json").read_text())["preload"]
+    assert {"ctypes", "pickle", "platform"} <= set(preload)
+    assert not {m for m in preload if m.split(".")[0] in ("numpy", "oneneuron")}
+    for module in preload:
+        path = module.replace(".", "/")
+        assert {f"{path}.pyc", f"{path}/__init__.pyc"} & start_zip or (
+            module in sys.builtin_module_names or module.startswith("_")
+        ), module
+
+
+def test_the_start_recording_imports_what_the_finder_imports():
+    """tools/bytecode.mjs makes a start as worker/python.js does: the finder of later
+    parts it defines (LATER_FINDER) imports the modules bytecode.mjs imports for it."""
+    python_js = (ROOT / "site" / "worker" / "python.js").read_text()
+    finder = re.search(r"const LATER_FINDER = `(.*?)`;", python_js, re.S)[1]
+    imports = set(re.findall(r"^import ([\w.]+)$", finder, re.M))
+    mjs = (ROOT / "tools" / "bytecode.mjs").read_text()
+    recorded = re.search(r"const FINDER_IMPORTS = (\[.*?\]);", mjs)[1]
+    assert imports and set(json.loads(recorded)) == imports

@@ -6,6 +6,13 @@
 // numpy and our wheel), mounts OUT_DIR at /out and runs tools/bytecode_pyodide.py
 // inside it, which writes the runtime split into a start and later parts there
 // (python_stdlib.zip, site-packages.bin, their later parts and two lists).
+//
+// What a start imports is recorded first, in an interpreter of its own that does
+// nothing but what the page's worker does (worker/python.js): numpy and oneneuron
+// written into site-packages, the finder of later parts defined, oneneuron.page
+// imported and a Page made. The interpreter that runs the build's script has run
+// loadPackage (which imports tarfile, email, importlib.metadata) and the script's
+// own imports: recorded there, a start would seem to need them all.
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 
@@ -16,6 +23,40 @@ const { loadPyodide } = await import(pathToFileURL(`${pyodideDir}/pyodide.mjs`).
 const env = { PYTHONHASHSEED: "0", PYTHONNODEBUGRANGES: "1" };
 const py = await loadPyodide({ indexURL: `${pyodideDir}/`, env });
 await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {} });
+
+// The standard-library modules worker/python.js's finder of later parts imports
+// (LATER_FINDER; tests/test_runtime_split.py checks the two agree).
+const FINDER_IMPORTS = ["importlib", "importlib.machinery", "json", "sys", "types", "zipimport"];
+
+const START = `
+import sys
+booted = set(sys.modules)
+for name in ${JSON.stringify(FINDER_IMPORTS)}:
+    __import__(name)
+import oneneuron.page
+oneneuron.page.Page()
+files = sorted({m.__file__ for m in list(sys.modules.values()) if isinstance(getattr(m, "__file__", None), str)})
+[files, sorted(set(sys.modules) - booted)]
+`;
+
+/** The files a start imports, and the modules it imports after Python's own start. */
+async function recordStart() {
+  const fresh = await loadPyodide({ indexURL: `${pyodideDir}/`, env });
+  const copy = (dir) => {
+    fresh.FS.mkdirTree(dir);
+    for (const name of py.FS.readdir(dir)) {
+      if (name === "." || name === "..") continue;
+      const path = `${dir}/${name}`;
+      if (py.FS.isDir(py.FS.stat(path).mode)) copy(path);
+      else fresh.FS.writeFile(path, py.FS.readFile(path));
+    }
+  };
+  copy(py.runPython("import site; site.getsitepackages()[0]"));
+  const [files, imported] = fresh.runPython(START).toJs();
+  return { files, imported };
+}
+
+py.globals.set("PAGE_START", py.toPy(await recordStart()));
 py.FS.mkdirTree("/out");
 py.FS.mount(py.FS.filesystems.NODEFS, { root: outDir }, "/out");
 py.runPython(script);

@@ -4,8 +4,8 @@ the runtime into what a start needs and what can come later.
 Pyodide ships its standard library as .py sources, and compiling the ~150 modules a
 start imports took about 1.3 s of every first visit. Here, under the same Pyodide
 (Python 3.12) that runs the page, the page's start is made (oneneuron.page imported,
-a Page made), the modules it imported are recorded, then every other module of
-oneneuron is imported too, and:
+a Page made, in an interpreter of its own: bytecode.mjs), the modules it imported are
+recorded, then every other module of oneneuron is imported too, and:
 
 - python_stdlib.zip: the standard-library modules a start imports, each an unchecked
   .pyc (line numbers kept, column ranges dropped) compiled from Pyodide's .py, stored
@@ -21,7 +21,9 @@ oneneuron is imported too, and:
 - site-packages-later.bin: numpy's subpackages a start does not import (random, fft,
   polynomial, ...), in the same layout;
 - runtime-parts.json: for the worker (worker/python.js), which later part holds which
-  modules, which modules were left out and why, and which are deferred (DEFERRED);
+  modules, which modules were left out and why, which are deferred (DEFERRED), and
+  which standard-library modules a start imports after Python's own start (preload:
+  the worker imports them before its memory snapshot);
 - runtime-files.json: every file of each part with its sha256 and the official file
   it came from (the numpy wheel's member, Pyodide's zip member, our wheel's member)
   with that file's sha256 (tests/test_runtime_split.py checks it).
@@ -93,12 +95,15 @@ def module_files() -> set[str]:
     }
 
 
-def page_start() -> set[str]:
-    """The files of the modules the page's start imports (worker/python.js)."""
-    import oneneuron.page
-
-    oneneuron.page.Page()
-    return module_files()
+def page_start() -> tuple[set[str], list[str]]:
+    """The files of the modules the page's start imports (worker/python.js), and the
+    standard-library modules among them that Python's own start does not import: the
+    worker imports these before it takes its memory snapshot. Recorded by bytecode.mjs
+    in an interpreter that did nothing else (PAGE_START)."""
+    record = PAGE_START  # noqa: F821  (set by bytecode.mjs)
+    ours = ("numpy", "oneneuron")
+    preload = [m for m in record["imported"] if m.split(".")[0] not in ours]
+    return set(record["files"]), sorted(preload)
 
 
 def all_imports() -> set[str]:
@@ -258,7 +263,7 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
 def main() -> None:
     if list(compile("a", "x", "eval").co_positions())[-1][2] is not None:
         sys.exit("PYTHONNODEBUGRANGES did not reach Python")
-    start = page_start()
+    start, preload = page_start()
     imported = all_imports()
     files: dict = {}
     stdlib_later = write_stdlib(start, files)
@@ -270,6 +275,7 @@ def main() -> None:
         ],
         "left_out": numpy["left_out"],
         "deferred": numpy["deferred"],
+        "preload": preload,
     }
     with open(OUT + "runtime-parts.json", "w") as fh:
         json.dump(parts, fh, indent=1, sort_keys=True)

@@ -14,7 +14,7 @@
 // them only later (numpy.linalg's compiled core), so it gets a stand-in module that
 // imports the real one from its later part on first use. The service worker keeps every part after the first visit.
 // A first visit starts Pyodide, imports the standard-library modules numpy and
-// oneneuron will need, and takes a memory snapshot of that interpreter before any
+// oneneuron will need (runtime-parts.json's preload, recorded by the build), and takes a memory snapshot of that interpreter before any
 // package is loaded; once the page is ready, keep() puts it in Cache Storage. A repeat
 // visit restores the snapshot instead of starting the interpreter. Anything missing,
 // stale or broken falls back to the first-visit path.
@@ -24,17 +24,6 @@ import { loadPyodide, version as PYODIDE_VERSION } from "../pyodide/pyodide.mjs"
 const CACHE = "oneneuron-snapshot";
 const SITE_PACKAGES = "/lib/python3.12/site-packages";
 const LATER_ZIP = "/lib/python312_later.zip"; // python_stdlib_later.zip, once loaded
-// Standard-library modules that loading numpy and oneneuron imports (listed with
-// sys.modules before and after, under Pyodide 0.27.7). Imported before the snapshot
-// is taken, a repeat visit finds them compiled and initialised already.
-const PRELOAD = [
-  "__future__", "base64", "calendar", "csv", "ctypes", "dataclasses", "datetime",
-  "email.message", "email.utils", "email.header", "email.charset", "email.encoders",
-  "email.iterators", "email.quoprimime", "email.base64mime", "encodings.cp437", "gzip",
-  "hashlib", "importlib.metadata", "json", "numbers", "pickle", "platform", "quopri",
-  "tarfile",
-];
-
 // The service worker's caches (sw.js): one a build ("oneneuron-build-" + its version),
 // and "oneneuron-meta", whose "current" (a URL at the site's root) names the newest.
 const BUILD_PREFIX = "oneneuron-build-";
@@ -241,6 +230,51 @@ def install(parts, load):
 install
 `;
 
+// A first visit's page fetches Python's biggest files itself, before this worker's
+// modules are in (js/boot.js); each comes here in one message: {early: file, status,
+// type, body} (body: a stream, or the whole file) or {early: file, error}. Returns a
+// map from each file's URL (under indexURL) to a promise of its Response, for
+// answerEarly.
+export function earlyFiles(indexURL, files) {
+  const waiting = new Map();
+  const answers = new Map();
+  for (const file of files) {
+    answers.set(new URL(file, indexURL).href, new Promise((resolve, reject) => waiting.set(file, { resolve, reject })));
+  }
+  const receive = ({ data }) => {
+    const from = data && typeof data.early === "string" ? waiting.get(data.early) : null;
+    if (!from) return;
+    waiting.delete(data.early);
+    if (!waiting.size) self.removeEventListener("message", receive);
+    if (typeof data.error === "string") from.reject(new TypeError(data.error));
+    else {
+      const headers = data.type ? { "Content-Type": data.type } : {};
+      from.resolve(new Response(data.body ?? null, { status: data.status, headers }));
+    }
+  };
+  self.addEventListener("message", receive);
+  return answers;
+}
+
+// While Python starts, a fetch of an early file is answered with it (once: a body is
+// read once); everything else goes on to the network. Returns the function that puts
+// fetch back.
+function answerEarly(answers) {
+  const original = self.fetch;
+  const fetch = original.bind(self);
+  self.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
+    const answer = answers.get(url);
+    if (!answer) return fetch(input, init);
+    answers.delete(url);
+    return answer;
+  };
+  return () => {
+    self.fetch = original;
+    answers.clear();
+  };
+}
+
 // A file of Python's that does not come (a 404, a network failure) makes loadPyodide
 // hang (pyodide.asm.wasm) or fail with a riddle ("Program terminated with exit(1)").
 // While Python starts, the first such answer to a fetch under indexURL becomes the
@@ -275,12 +309,15 @@ function watchFetches(indexURL) {
 
 /**
  * Start Python with numpy and oneneuron loaded and oneneuron.page imported.
- * @param {{indexURL: string, fast: boolean, progress: (stage: string, fraction: number) => void}} options
- *   fast: false turns the snapshot and site-packages.bin off (?nosnapshot)
+ * @param {{indexURL: string, fast: boolean, early?: Map<string, Promise<Response>>,
+ *   progress: (stage: string, fraction: number) => void}} options
+ *   fast: false turns the snapshot and site-packages.bin off (?nosnapshot);
+ *   early: the page's early files (earlyFiles), answered in place of their fetches
  * @returns {Promise<{pyodide, page, runtime, keep: () => Promise<void>}>}
  *   rejects with an Error naming the file of Python's that could not be loaded
  */
 export async function startPython(options) {
+  const restoreFetch = answerEarly(options.early ?? new Map());
   const watch = watchFetches(options.indexURL);
   const started = start(options);
   started.catch(() => {}); // when the missing file is reported first
@@ -291,6 +328,7 @@ export async function startPython(options) {
     throw watch.error ?? err;
   } finally {
     watch.restore();
+    restoreFetch();
   }
 }
 
@@ -335,9 +373,12 @@ async function start({ indexURL, fast = true, progress = () => {} }) {
   }
   if (!py) {
     py = await loadPyodide({ indexURL, _makeSnapshot: fast });
+    // the standard-library modules a start imports (the build records them: preload),
+    // imported before the snapshot is taken: a repeat visit finds them ready
+    const { preload = [] } = JSON.parse(await parts);
     py.runPython(`
 import importlib
-for name in ${JSON.stringify(PRELOAD)}:
+for name in ${JSON.stringify(preload)}:
     try:
         importlib.import_module(name)
     except ImportError:
@@ -355,6 +396,13 @@ for name in ${JSON.stringify(PRELOAD)}:
   timings.python = performance.now();
   progress("numpy", 0.6);
   try {
+    // the finder first: loading the wheels (below) imports modules of the later parts
+    const installFinder = py.runPython(LATER_FINDER);
+    try {
+      installFinder(await parts, (file) => loadLater(py, indexURL, file));
+    } finally {
+      installFinder.destroy();
+    }
     let packages = "wheels"; // how numpy and oneneuron got into site-packages
     const installed = await bundle;
     if (installed) {
@@ -368,12 +416,6 @@ for name in ${JSON.stringify(PRELOAD)}:
     }
     if (packages === "wheels") {
       await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {}, errorCallback: console.warn });
-    }
-    const installFinder = py.runPython(LATER_FINDER);
-    try {
-      installFinder(await parts, (file) => loadLater(py, indexURL, file));
-    } finally {
-      installFinder.destroy();
     }
     timings.packages = performance.now();
     progress("oneneuron", 0.85);

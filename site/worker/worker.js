@@ -13,7 +13,7 @@
 // manifest.json name them: they are read from the site's root, not from this folder.
 
 import "../pyodide/pyodide.mjs"; // fetched alongside python.js, not after it
-import { startPython } from "./python.js";
+import { earlyFiles, startPython } from "./python.js";
 import { TrainLoop } from "./trainloop.js";
 
 const ROOT = new URL("../", import.meta.url); // the site's root: index.html's folder
@@ -25,9 +25,12 @@ let page = null; // oneneuron.page.Page, a PyProxy
 let runtime = null;
 let keepForNextVisit = async () => {};
 
+const params = new URL(self.location.href).searchParams;
+const indexURL = new URL("pyodide/", ROOT).href;
 const booting = startPython({
-  indexURL: new URL("pyodide/", ROOT).href,
-  fast: !new URL(self.location.href).searchParams.has("nosnapshot"),
+  indexURL,
+  fast: !params.has("nosnapshot"),
+  early: earlyFiles(indexURL, params.get("early")?.split(",").filter(Boolean) ?? []),
   progress,
 }).then((started) => {
   ({ pyodide, page, runtime } = started);
@@ -228,6 +231,7 @@ function enqueue(job) {
 const training = new TrainLoop({ ask, enqueue, send: (out) => post(out, transferables(out)) });
 
 self.onmessage = ({ data }) => {
+  if (data && "early" in data) return; // a file for Python's start (python.js: earlyFiles)
   const { id, method, args = {} } = data || {};
   if (method === "trainPause") training.stop(); // at once, not after queued slices
   const ready = Object.hasOwn(fetchers, method) ? fetchers[method](args) : Promise.resolve(args);

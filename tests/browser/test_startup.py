@@ -70,6 +70,70 @@ def test_the_page_starts_predicts_and_trains_under_its_policy(page, hand):
     assert seen == []
 
 
+# -- a first visit's downloads ---------------------------------------------------------
+EARLY = ("/pyodide/pyodide.asm.wasm", "/pyodide/python_stdlib.zip")
+BUNDLE = "/pyodide/site-packages.bin"
+
+
+def _downloads(page, base_url: str) -> list[tuple[str, str]]:
+    """("request" or "finished", path) of the page's and its worker's requests, in
+    order (the query left out)."""
+    seen: list[tuple[str, str]] = []
+
+    def log(said: str):
+        return lambda r: seen.append((said, r.url[len(base_url) :].split("?")[0]))
+
+    page.on("request", log("request"))
+    page.on("requestfinished", log("finished"))
+    return seen
+
+
+def _first_visit_predicting_six(page, hand, base_url: str) -> list[tuple[str, str]]:
+    """A first visit (no service worker) on which a drawn 6 is read as a 6; returns
+    its requests (_downloads)."""
+    seen = _downloads(page, base_url)
+    page.goto("/?nosw")
+    hand.ready()
+    hand.six()
+    hand.settle(model="six")
+    assert hand.answer()["digit"] == "6"
+    return seen
+
+
+def test_a_first_visit_downloads_python_before_its_worker_is_in(page, hand, base_url):
+    """The wasm and the standard library are asked for by the page itself, before the
+    worker's own modules; site-packages.bin once they are in (Python's start runs
+    while it downloads); each once."""
+    seen = _first_visit_predicting_six(page, hand, base_url)
+    at = {event: seen.index(event) for event in seen}
+    python_js = at["request", "/worker/python.js"]
+    for path in EARLY:
+        assert at["request", path] < python_js, seen
+        assert at["finished", path] < at["request", BUNDLE], seen
+    for path in (*EARLY, BUNDLE):
+        assert seen.count(("request", path)) == 1, seen
+
+
+def test_without_streams_across_threads_the_files_go_whole(page, hand, base_url):
+    """A browser that cannot hand a stream to a worker (postMessage refuses it) gets
+    each early file whole instead, and starts as well."""
+    page.add_init_script("""
+      window.refusedStreams = 0;
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (message, transfer) {
+        if ((transfer || []).some((t) => t instanceof ReadableStream)) {
+          window.refusedStreams += 1;
+          throw new DOMException("could not clone a ReadableStream", "DataCloneError");
+        }
+        return post.call(this, message, transfer);
+      };
+    """)
+    seen = _first_visit_predicting_six(page, hand, base_url)
+    assert page.evaluate("window.refusedStreams") == 1  # the wasm's
+    for path in (*EARLY, BUNDLE):
+        assert seen.count(("request", path)) == 1, seen
+
+
 # -- a clear failure instead of a spinner ----------------------------------------------
 def test_a_page_opened_as_a_file_says_how_to_serve_it(page, dist):
     page.goto((dist / "index.html").as_uri())
@@ -107,7 +171,8 @@ def test_without_javascript_the_page_says_so(browser, base_url):
 def test_a_missing_file_of_python_stops_the_start_with_a_reason(
     page, base_url, missing, said
 ):
-    page.context.route(f"{base_url}/{missing}", lambda r: r.fulfill(status=404))
+    # any query too: a first visit's worker is worker.js?early=...
+    page.context.route(f"{base_url}/{missing}*", lambda r: r.fulfill(status=404))
     page.goto("/?nosw")
     problem = page.locator("#start-problem")
     problem.wait_for(state="visible", timeout=30_000)
