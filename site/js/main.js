@@ -69,7 +69,9 @@ api
     document.getElementById("status").title = `Python, numpy and the neuron started in ${(performance.now() / 1000).toFixed(1)} s`;
     live.setReady(true);
     registerServiceWorker();
-    training.ready();
+    // the update rule's source (the panel shows it) is asked for once the panel comes
+    // near the screen: reading it takes the worker ~0.1 s, not in a first stroke's way
+    panelSeen.then(() => training.ready());
     training.awaitDefaults(panelSeen.then(shippedDefaults));
     training.restore();
   })
@@ -170,7 +172,7 @@ async function exportModel() {
 }
 
 // The charts' library loads when the training panel comes near the screen; the
-// promise resolves then.
+// promise resolves then (and the update rule is asked for).
 function watchTrainingPanel() {
   const panel = document.getElementById("train");
   if (!("IntersectionObserver" in window)) return Promise.resolve(training.prepareCharts());

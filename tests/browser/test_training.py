@@ -422,6 +422,7 @@ def test_the_update_rule_is_the_package_source(page, hand):
         return textwrap.dedent(inspect.getsource(fn)).rstrip()
 
     hand.ready()
+    page.locator("#train").scroll_into_view_if_needed()  # asked for once seen
     page.wait_for_function(
         "() => document.getElementById('rule-update').textContent !== 'Loading…'"
     )
