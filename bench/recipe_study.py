@@ -75,7 +75,8 @@ class Recipe:
     six: dict = field(default_factory=dict)  # changes to SIX
     # Not expressible as a Preprocess or TrainConfig (measured for the record):
     augment: bool = False  # train on the inputs plus thickened and thinned copies
-    sixes: float = 1.0  # share of the 6s the one neuron trains on (2: each twice)
+    sixes: float = 1.0  # share of the 6s the one neuron trains on (2: each twice;
+    # TrainConfig.target_repeat does that, and then corrects the bias for it)
 
 
 R = Recipe
@@ -143,6 +144,10 @@ SIX_AUC = [
       threshold=0.45, band=(0.5, 0.9), six=SIX20),
     R("deskew, box 22, strokes 50–90 %, six: cosine, 20 epochs", box=22,
       band=(0.5, 0.9), six=SIX20),
+    SIX_REPEAT := R("deskew, strokes 50–90 %, six: cosine, 20 epochs, each 6 twice",
+                    band=(0.5, 0.9), six={**SIX20, "target_repeat": 2}),
+    R("deskew, strokes 50–90 %, six: cosine, 20 epochs, each 6 three times",
+      band=(0.5, 0.9), six={**SIX20, "target_repeat": 3}),
 ]  # fmt: skip
 
 

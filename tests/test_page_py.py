@@ -621,6 +621,13 @@ def test_model_card_survives_odd_records():
     assert summary(odd, {"test_accuracy": "high"}) == []
     card = dict(summary({"epochs": 1}, {"test_accuracy": 0.9, "test_samples": 10}))
     assert card == {"Trained with": "1 epoch", "Right on": "90.0 % of 10 test images"}
+    repeated = {"samples": 60000, "target": 6, "target_repeat": 2}
+    assert dict(summary(repeated, None)) == {
+        "Training data": "60,000 MNIST images, each 6 counted twice"
+    }
+    assert dict(summary({**repeated, "target_repeat": "2"}, None)) == {
+        "Training data": "60,000 MNIST images"
+    }
 
 
 @pytest.mark.cpython_only

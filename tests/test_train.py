@@ -419,6 +419,8 @@ BAD_SETTINGS = [
     ("seed", -1, "seed must be a whole number"),
     ("backend", "torch", "backend must be numpy, cupy or array_api_strict"),
     ("samples", -1, "samples must be a whole number ≥ 0"),
+    ("target_repeat", 0, "target repeat must be a whole number from 1 to 10"),
+    ("target_repeat", 2.0, "target repeat must be a whole number from 1 to 10"),
 ]
 
 
@@ -454,6 +456,37 @@ def test_bad_data():
         Trainer(X[:, :500], y, TrainConfig())
     with pytest.raises(ValueError, match="must hold numbers"):
         Trainer(X.astype(str), y, TrainConfig())
+
+
+@pytest.mark.parametrize("repeat", [2, 3])
+def test_target_repeat_trains_as_on_repeated_images(repeat):
+    """Counting each 6 ``repeat`` times is training on X with the 6s appended that
+    many times more (same seed: the very same batches, the same weights, also in the
+    middle of a run), and then, once the run is done, lowering the bias by
+    log(repeat)."""
+    X, y = problem(n=300)
+    extra = np.tile(np.flatnonzero(y == 6), repeat - 1)
+    config = TrainConfig(target=6, lr=0.05, epochs=3, batch_size=32, seed=4)
+    repeated = np.concatenate([X, X[extra]]), np.concatenate([y, y[extra]])
+    plain = Trainer(*repeated, config)
+    trainer = Trainer(X, y, dataclasses.replace(config, target_repeat=repeat))
+    assert trainer.steps == plain.steps and trainer.per_epoch == len(X) + len(extra)
+    for t in (plain, trainer):
+        t.run(max_batches=plain.steps - 1)
+    for a, b in zip(weights(trainer.model), weights(plain.model), strict=True):
+        np.testing.assert_array_equal(a, b)  # mid-run: no correction yet
+    plain.run()
+    trainer.run()
+    coef, intercept = weights(trainer.model)
+    np.testing.assert_array_equal(coef, weights(plain.model)[0])
+    shift = weights(plain.model)[1] - intercept
+    np.testing.assert_allclose(shift, math.log(repeat), rtol=1e-6)
+    assert trainer.n == len(X) and trainer.images_seen == 3 * trainer.per_epoch
+
+
+def test_target_repeat_is_for_one_neuron():
+    with pytest.raises(ValueError, match="target repeat is for one neuron"):
+        TrainConfig(target="all", target_repeat=2).validate()
 
 
 def test_samples_takes_the_first_images():

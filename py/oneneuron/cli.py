@@ -83,6 +83,10 @@ TRAIN_OPTIONS: dict[str, dict[str, Any]] = {
         "help": "numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu])",
     },
     "samples": {"help": "use only the first N training images (0: all)"},
+    "target_repeat": {
+        "help": "one neuron: count each image of its digit K times an epoch, then "
+        "lower the bias by log K (1: off)"
+    },
 }
 
 
@@ -311,7 +315,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         print(
             f"trained {trainer.steps} batches "
-            f"({trainer.n * config.epochs / seconds:,.0f} images/s on "
+            f"({trainer.per_epoch * config.epochs / seconds:,.0f} images/s on "
             f"{record['device']}) in {seconds:.2f} s"
         )
         _print_metrics(result)

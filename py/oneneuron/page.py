@@ -549,6 +549,10 @@ def summary(training: Any, result: Any, preprocess: Any = None) -> list[list[str
         text = f"{int(t['samples']) - mine:,} MNIST images"
         if mine:
             text += f" and {mine} of your drawings"
+        repeat, digit = t.get("target_repeat"), t.get("target")
+        if _num(repeat) and 1 < repeat <= 10 and _num(digit) and 0 <= digit <= 9:
+            times = "twice" if repeat == 2 else f"{int(repeat)} times"
+            text += f", each {int(digit)} counted {times}"
         lines.append(["Training data", f"{text} {where}".strip()])
     if _num(m.get("test_accuracy")):
         n = m.get("test_samples", 10000)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import to_numpy
 from .model import make_model
 from .preprocess import Preprocess
 
@@ -41,6 +42,10 @@ class TrainConfig:
     seed: int = 0  # shuffling seed: same seed, same backend → identical weights
     backend: str = "numpy"  # array namespace: "numpy", "cupy" or "array_api_strict"
     samples: int = 0  # use only the first this many training images (0 = all)
+    # one neuron: each image of its digit counts this many times an epoch, and at the
+    # end the bias is lowered by log(this), which puts back the digit's true share
+    # (the ranking of images, and so the ROC AUC, is the weights'); 1 = off
+    target_repeat: int = 1
 
     def validate(self) -> TrainConfig:
         """Check every setting against ``_RULES``; raise SettingError at the first."""
@@ -49,6 +54,10 @@ class TrainConfig:
             if not check(value):
                 what = name.replace("_", " ")
                 raise SettingError(name, f"{what} {rule}, got {value!r}")
+        if self.target == "all" and self.target_repeat != 1:
+            raise SettingError(
+                "target_repeat", "target repeat is for one neuron: ten neurons need 1"
+            )
         return self
 
     @classmethod
@@ -103,6 +112,10 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "samples": (
         lambda v: _integer(v) and v >= 0,
         "must be a whole number ≥ 0 (0 = all)",
+    ),
+    "target_repeat": (
+        lambda v: _integer(v) and 1 <= v <= 10,
+        "must be a whole number from 1 to 10",
     ),
 }
 
@@ -236,8 +249,16 @@ class Trainer:
             raise ValueError("there are no training images")
         self.X, self.y = X, y
         self.n = int(X.shape[0])
-        self.batch_size = min(config.batch_size, self.n)
-        self.batches = math.ceil(self.n / self.batch_size)
+        # an epoch's rows: each image once, the target digit's target_repeat times
+        # (as if they were in X that often; None: each once)
+        self._rows: np.ndarray | None = None
+        if config.target_repeat > 1:
+            positive = np.flatnonzero(to_numpy(y) == config.target)
+            extra = np.tile(positive, config.target_repeat - 1)
+            self._rows = np.concatenate([np.arange(self.n), extra])
+        self.per_epoch = self.n if self._rows is None else len(self._rows)
+        self.batch_size = min(config.batch_size, self.per_epoch)
+        self.batches = math.ceil(self.per_epoch / self.batch_size)
         self.steps = self.batches * config.epochs
         self.step = 0
         self.callback = callback
@@ -261,7 +282,9 @@ class Trainer:
     def images_seen(self) -> int:
         """Images trained on so far, counting each epoch's again."""
         epochs_done, batch = divmod(self.step, self.batches)
-        return epochs_done * self.n + min(batch * self.batch_size, self.n)
+        return epochs_done * self.per_epoch + min(
+            batch * self.batch_size, self.per_epoch
+        )
 
     def run(
         self, max_batches: int | None = None, max_seconds: float | None = None
@@ -284,9 +307,11 @@ class Trainer:
         xp, m, cfg = self.xp, self.model, self.config
         epoch, b = divmod(self.step, self.batches)
         if b == 0:  # a new epoch: a new shuffle, the same on every backend
-            self._order = xp.asarray(self._rng.permutation(self.n))
+            order = self._rng.permutation(self.per_epoch)
+            self._order = xp.asarray(order if self._rows is None else self._rows[order])
         # clamp the stop: an out-of-bounds slice is not in the array API standard
-        idx = self._order[b * self.batch_size : min((b + 1) * self.batch_size, self.n)]
+        stop = min((b + 1) * self.batch_size, self.per_epoch)
+        idx = self._order[b * self.batch_size : stop]
         X = xp.astype(xp.take(self.X, idx, axis=0), m.float_dtype, copy=False)
         y = xp.take(self.y, idx, axis=0)
         if cfg.schedule == "cosine":  # large steps first, then ever finer ones
@@ -317,6 +342,8 @@ class Trainer:
             )
         m.coef_, m.intercept_ = coef, intercept
         self.step += 1
+        if self.done and cfg.target_repeat > 1:  # the digit's true share, put back
+            m.intercept_ = m.intercept_ - math.log(cfg.target_repeat)
         if self.callback is not None:
             self.callback(
                 Progress(
