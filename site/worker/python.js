@@ -12,12 +12,14 @@
 // which modules of numpy's wheel were left out of the build (importing one is an
 // ImportError that says so), and which are deferred: a start imports them but calls
 // them only later (numpy.linalg's compiled core), so it gets a stand-in module that
-// imports the real one from its later part on first use. The service worker keeps every part after the first visit.
+// imports the real one from its later part on first use. The service worker keeps
+// every part after the first visit.
 // A first visit starts Pyodide, imports the standard-library modules numpy and
-// oneneuron will need (runtime-parts.json's preload, recorded by the build), and takes a memory snapshot of that interpreter before any
-// package is loaded; once the page is ready, keep() puts it in Cache Storage. A repeat
-// visit restores the snapshot instead of starting the interpreter. Anything missing,
-// stale or broken falls back to the first-visit path.
+// oneneuron will need (runtime-parts.json's preload, recorded by the build), and takes
+// a memory snapshot of that interpreter before any package is loaded; once the page is
+// ready, keep() puts it in Cache Storage. A repeat visit restores the snapshot instead
+// of starting the interpreter. Anything missing, stale or broken falls back to the
+// first-visit path. A first visit's biggest files come from the page (earlyFiles).
 
 import { loadPyodide, version as PYODIDE_VERSION } from "../pyodide/pyodide.mjs";
 
