@@ -144,8 +144,8 @@ SIX_AUC = [
       threshold=0.45, band=(0.5, 0.9), six=SIX20),
     R("deskew, box 22, strokes 50–90 %, six: cosine, 20 epochs", box=22,
       band=(0.5, 0.9), six=SIX20),
-    SIX_REPEAT := R("deskew, strokes 50–90 %, six: cosine, 20 epochs, each 6 twice",
-                    band=(0.5, 0.9), six={**SIX20, "target_repeat": 2}),
+    R("deskew, strokes 50–90 %, six: cosine, 20 epochs, each 6 twice",
+      band=(0.5, 0.9), six={**SIX20, "target_repeat": 2}),
     R("deskew, strokes 50–90 %, six: cosine, 20 epochs, each 6 three times",
       band=(0.5, 0.9), six={**SIX20, "target_repeat": 3}),
 ]  # fmt: skip

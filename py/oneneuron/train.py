@@ -250,13 +250,14 @@ class Trainer:
         self.X, self.y = X, y
         self.n = int(X.shape[0])
         # an epoch's rows: each image once, the target digit's target_repeat times
-        # (as if they were in X that often; None: each once)
-        self._rows: np.ndarray | None = None
+        # (as if they were in X that often)
+        # (np.intp, as a permutation is: 32 bits under Pyodide, which take() needs)
+        extra = np.zeros(0, np.intp)
         if config.target_repeat > 1:
             positive = np.flatnonzero(to_numpy(y) == config.target)
             extra = np.tile(positive, config.target_repeat - 1)
-            self._rows = np.concatenate([np.arange(self.n), extra])
-        self.per_epoch = self.n if self._rows is None else len(self._rows)
+        self._rows = np.concatenate([np.arange(self.n, dtype=np.intp), extra])
+        self.per_epoch = len(self._rows)
         self.batch_size = min(config.batch_size, self.per_epoch)
         self.batches = math.ceil(self.per_epoch / self.batch_size)
         self.steps = self.batches * config.epochs
@@ -308,7 +309,7 @@ class Trainer:
         epoch, b = divmod(self.step, self.batches)
         if b == 0:  # a new epoch: a new shuffle, the same on every backend
             order = self._rng.permutation(self.per_epoch)
-            self._order = xp.asarray(order if self._rows is None else self._rows[order])
+            self._order = xp.asarray(self._rows[order])
         # clamp the stop: an out-of-bounds slice is not in the array API standard
         stop = min((b + 1) * self.batch_size, self.per_epoch)
         idx = self._order[b * self.batch_size : stop]

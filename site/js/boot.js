@@ -13,7 +13,7 @@ const BUNDLE = "site-packages.bin";
 // body} or {early: file, error} when its fetch failed. The wasm's body is a stream that
 // the worker compiles as it arrives (held here meanwhile: the download never waits for
 // the worker), the others' the whole file, once it is here; where streams cannot cross
-// to a worker, the wasm's too. Returns a promise that resolves once the files are here.
+// to a worker, the wasm's too.
 function fetchEarly(worker, files) {
   const send = (file) =>
     fetch(`pyodide/${file}`)

@@ -66,14 +66,24 @@ async function cached(url, from = CACHE) {
 // visit here. Anything not in the cache goes to the network (the service worker) as
 // before. Returns the function that puts fetch back.
 function fetchFromCache(cache) {
+  return answerFetches(async (url, input, init) => {
+    const get = (init?.method ?? (input instanceof Request ? input.method : "GET")) === "GET";
+    return get && new URL(url).origin === self.location.origin ? cached(url, cache) : null;
+  });
+}
+
+// The absolute URL a fetch(input) asks for.
+function urlOf(input) {
+  return new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
+}
+
+// Until the returned function is called, every fetch is first offered to
+// answer(url, input, init): a Response (or a promise of one) it gives is the answer,
+// null sends the fetch on as before.
+function answerFetches(answer) {
   const original = self.fetch;
   const fetch = original.bind(self);
-  self.fetch = async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href);
-    const get = (init?.method ?? (input instanceof Request ? input.method : "GET")) === "GET";
-    const hit = get && url.origin === self.location.origin ? await cached(url.href, cache) : null;
-    return hit || fetch(input, init);
-  };
+  self.fetch = async (input, init) => (await answer(urlOf(input), input, init)) || fetch(input, init);
   return () => {
     self.fetch = original;
   };
@@ -262,17 +272,13 @@ export function earlyFiles(indexURL, files) {
 // read once); everything else goes on to the network. Returns the function that puts
 // fetch back.
 function answerEarly(answers) {
-  const original = self.fetch;
-  const fetch = original.bind(self);
-  self.fetch = (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
-    const answer = answers.get(url);
-    if (!answer) return fetch(input, init);
+  const restore = answerFetches((url) => {
+    const answer = answers.get(url) ?? null;
     answers.delete(url);
     return answer;
-  };
+  });
   return () => {
-    self.fetch = original;
+    restore();
     answers.clear();
   };
 }
@@ -296,7 +302,7 @@ function watchFetches(indexURL) {
     fail(watch.error);
   };
   self.fetch = async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
+    const url = urlOf(input);
     try {
       const response = await fetch(input, init);
       if (!response.ok) report(url, `HTTP ${response.status}`);
