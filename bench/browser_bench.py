@@ -103,7 +103,8 @@ def _write_peer_data(out: Path) -> None:
     """MNIST as every browser peer trains and tests on it: the plain pipeline's 0/1
     inputs packed as bits (72 bytes an image), one byte a label. The page's own data
     (dist/data) is per recipe and keeps its test set raw: the peers get their own."""
-    from oneneuron.data import load_inputs, pack_inputs
+    from oneneuron.data import load_inputs
+    from oneneuron.pagedata import pack_inputs
 
     out.mkdir()
     for split in ("train", "test"):

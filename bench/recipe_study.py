@@ -39,18 +39,12 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from oneneuron import metrics, preprocess  # noqa: E402
+from oneneuron import deskew, metrics, preprocess, strokes  # noqa: E402
+from oneneuron import images as image_input  # noqa: E402
 from oneneuron.data import load_mnist  # noqa: E402
 from oneneuron.digitsets import load_digitset  # noqa: E402
-from oneneuron.preprocess import (  # noqa: E402
-    BOX,
-    THRESHOLD,
-    Preprocess,
-    normalise,
-    stroke_width,
-    thicken,
-    thin,
-)
+from oneneuron.preprocess import BOX, THRESHOLD, Preprocess  # noqa: E402
+from oneneuron.strokes import normalise, stroke_width, thicken, thin  # noqa: E402
 from oneneuron.train import TrainConfig, fit  # noqa: E402
 
 N_FIT = 50_000
@@ -253,7 +247,9 @@ def study(
 ) -> None:
     t0 = time.perf_counter()
     # Cached inputs belong to this version of the preprocessing code and no other.
-    code = hashlib.sha256(Path(preprocess.__file__).read_bytes()).hexdigest()[:12]
+    modules = (preprocess, deskew, strokes, image_input)
+    sources = [Path(m.__file__).read_bytes() for m in modules]
+    code = hashlib.sha256(b"".join(sources)).hexdigest()[:12]
     cache = cache / code
     cache.mkdir(parents=True, exist_ok=True)
     images, all_labels = load_images()

@@ -56,7 +56,7 @@ def cpython_training(quick: bool) -> list[dict]:
     """oneneuron (numpy) against LogisticRegression and SGDClassifier(log_loss)."""
     from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-    from oneneuron.cli import single_blas_thread
+    from oneneuron.backend import single_blas_thread
     from oneneuron.data import load_inputs
     from oneneuron.train import TrainConfig, Trainer
 

@@ -197,8 +197,9 @@ def test_the_page_data_is_what_each_pipeline_makes(dist):
     import numpy as np
 
     from oneneuron import Preprocess, load_weights
-    from oneneuron.data import load_inputs, load_mnist, unpack_inputs
+    from oneneuron.data import load_inputs, load_mnist
     from oneneuron.digitsets import load_digitset
+    from oneneuron.pagedata import unpack_inputs
 
     data = dist / "data"
     meta = json.loads((data / "mnist.json").read_text())

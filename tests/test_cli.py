@@ -22,7 +22,8 @@ import pytest
 
 from oneneuron import __version__, data, metrics, weights
 from oneneuron.cli import build_parser, main
-from oneneuron.preprocess import Preprocess, stroke_width
+from oneneuron.preprocess import Preprocess
+from oneneuron.strokes import stroke_width
 from oneneuron.train import TrainConfig, fit
 
 pytestmark = pytest.mark.cpython_only
@@ -536,6 +537,34 @@ def test_predict_deep_images_read_like_8_bit(capsys, models, examples, tmp_path,
         result = json.loads(out)
         np.testing.assert_array_equal(np.array(result["seen"]).ravel(), x)
         assert result["digit"] == digit
+
+
+@pytest.mark.parametrize("kind", ["png16", "pgm16"])
+def test_a_16_bit_copy_of_a_faint_picture_reads_as_the_picture(
+    capsys, models, examples, tmp_path, kind
+):
+    """Levels are scaled by the format's full range, not by the picture's own
+    brightest level: faint ink (light-gray paper) stays as faint in 16 bits."""
+    path, _ = models["digits"]
+    image, _ = examples[5]
+    faint = (image.astype(np.uint16) * 3 // 5).astype(np.uint8)  # ink at most 153
+    seen = []
+    for file in (
+        _save(faint, tmp_path / "faint.png", "PNG"),
+        _deep(faint, kind, tmp_path),
+    ):
+        argv = ["predict", "--weights", path, file, "--json", "--show"]
+        code, out, err = run(argv, capsys)
+        assert code == 0, err
+        seen.append(json.loads(out)["seen"])
+    assert seen[0] == seen[1]
+    assert np.array(seen[0]).sum() < np.array(_input_of(image)).sum()  # faint: less ink
+
+
+def _input_of(image: np.ndarray) -> np.ndarray:
+    from oneneuron.preprocess import to_input
+
+    return to_input(image)
 
 
 @pytest.mark.parametrize("fmt", ["BMP", "JPEG"])

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 import pytest
 
-from oneneuron import data
+from oneneuron import data, files, pagedata
 from oneneuron.data import DataError, parse_idx, read_idx
 
 
@@ -154,11 +154,11 @@ def test_parse_idx_is_read_only_view():
 
 def test_pack_roundtrip():
     X = (np.random.default_rng(1).random((5, 576)) < 0.3).astype(np.uint8)
-    raw = data.pack_inputs(X)
+    raw = pagedata.pack_inputs(X)
     assert len(raw) == 5 * 72
-    np.testing.assert_array_equal(data.unpack_inputs(raw), X)
+    np.testing.assert_array_equal(pagedata.unpack_inputs(raw), X)
     with pytest.raises(DataError, match="multiple of 72"):
-        data.unpack_inputs(raw[:-1])
+        pagedata.unpack_inputs(raw[:-1])
 
 
 # -- finding the files -----------------------------------------------------------------
@@ -181,10 +181,10 @@ def test_data_dir_with_a_wrong_file(tmp_path):
 
 def test_cache_dir_follows_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("ONENEURON_CACHE", str(tmp_path / "c"))
-    assert data.cache_dir() == tmp_path / "c"
+    assert files.cache_dir("mnist") == tmp_path / "c"
     monkeypatch.delenv("ONENEURON_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert data.cache_dir() == tmp_path / "xdg" / "oneneuron" / "mnist"
+    assert files.cache_dir("mnist") == tmp_path / "xdg" / "oneneuron" / "mnist"
 
 
 # -- downloading (a real HTTP server on localhost) -------------------------------------

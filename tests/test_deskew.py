@@ -1,4 +1,4 @@
-"""preprocess.deskew: shear each image upright, checked against a plain oracle."""
+"""deskew.deskew: shear each image upright, checked against a plain oracle."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from oneneuron.preprocess import deskew
+from oneneuron.deskew import deskew
 
 
 def moments(img: np.ndarray) -> tuple[float, float, float, float]:

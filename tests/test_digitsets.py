@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from oneneuron import digitsets
-from oneneuron.data import DataError
 from oneneuron.digitsets import (
     OPTDIGITS_ROWS,
     SETS,
@@ -19,6 +18,7 @@ from oneneuron.digitsets import (
     parse_mfeat,
     parse_optdigits,
 )
+from oneneuron.files import DataError
 
 ZEROS = ",".join(["0"] * 64)
 MFEAT_HEADER = ",".join(map(str, range(240))) + ",0"

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from oneneuron import metrics, weights
-from oneneuron.data import PAGE_SETS, unpack_inputs, write_page_data
 from oneneuron.digitsets import load_digitset
 from oneneuron.model import Layer, Neuron
-from oneneuron.page import Page, explain
+from oneneuron.page import Page
+from oneneuron.pagedata import PAGE_SETS, unpack_inputs, write_page_data
 from oneneuron.preprocess import Preprocess
 
 pytestmark = pytest.mark.cpython_only  # real MNIST and the real foreign sets
@@ -41,7 +41,7 @@ def _worker_page(out, models) -> Page:
     meta = json.loads((out / "mnist.json").read_text())
     page = Page()
     for name, model in models.items():
-        page.call("loadModel", {"text": weights.dumps(model), "name": name})
+        page.call("loadWeights", {"text": weights.dumps(model), "name": name})
     train = meta["train"]
     for variant in train["variants"].values():
         args = {
@@ -154,7 +154,7 @@ def test_a_page_fed_the_data_predicts_with_each_models_own_pipeline(page_data, s
         r = page.predict(img.tobytes(), *img.shape)
         x = model.to_input(img).reshape(576)
         np.testing.assert_array_equal(r["seen"], x)
-        assert r["p"] == explain(model, x)["p"]
+        assert r["p"] == model.explain(x)["p"]
 
 
 def test_a_model_trained_with_deskew_in_the_page_reads_through_deskew(
@@ -176,7 +176,7 @@ def test_a_model_trained_with_deskew_in_the_page_reads_through_deskew(
     np.testing.assert_array_equal(
         np.asarray(trainer.X[-1]), DESKEW.to_input(img).reshape(576)
     )
-    page.train_run()
+    page.training.run()
     finished = page.train_finish(mistakes=4)
     model = weights.from_dict(weights.loads(page.export()))
     assert model.preprocess == DESKEW
@@ -190,7 +190,7 @@ def test_a_model_trained_with_deskew_in_the_page_reads_through_deskew(
     assert finished["evaluation"]["accuracy"] == oracle["accuracy"] > 0.8
     r = page.predict(img.tobytes(), *img.shape)
     np.testing.assert_array_equal(r["seen"], DESKEW.to_input(img).reshape(576))
-    assert r["p"] == explain(model, DESKEW.to_input(img).reshape(576))["p"]
+    assert r["p"] == model.explain(DESKEW.to_input(img).reshape(576))["p"]
     # and the plain run, from the other variant, stays plain
     page.call("trainStart", {"settings": {**settings, "deskew": False}})
     np.testing.assert_array_equal(
@@ -274,7 +274,7 @@ def test_a_run_on_a_packed_variant_preprocesses_no_test_image(page_data, monkeyp
     assert (
         page.call("trainStart", {"settings": settings})["held_out"]["source"] == "test"
     )
-    page.train_run()
+    page.training.run()
     finished = page.train_finish(mistakes=2)
     assert finished["evaluation"]["accuracy"] > 0.9
     assert not [n for n in made if n > 1], made

@@ -14,14 +14,22 @@ import numpy as np
 import pytest
 
 from oneneuron import metrics, weights
-from oneneuron.data import pack_inputs
+from oneneuron.card import summary
+from oneneuron.images import from_canvas
 from oneneuron.model import Layer, Neuron
-from oneneuron.page import REQUESTS, WITH_MODELS, Page, canvas_image, summary
+from oneneuron.page import REQUESTS, SHIPPED, Page
+from oneneuron.pagedata import pack_inputs
 from oneneuron.preprocess import Preprocess, to_input
 from oneneuron.session import CHECK_SIZE, MAX_MISTAKES
 from oneneuron.train import Adam, SettingError, TrainConfig, Trainer, TrainingDiverged
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def held(page: Page) -> list[str]:
+    """The names of the models a page holds (its list also names the shipped ones
+    it has not loaded yet)."""
+    return [m["name"] for m in page.models() if m["held"]]
 
 
 def _neuron(seed: int = 0, target: int = 6) -> Neuron:
@@ -52,7 +60,7 @@ def _expected(model, img):
     coef, intercept = (a.astype(np.float64) for a in model.weights_numpy())
     x = to_input(img).reshape(576).astype(np.float64)
     z = coef @ x + intercept
-    if len(model.classes_) == 1:
+    if model.kind == "one":
         p = 1 / (1 + np.exp(-z))
     else:
         e = np.exp(z - z.max())
@@ -72,7 +80,7 @@ def test_loading_keeps_the_model_with_its_weights_and_card(app):
     info = app.load_weights(
         weights.dumps(model, training={"optimizer": "adam", "lr": 0.01, "epochs": 5}),
         name="digits",
-    )
+    )["model"]
     coef, intercept = model.weights_numpy()
     assert info["name"] == "digits" and info["active"] is True
     assert info["kind"] == "ten" and info["classes"] == list(range(10))
@@ -106,7 +114,7 @@ def test_a_bad_file_is_refused_by_name_and_the_model_stays(app, change, message)
     with pytest.raises(ValueError, match=message):
         app.load_weights(json.dumps(d), name="file")
     assert app.active == "six"
-    assert [m["name"] for m in app.models()] == ["six"]
+    assert held(app) == ["six"]
     after = app.predict(img.tobytes(), *img.shape)
     assert after["p"] == before["p"]
 
@@ -128,7 +136,7 @@ def test_a_file_that_fails_after_reading_changes_nothing(app, name):
     with pytest.raises((ValueError, OverflowError)):
         app.load_weights(_card_breaker(), name=name)
     assert app.active == "six"
-    assert [m["name"] for m in app.models()] == ["six"]
+    assert held(app) == ["six"]
     assert app.predict(img.tobytes(), *img.shape)["p"] == before["p"]
     assert app.model_info()["classes"] == [6]
 
@@ -252,7 +260,7 @@ def test_switching_models_changes_what_predicts(app):
     img = _drawing(2)
     assert app.active == "six"
     assert len(app.predict(img.tobytes(), *img.shape)["p"]) == 1
-    assert app.select("digits")["kind"] == "ten"
+    assert app.select("digits")["model"]["kind"] == "ten"
     assert len(app.predict(img.tobytes(), *img.shape)["p"]) == 10
     app.select("six")
     assert len(app.predict(img.tobytes(), *img.shape)["p"]) == 1
@@ -269,7 +277,7 @@ def test_export_round_trips_weights_and_records(app):
     d = weights.loads(text)
     assert d["training"] == training and d["metrics"] == {"test_accuracy": 0.5}
     again = Page()
-    info = again.load_weights(text)
+    info = again.load_weights(text)["model"]
     np.testing.assert_array_equal(info["weights"], app.model_info()["weights"])
     assert app.model_info()["label"] == "my file"
     assert weights.loads(app.export("six"))["classes"] == [6]
@@ -278,9 +286,9 @@ def test_export_round_trips_weights_and_records(app):
 def test_seen_equals_to_input_of_the_canvas(app):
     img = _drawing(5, size=280)
     np.testing.assert_array_equal(
-        app.seen(img.tobytes(), 280, 280), to_input(img).reshape(-1)
+        app.predict(img.tobytes(), 280, 280)["seen"], to_input(img).reshape(-1)
     )
-    np.testing.assert_array_equal(canvas_image(img.tobytes(), 280, 280), img)
+    np.testing.assert_array_equal(from_canvas(img.tobytes(), 280, 280), img)
 
 
 # -- training ------------------------------------------------------------------------
@@ -355,17 +363,17 @@ def test_training_runs_in_slices_and_its_model_takes_over(trained_page):
         "held_out": {"source": "test", "count": 300},
     }
     assert page.active == "six"  # nothing changes until the run is finished
-    first = page.train_run(max_batches=4, check=True)
+    first = page.training.run(max_batches=4, check=True)
     assert first["step"] == 4 and not first["done"] and first["images_seen"] == 400
     assert first["history"]["step"].tolist() == [1, 2, 3, 4]
     assert first["history"]["loss"].dtype == np.float32
     assert first["weights"].shape == (576,) and len(first["bias"]) == 1
     assert 0 <= first["check"]["accuracy"] <= 1 and first["check"]["seconds"] >= 0
-    step = page.train_run(max_batches=1)
+    step = page.training.run(max_batches=1)
     assert step["history"]["step"].tolist() == [5]
     assert "check" not in step  # only when asked, or at the end
     assert step["images_seen"] == 500 and step["epoch"] == 1
-    rest = page.train_run()
+    rest = page.training.run()
     assert rest["done"] and rest["step"] == 18 and rest["images_seen"] == 1800
     assert len(rest["history"]["loss"]) == 13
     assert "check" in rest  # the last point of the held-out curve
@@ -384,7 +392,7 @@ def test_training_runs_in_slices_and_its_model_takes_over(trained_page):
     )
     assert len(evaluation["mistakes"]["index"]) == min(3, evaluation["wrong"])
     with pytest.raises(ValueError, match="no training run"):
-        page.train_run()
+        page.training.run()
 
 
 def test_a_finished_run_whose_card_fails_changes_nothing(trained_page, monkeypatch):
@@ -392,7 +400,7 @@ def test_a_finished_run_whose_card_fails_changes_nothing(trained_page, monkeypat
 
     page = trained_page
     _start(page, {"target": 3, "epochs": 1, "batch_size": 100})
-    page.train_run()
+    page.training.run()
 
     def broken(training, result, preprocess):
         raise MemoryError("no room for the card")
@@ -401,17 +409,17 @@ def test_a_finished_run_whose_card_fails_changes_nothing(trained_page, monkeypat
     with pytest.raises(MemoryError):
         page.train_finish()
     assert page.active == "six"
-    assert [m["name"] for m in page.models()] == ["six"]
+    assert held(page) == ["six"]
 
 
 def test_the_trained_model_is_kept_with_its_record_and_test_metrics(trained_page):
     page = trained_page
     _start(page, {"target": "all", "epochs": 2, "batch_size": 64, "seed": 3})
-    page.train_run()
+    page.training.run()
     page.train_finish()
     d = weights.loads(page.export())
     assert d["classes"] == list(range(10))
-    assert d["training"]["in"] == "the page" and d["training"]["steps"] == 20
+    assert d["training"]["trained_in"] == "page" and d["training"]["steps"] == 20
     assert d["training"]["samples"] == 600 and d["training"]["seed"] == 3
     m = d["metrics"]
     assert m["test_samples"] == 300
@@ -435,7 +443,7 @@ def test_the_held_out_check_uses_unused_training_images_when_there_are_enough():
     page.training.set_data("train", images, labels)
     start = _start(page, {"samples": 500, "lr": 0.1, "batch_size": 100})
     assert start["held_out"] == {"source": "train", "count": CHECK_SIZE}
-    r = page.train_run(max_batches=7, check=True)
+    r = page.training.run(max_batches=7, check=True)
     # the oracle: the model's own loss and score on the last 2,000 images
     model = page.training.trainer.model
     X_check, y_check = X[-CHECK_SIZE:], y[-CHECK_SIZE:]
@@ -445,12 +453,12 @@ def test_the_held_out_check_uses_unused_training_images_when_there_are_enough():
     # with no room left and no test images, there is no check (and no error)
     start = _start(page, {"samples": 1000})
     assert start["held_out"] is None
-    assert "check" not in page.train_run(max_batches=1, check=True)
+    assert "check" not in page.training.run(max_batches=1, check=True)
 
 
 def test_training_stops_at_a_time_budget(trained_page):
     _start(trained_page, {"epochs": 50, "batch_size": 10})
-    r = trained_page.train_run(max_seconds=0.0)
+    r = trained_page.training.run(max_seconds=0.0)
     assert r["step"] == 1  # at least one batch, then the budget is spent
 
 
@@ -475,7 +483,7 @@ def test_bad_settings_are_refused_and_nothing_runs(trained_page, settings, messa
     with pytest.raises(ValueError, match=message):
         _start(trained_page, settings)
     with pytest.raises(ValueError, match="no training run"):
-        trained_page.train_run(max_batches=1)
+        trained_page.training.run(max_batches=1)
 
 
 def test_settings_are_checked_without_any_data():
@@ -505,13 +513,13 @@ def test_a_diverging_run_keeps_the_previous_model(trained_page):
     page = trained_page
     img = _drawing(0)
     _start(page, {"epochs": 1, "batch_size": 100})
-    page.train_run()
+    page.training.run()
     page.train_finish()  # a first trained model, then a run that diverges
     before = page.predict(img.tobytes(), *img.shape)
     exported = page.export()
     _start(page, {"optimizer": "sgd", "lr": 1e38, "momentum": 0.9, "epochs": 5})
     with pytest.raises(TrainingDiverged, match=r"diverged.*previous model is kept"):
-        page.train_run()
+        page.training.run()
     assert page.active == "trained" and page.export() == exported
     assert page.predict(img.tobytes(), *img.shape)["p"] == before["p"]
     with pytest.raises(ValueError, match="no training run"):
@@ -523,7 +531,8 @@ def test_added_drawings_join_the_training_set(trained_page):
     img = _drawing(0)
     added = page.add_example(img.tobytes(), *img.shape, 6)
     assert added["examples"] == 1 and added["label"] == 6
-    np.testing.assert_array_equal(added["seen"], page.seen(img.tobytes(), *img.shape))
+    seen = page.predict(img.tobytes(), *img.shape)["seen"]
+    np.testing.assert_array_equal(added["seen"], seen)
     assert page.add_example(img.tobytes(), *img.shape, 6)["examples"] == 2
     start = _start(page, {"samples": 100, "batch_size": 51})
     assert start["n_train"] == 102 and start["examples"] == 2
@@ -532,7 +541,7 @@ def test_added_drawings_join_the_training_set(trained_page):
     trainer = page.training.trainer
     np.testing.assert_array_equal(np.asarray(trainer.X[-1]), added["seen"])
     assert int(trainer.y[-1]) == 6
-    page.train_run()
+    page.training.run()
     record = weights.loads(page.export(page.train_finish()["model"]["name"]))[
         "training"
     ]
@@ -605,14 +614,15 @@ def test_update_rule_is_the_package_source():
     assert rule["gradient"]["source"].startswith("def step_terms(")
     assert "g_coef = t_matmul(xp, dz, X)" in rule["gradient"]["source"]
     assert "momentum" in page.update_rule("sgd")["update"]["source"]
-    with pytest.raises(ValueError, match="optimizer must be adam or sgd"):
+    with pytest.raises(ValueError, match="optimizer must be one of adam, sgd"):
         page.update_rule("rmsprop")
 
 
 def test_forget_drops_a_model_and_falls_back(app):
     app.load_weights(weights.dumps(_layer()), name="trained")
-    assert [m["name"] for m in app.forget("trained")] == ["six"]
-    assert app.active == "six"
+    answer = app.forget("trained")
+    assert answer["model"]["name"] == "six" and held(app) == ["six"]
+    assert answer["models"] == app.models() and app.active == "six"
 
 
 def test_model_card_survives_odd_records():
@@ -634,9 +644,37 @@ def test_model_card_survives_odd_records():
 @pytest.mark.parametrize("name", ["six", "digits"])
 def test_the_shipped_weights_load(name):
     text = (ROOT / "site" / "weights" / f"{name}.json").read_text()
-    info = Page().load_weights(text, name=name)
+    info = Page().select(name, text)["model"]
     assert info["kind"] == ("one" if name == "six" else "ten")
     assert any(what == "Right on" for what, _ in info["summary"])
+
+
+def test_the_shipped_models_are_listed_before_they_are_loaded():
+    """Python's registry is the one list of models: the page shows it, and the
+    worker fetches a shipped model's file from the URL ``source`` gives."""
+    page = Page()
+    listed = page.models()
+    assert [m["name"] for m in listed] == list(SHIPPED)
+    assert [m["held"] for m in listed] == [False] * len(SHIPPED)
+    assert [m["label"] for m in listed][:2] == [
+        "One neuron: is it a 6?",
+        "Ten neurons: which digit?",
+    ]
+    first = page.source()
+    assert first == {"name": "six", "url": "weights/six.json"}
+    for name, s in SHIPPED.items():
+        assert (ROOT / "site" / s["url"]).is_file()
+        assert page.source(name)["url"] == s["url"]
+    with pytest.raises(ValueError, match="no model called 'digits'"):
+        page.select("digits")  # not held, and no file given
+    answer = page.select(None, weights.dumps(_neuron()))  # the first, read from text
+    assert answer["model"]["name"] == "six" and page.active == "six"
+    assert page.source("six")["url"] is None  # held now: nothing to fetch
+    loaded = page.select("digits", weights.dumps(_layer()), activate=False)
+    assert loaded["model"]["name"] == "digits" and page.active == "six"
+    assert [m["held"] for m in page.models()] == [True, True]
+    page.load_weights(weights.dumps(_layer(3)), name="file", label="Loaded: x.json")
+    assert [m["name"] for m in page.models()] == ["six", "digits", "file"]
 
 
 # -- the one seam: requests by name, errors as data ----------------------------------
@@ -647,12 +685,11 @@ def test_every_request_names_a_method_that_answers():
         for part in REQUESTS[request].split("."):
             method = getattr(method, part)
         assert callable(method), request
-    assert set(WITH_MODELS) <= set(REQUESTS)
 
 
 def test_a_request_is_answered_by_keyword_with_the_models_when_they_change(app):
     text = weights.dumps(_layer())
-    r = app.call("loadModel", {"text": text, "name": "digits", "activate": False})
+    r = app.call("loadWeights", {"text": text, "name": "digits", "activate": False})
     assert r["model"]["name"] == "digits" and r["model"]["active"] is False
     assert r["models"] == app.models() and app.active == "six"
     assert app.call("select", {"name": "digits"})["model"]["active"] is True
@@ -751,7 +788,7 @@ def test_a_run_takes_the_variant_its_deskew_setting_picks(trained_page, slanted)
         np.testing.assert_array_equal(np.asarray(trainer.X[:600]), X)
         np.testing.assert_array_equal(np.asarray(trainer.X[600]), x)
     _start(page, {"target": "all", "deskew": True, "epochs": 1})
-    page.train_run()
+    page.training.run()
     info = page.train_finish()["model"]
     assert info["preprocess"] == DESKEW.to_dict()
     assert info["summary"][-1] == ["Preprocessing", DESKEW.describe()]
@@ -768,7 +805,7 @@ def test_a_run_takes_the_variant_its_deskew_setting_picks(trained_page, slanted)
     assert page.inspect(5)["seen"].tolist() == X_test[5].tolist()
     start = _start(page, {"target": "all", "deskew": True, "samples": 100})
     assert start["held_out"] == {"source": "test", "count": 300}
-    r = page.train_run(max_batches=1, check=True)
+    r = page.training.run(max_batches=1, check=True)
     loss, accuracy = page.training.trainer.model.loss_accuracy(
         X_test.astype(np.float32), t_labels.astype(np.int64)
     )
@@ -815,5 +852,5 @@ def test_the_model_card_says_how_its_inputs_are_made(app):
     assert info["summary"][-1] == ["Preprocessing", Preprocess().describe()]
     model = _layer()
     model.preprocess = DESKEW
-    info = app.load_weights(weights.dumps(model), name="deskewed")
+    info = app.load_weights(weights.dumps(model), name="deskewed")["model"]
     assert info["summary"][-1] == ["Preprocessing", DESKEW.describe()]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from oneneuron import preprocess
+from oneneuron import deskew, preprocess, steps
 from oneneuron.preprocess import BOX, GRID, Preprocess, to_input
 
 
@@ -161,7 +161,7 @@ def test_batch_equals_loop(monkeypatch):
         img[top : top + height, left : left + width] = rng.integers(50, 256)
         img[rng.integers(0, 40, 20), rng.integers(0, 30, 20)] = 255  # noise
     loop = np.stack([to_input(img) for img in imgs])
-    monkeypatch.setattr(preprocess, "_CHUNK", 4)  # several chunks, a ragged last one
+    monkeypatch.setattr(preprocess, "CHUNK", 4)  # several chunks, a ragged last one
     np.testing.assert_array_equal(to_input(imgs), loop)
 
 
@@ -293,9 +293,9 @@ def test_a_canvas_alone_equals_the_whole_image_computation(shape, pipeline):
 def test_steps_box_is_the_inks_bounding_box_on_canvases(shape):
     # The "box" stage against np.nonzero of the deskewed image, in the shown
     # image's pixels; the "deskewed" stage is deskew()'s image, area-downsampled.
-    f = math.ceil(max(shape) / preprocess.SHOW)
+    f = math.ceil(max(shape) / steps.SHOW)
     for name, img in canvas_drawings(*shape).items():
-        upright = preprocess.deskew(img)
+        upright = deskew.deskew(img)
         stages = {s["step"]: s for s in Preprocess(deskew=True).steps(img)}
         ys, xs = np.nonzero(upright)
         want = None

@@ -262,7 +262,7 @@ def test_einsum_and_matmul_products_train_alike(monkeypatch, target):
 
 # -- the optimizers, against the textbook update rules ---------------------------------
 def test_sgd_momentum_updates():
-    opt = SGD(lr=0.1, momentum=0.9)
+    opt = SGD(TrainConfig(lr=0.1, momentum=0.9))
     w = np.array([1.0, -2.0])
     g1, g2, g3 = np.array([0.5, -1.0]), np.array([0.2, 0.0]), np.array([-1.0, 1.0])
     (w1,) = opt.update([w], [g1])
@@ -276,7 +276,7 @@ def test_sgd_momentum_updates():
 
 def test_adam_updates():
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
-    opt = Adam(lr, b1, b2, eps)
+    opt = Adam(TrainConfig(lr=lr, beta1=b1, beta2=b2), eps)
     w = np.array([1.0, -2.0, 0.0])
     grads = [np.array([0.5, -1e-3, 0.0]), np.array([-0.2, 2.0, 0.0])]
     (w1,) = opt.update([w], [grads[0]])

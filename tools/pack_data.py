@@ -1,7 +1,7 @@
 """Pack MNIST for the page: python tools/pack_data.py OUT_DIR (OUT_DIR must not exist).
 
 Run by build.py with the virtual environment's Python; the work is
-:func:`oneneuron.data.write_page_data`. The page trains with the shipped ten
+:func:`oneneuron.pagedata.write_page_data`. The page trains with the shipped ten
 neurons' preprocessing, with deskewing on or off (the training panel's switch), so
 both variants are packed.
 """
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from oneneuron import load_weights
-from oneneuron.data import write_page_data
+from oneneuron.pagedata import write_page_data
 
 SHIPPED = Path(__file__).resolve().parents[1] / "site" / "weights" / "digits.json"
 

@@ -103,7 +103,7 @@ async function oneneuron({ target = 6, epochs = 5, batchSize = 512, lr = 0.01 })
   const result = pyodide.runPython(`
 import time
 import numpy as np
-from oneneuron.data import unpack_inputs
+from oneneuron.pagedata import unpack_inputs
 from oneneuron.train import TrainConfig, Trainer
 
 X = unpack_inputs(train_bits.to_py())

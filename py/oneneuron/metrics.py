@@ -9,11 +9,18 @@ import numpy as np
 from .backend import to_numpy
 
 
-def evaluate(model: Any, X: Any, y: Any) -> dict[str, Any]:
+def evaluate(
+    model: Any, X: Any, y: Any, *, mistakes: int | None = None
+) -> dict[str, Any]:
     """Metrics of ``model`` on inputs ``X`` and digit labels ``y``, as plain numbers.
 
     One neuron: accuracy, precision, recall, F1 and ROC AUC for its target digit.
-    Ten neurons: accuracy and the 10×10 confusion matrix (rows: true digit).
+    Ten neurons (and any model that names a digit): accuracy and the 10×10
+    confusion matrix (rows: true digit). With ``mistakes`` (a count), from the same
+    answers: ``wrong``, how many it gets wrong, and ``mistakes``, the first so many
+    of them in order: ``{"index", "label", "predicted" (its answer: 1/0 "is / is
+    not its target" for one neuron, a digit otherwise), "probability" (of that
+    answer)}`` as int32 / float32 arrays.
 
     Examples
     --------
@@ -25,15 +32,25 @@ def evaluate(model: Any, X: Any, y: Any) -> dict[str, Any]:
     0.5
     """
     truth, pred, p = answers(model, X, y)
-    n = int(truth.shape[0])
-    if len(model.classes_) == 1:
-        return {"samples": n, **binary_metrics(truth, pred, p)}
-    cm = confusion_matrix(truth, pred, 10)
-    return {
-        "samples": n,
-        "accuracy": float(np.mean(pred == truth)),
-        "confusion": cm.tolist(),
-    }
+    out: dict[str, Any] = {"samples": int(truth.shape[0])}
+    if model.kind == "one":
+        out.update(binary_metrics(truth, pred, p))
+    else:
+        out["accuracy"] = float(np.mean(pred == truth))
+        out["confusion"] = confusion_matrix(truth, pred, 10).tolist()
+    if mistakes is not None:
+        wrong = np.flatnonzero(pred != truth)
+        pick = wrong[: max(0, int(mistakes))]
+        # the probability of the answer given: P(target) or 1 − it; the top of ten
+        sure = np.where(pred == 1, p, 1 - p) if p.ndim == 1 else p.max(axis=1)
+        out["wrong"] = len(wrong)
+        out["mistakes"] = {
+            "index": pick.astype(np.int32),
+            "label": np.asarray(y)[pick].astype(np.int32),
+            "predicted": pred[pick].astype(np.int32),
+            "probability": sure[pick].astype(np.float32),
+        }
+    return out
 
 
 def answers(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,6 +27,8 @@ class _Linear:
     """What one neuron and ten share: z = X Wᵀ + b, shapes, checks, gradient form."""
 
     classes_: tuple[int, ...]
+    kind: str  # what the page calls this kind of model: "one" or "ten"
+    target: int | None = None  # one neuron: the digit it says yes to
 
     def __init__(
         self,
@@ -94,7 +96,7 @@ class _Linear:
     def decision_function(self, X: Any) -> Any:
         """z = w·x + b for each input: shape [N] for one neuron, [N, 10] for ten."""
         z = self.xp.astype(self._z_exact(X), self.float_dtype)
-        return z[:, 0] if len(self.classes_) == 1 else z
+        return z[:, 0] if self.kind == "one" else z
 
     def predict_proba(self, X: Any) -> Any:
         """Probabilities: [N] (P(target)) for one neuron, [N, 10] for ten.
@@ -106,7 +108,7 @@ class _Linear:
         [0.5, 0.5]
         """
         p = self.xp.astype(self._proba(self._z_exact(X)), self.float_dtype)
-        return p[:, 0] if len(self.classes_) == 1 else p
+        return p[:, 0] if self.kind == "one" else p
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of :meth:`predict` against digit labels ``y``."""
@@ -138,6 +140,40 @@ class _Linear:
         X = self.as_inputs(X, dtype="float64")
         coef = xp.astype(self.coef_, xp.float64)
         return X @ coef.T + xp.astype(self.intercept_, xp.float64)
+
+    def explain(self, x: np.ndarray) -> dict[str, Any]:
+        """A prediction for one 0/1 input [576] (host numpy), with every term.
+
+        Returns ``seen`` (uint8 [576]), ``ink`` (inputs on), per neuron ``dot``
+        (w·x), ``bias`` (b), ``z`` (w·x + b) and ``p``; ``contributions`` (float32
+        [K·576], w ⊙ x: the weights under the ink); ``top`` (the most probable
+        class), ``digit`` (the answer: one neuron's target when it says yes, else
+        None; ten: the top digit) and ``probability`` (one neuron: P(target);
+        ten: the top probability).
+        """
+        coef, intercept = (np.asarray(a, np.float32) for a in self.weights_numpy())
+        xf = x.astype(np.float32)
+        z = np.asarray(self.decision_function(xf[None]), np.float32).reshape(-1)
+        proba = self.predict_proba(xf[None])
+        answer = int(self.decide(proba)[0])  # the model's own rule: 0/1, or a digit
+        p = np.asarray(proba, np.float32).reshape(-1)
+        contributions = coef * xf
+        if self.kind == "one":
+            top, digit, probability = self.target, self.target if answer else None, p[0]
+        else:
+            top, digit, probability = answer, answer, p.max()
+        return {
+            "seen": x.astype(np.uint8),
+            "ink": int(x.sum()),
+            "dot": [float(v) for v in contributions.sum(axis=1, dtype=np.float32)],
+            "bias": [float(v) for v in intercept],
+            "z": [float(v) for v in z],
+            "p": [float(v) for v in p],
+            "contributions": contributions.reshape(-1),
+            "top": top,
+            "digit": digit,
+            "probability": float(probability),
+        }
 
     # -- learning --------------------------------------------------------------------
     def loss_grad(self, X: Any, y: Any, *, l2: float = 0.0) -> tuple[float, Any, Any]:
@@ -229,9 +265,11 @@ class Neuron(_Linear):
     Examples
     --------
     >>> m = Neuron(target=6).init_weights()
-    >>> m.classes_
-    (6,)
+    >>> m.classes_, m.kind, m.label
+    ((6,), 'one', 'One neuron: is it a 6?')
     """
+
+    kind = "one"
 
     def __init__(
         self,
@@ -246,6 +284,11 @@ class Neuron(_Linear):
         super().__init__(backend=backend, dtype=dtype, preprocess=preprocess)
         self.target = target
         self.classes_ = (target,)
+
+    @property
+    def label(self) -> str:
+        """What the page calls this model (:func:`model_label`)."""
+        return model_label(self.kind, self.target)
 
     def predict(self, X: Any) -> Any:
         """1 where p ≥ 0.5 (the image shows the target digit), else 0. Shape [N]."""
@@ -288,6 +331,9 @@ class Layer(_Linear):
     >>> m.predict_proba(np.zeros(576)).shape
     (1, 10)
     """
+
+    kind = "ten"
+    label = property(lambda self: model_label(self.kind))
 
     def __init__(
         self,
@@ -344,6 +390,34 @@ def make_model(
     if target == "all":
         return Layer(backend=backend, dtype=dtype, preprocess=preprocess)
     return Neuron(target=target, backend=backend, dtype=dtype, preprocess=preprocess)
+
+
+def model_label(kind: str, target: int | None = None) -> str:
+    """What the page calls a model of this kind, before and after it is loaded.
+
+    Examples
+    --------
+    >>> model_label("one", 6), model_label("ten")
+    ('One neuron: is it a 6?', 'Ten neurons: which digit?')
+    """
+    if kind == "one":
+        return f"One neuron: is it a {target}?"
+    return "Ten neurons: which digit?"
+
+
+def colour_scale(coef: np.ndarray) -> float:
+    """The |w| that gets the strongest colour: the 99th percentile of |w|, so that a
+    few large weights do not wash out the rest (larger ones get the same colour).
+
+    Examples
+    --------
+    >>> colour_scale(np.array([[0.0, -2.0, 1.0]]))
+    1.98
+    >>> colour_scale(np.zeros((1, 576)))
+    1.0
+    """
+    scale = float(np.quantile(np.abs(np.asarray(coef, np.float64)), 0.99))
+    return scale if scale > 0 else 1.0
 
 
 def sigmoid(z: Any, xp: Any) -> Any:

@@ -1,13 +1,13 @@
 """What the web page asks of the package, as plain values the worker can pass on.
 
-The page keeps one :class:`Page` inside Pyodide. It holds the models (the shipped
-ones, an imported file, one trained in the page), turns canvas pixels and raw test
-images into a model's input with that model's own preprocessing
-(``model.to_input``, recorded in its weights file), measures the active model on
-other people's handwriting, and answers with dicts of numbers, strings, lists and
-1-D numpy arrays (float32 or uint8), which the worker hands to the page as typed
-arrays. Nothing here knows about JavaScript or the DOM, so CPython tests exercise
-all of it.
+The page keeps one :class:`Page` inside Pyodide: the registry of its models (the
+shipped ones, listed before they are loaded; an imported file; one trained in the
+page) and the dispatch of its requests (:data:`REQUESTS`). Each answer is a dict of
+numbers, strings, lists and 1-D numpy arrays (float32 or uint8), which the worker
+hands to the page as typed arrays. The maths is the models' own; what a drawing,
+a test image or a foreign digit set becomes is made by the model's own
+preprocessing. Nothing here knows about JavaScript or the DOM, so CPython tests
+exercise all of it.
 
 A model that fails validation, and a training run that diverges, never replace the
 model the page is using: every change is built aside and swapped in at the end.
@@ -15,35 +15,43 @@ model the page is using: every change is built aside and swapped in at the end.
 
 from __future__ import annotations
 
-import math
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from . import weights
-from .model import N_INPUTS, Layer, Neuron
-from .session import ImageSet, TrainingSession
-from .train import SGD, Adam, SettingError, TrainingDiverged
+from .card import summary
+from .images import from_canvas
+from .model import N_INPUTS, Neuron, colour_scale, model_label
+from .pagedata import ImageSet, file_report
+from .session import TrainingSession
+from .train import SettingError, TrainingDiverged, rule_source
 
-MAX_SIDE = 4096  # the largest canvas side accepted (a 4096² drawing is 16 MB)
 MISREAD = 8  # misread digits shown per set in the handwriting report
 _NOT_METRICS = ("wrong", "mistakes")  # evaluation keys not kept in a weights file
 
-# The one table of what the page may ask: request name → the method that answers,
-# called with the request's arguments by keyword (worker.js routes every request
-# here). Several requests load a weights file: worker.js first fetches the URL
-# (init, fetchModel) or reads the file (importFile) into ``text``. The data
-# requests take the bytes of data/mnist.json's files: loadData {split: "train",
-# images, labels, preprocess} for each training variant, {split: "test", images,
-# labels} for the raw test images; loadSet {name, images, labels} for each of its
-# "sets", asked for only when the person opens the handwriting report.
+# The models the page ships, in the order the switch shows them: the first answers
+# the first drawing. Each is fetched by the worker when first chosen (``source``).
+SHIPPED = {
+    "six": {"url": "weights/six.json", "kind": "one", "target": 6},
+    "digits": {"url": "weights/digits.json", "kind": "ten", "target": None},
+}
+
+# The one table of what the page may ask of Python: request name → the method that
+# answers, called with the request's arguments by keyword (worker.js routes here
+# every request it does not answer itself). ``select`` and ``loadWeights`` take a
+# weights file's ``text``, which the worker fetches (a shipped model's URL, from
+# ``source``) or reads (a file from the picker). The data requests take the bytes
+# of data/mnist.json's files: loadData {split: "train", images, labels, preprocess}
+# for each training variant, {split: "test", images, labels, inputs} for the raw
+# test images; loadSet {name, images, labels} for each of its "sets", asked for
+# only when the person opens the handwriting report. A request that changes the
+# models held answers :meth:`Page.answer`: the model and the new list.
 REQUESTS = {
-    "init": "load_weights",
-    "fetchModel": "load_weights",
-    "importFile": "load_weights",
-    "loadModel": "load_weights",
+    "source": "source",
     "select": "select",
+    "loadWeights": "load_weights",
     "models": "models",
     "modelInfo": "model_info",
     "predict": "predict",
@@ -59,12 +67,10 @@ REQUESTS = {
     "checkSettings": "training.check_settings",
     "loadData": "training.set_data",
     "trainStart": "training.start",
-    "trainRun": "train_run",
+    "trainRun": "training.run",
     "trainFinish": "train_finish",
     "trainCancel": "training.cancel",
 }
-# Requests that change the models held answer with the new list too.
-WITH_MODELS = ("init", "fetchModel", "importFile", "loadModel", "select")
 
 
 class Page:
@@ -74,7 +80,7 @@ class Page:
     --------
     >>> page = Page()
     >>> model = Neuron(target=6).set_weights(np.ones(576) * 0.01, [-1.0])
-    >>> info = page.load_weights(weights.dumps(model), name="six")
+    >>> info = page.load_weights(weights.dumps(model), name="six")["model"]
     >>> info["kind"], info["classes"]
     ('one', [6])
     >>> ink = np.zeros((28, 28), np.uint8)
@@ -97,16 +103,12 @@ class Page:
 
         Examples
         --------
-        >>> Page().call("models")
-        []
+        >>> [m["name"] for m in Page().call("models")]
+        ['six', 'digits']
         """
         if request not in REQUESTS:
             raise LookupError(f"unknown request {request!r}")
-        method = attrgetter(REQUESTS[request])(self)
-        result = method(**(args or {}))
-        if request in WITH_MODELS:
-            return {"model": result, "models": self.models()}
-        return result
+        return attrgetter(REQUESTS[request])(self)(**(args or {}))
 
     def handle(self, request: str, args: dict[str, Any] | None = None) -> dict:
         """:meth:`call`, answered as data: ``{"result": ...}``, or ``{"error":
@@ -123,6 +125,28 @@ class Page:
             return {"error": error_data(exc)}
 
     # -- models ----------------------------------------------------------------------
+    def source(self, name: str | None = None) -> dict[str, Any]:
+        """Where the worker fetches the weights file of ``name`` (the first shipped
+        model by default) before :meth:`select`: ``{"name", "url"}``, the url None
+        when the model is held already (or is not a shipped one)."""
+        name = next(iter(SHIPPED)) if name is None else name
+        shipped = SHIPPED.get(name)
+        url = shipped["url"] if shipped and name not in self._models else None
+        return {"name": name, "url": url}
+
+    def select(
+        self, name: str | None = None, text: Any = None, *, activate: bool = True
+    ) -> dict[str, Any]:
+        """Make the model called ``name`` (the first shipped one by default) the one
+        that predicts; a shipped model not held yet is read from ``text``, its
+        weights file. With ``activate`` false, it is only loaded. Returns
+        :meth:`answer`."""
+        name = self.source(name)["name"]
+        if name not in self._models and name in SHIPPED and text is not None:
+            return self.load_weights(text, name=name, activate=activate)
+        entry = self._entry(name)
+        return self._commit(name, entry, name if activate else self.active or name)
+
     def load_weights(
         self,
         text: str | bytes,
@@ -134,8 +158,7 @@ class Page:
         """Validate a weights file (JSON text) and keep its model under ``name``.
 
         Raises ValueError naming the bad field; on any error, the models held so far
-        and the active one stay as they were. Returns :meth:`model_info` of the new
-        model.
+        and the active one stay as they were. Returns :meth:`answer`.
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"a model needs a name, got {name!r}")
@@ -143,28 +166,35 @@ class Page:
         model = weights.from_dict(d)
         entry = {
             "model": model,
-            "label": label or _default_label(model),
+            "label": label or model.label,
             "training": d["training"],
             "metrics": d["metrics"],
         }
         active = name if activate or self.active is None else self.active
         return self._commit(name, entry, active)
 
-    def select(self, name: str) -> dict[str, Any]:
-        """Make the model called ``name`` the one that predicts."""
-        return self._commit(name, self._entry(name), name)
-
     def models(self) -> list[dict[str, Any]]:
-        """Name, label and kind of every model held, in the order they came."""
-        return [
-            {
-                "name": name,
-                "label": e["label"],
-                "kind": _kind(e["model"]),
-                "active": name == self.active,
-            }
-            for name, e in self._models.items()
-        ]
+        """Name, label and kind of every model: the shipped ones first (``held``
+        false until loaded), then the others in the order they came."""
+        out = []
+        for name, s in SHIPPED.items():
+            e = self._models.get(name)
+            label = e["label"] if e else model_label(s["kind"], s["target"])
+            out.append(self._listed(name, label, s["kind"], held=e is not None))
+        for name, e in self._models.items():
+            if name not in SHIPPED:
+                out.append(self._listed(name, e["label"], e["model"].kind, held=True))
+        return out
+
+    def _listed(self, name: str, label: str, kind: str, *, held: bool) -> dict:
+        active = name == self.active
+        return {
+            "name": name,
+            "label": label,
+            "kind": kind,
+            "held": held,
+            "active": active,
+        }
 
     def model_info(self, name: str | None = None) -> dict[str, Any]:
         """Everything the page shows about a model (the active one by default).
@@ -178,6 +208,16 @@ class Page:
         name = self._name(name)
         return self._info(name, self._entry(name), self.active)
 
+    def answer(self, name: str | None = None) -> dict[str, Any]:
+        """What a request that changed the models answers: ``model`` (the
+        :meth:`model_info` of ``name``, the active one by default; None when no
+        model is held) and ``models`` (:meth:`models`)."""
+        held = name is not None or self.active is not None
+        return {
+            "model": self.model_info(name) if held else None,
+            "models": self.models(),
+        }
+
     def _info(self, name: str, e: dict[str, Any], active: str | None) -> dict[str, Any]:
         """:meth:`model_info` of an entry, held or not yet, with ``active`` active."""
         model = e["model"]
@@ -186,9 +226,9 @@ class Page:
         return {
             "name": name,
             "label": e["label"],
-            "kind": _kind(model),
+            "kind": model.kind,
             "classes": list(model.classes_),
-            "target": model.classes_[0] if len(model.classes_) == 1 else None,
+            "target": model.target,
             "weights": coef.reshape(-1).copy(),
             "bias": [float(b) for b in intercept],
             "scale": colour_scale(coef),
@@ -201,15 +241,24 @@ class Page:
         """Keep ``entry`` as ``name`` and make ``active`` the model that predicts,
         only once everything the page will show of it is built: a step that fails
         (the card of an odd record, say) leaves the models as they were."""
-        info = self._info(name, entry, active)
+        self._info(name, entry, active)
         self._models[name] = entry
         self.active = active
-        return info
+        return self.answer(name)
 
     def export(self, name: str | None = None) -> str:
         """The weights file of a model (the active one by default) as JSON text."""
         e = self._entry(self._name(name))
         return weights.dumps(e["model"], training=e["training"], metrics=e["metrics"])
+
+    def forget(self, name: str) -> dict[str, Any]:
+        """Drop a model (the trained one on Reset); the first left becomes active.
+        Returns :meth:`answer` of the active model."""
+        self._entry(name)
+        del self._models[name]
+        if self.active == name:
+            self.active = next(iter(self._models), None)
+        return self.answer()
 
     # -- drawing ---------------------------------------------------------------------
     def predict(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
@@ -221,59 +270,38 @@ class Page:
         pixels : bytes-like of ``height × width`` uint8 ink levels (canvas alpha)
         height, width : the canvas size in pixels
 
-        Returns
-        -------
-        dict with ``seen`` (uint8 [576], the 0/1 input), ``ink`` (pixels on),
-        per neuron ``dot`` (w·x), ``bias`` (b), ``z`` (w·x + b) and ``p`` (σ(z) for
-        one neuron, the softmax for ten), ``contributions`` (float32 [K·576], w ⊙ x),
-        ``top`` (the most probable class), ``digit`` (one neuron: its target when
-        p ≥ 0.5, else None; ten: the top digit), ``probability`` (one neuron:
-        P(target); ten: the top probability) and ``model`` (the name of the model
-        that answered).
+        Returns the model's ``explain`` of the input (its numbers, every term of
+        w·x + b = z) and ``model``, the name of the model that answered.
         """
         name = self._name(None)
         model = self._entry(name)["model"]
-        x = model.to_input(canvas_image(pixels, height, width)).reshape(N_INPUTS)
-        return {**explain(model, x), "model": name}
-
-    def seen(self, pixels: Any, height: int, width: int) -> np.ndarray:
-        """Only the 0/1 input the active model makes of a drawing, uint8 [576]."""
-        model = self._entry(self._name(None))["model"]
-        return model.to_input(canvas_image(pixels, height, width)).reshape(N_INPUTS)
+        x = model.to_input(from_canvas(pixels, height, width)).reshape(N_INPUTS)
+        return {**model.explain(x), "model": name}
 
     def steps(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
         """Each step by which the active model makes a drawing into its input.
 
         Returns
         -------
-        dict with ``model`` (its name), ``describe`` (the pipeline in one sentence),
-        ``preprocess`` (``Preprocess.to_dict()``) and ``steps``: a list, in the
-        order the code runs them, of ``{"step": key, "image": float32 [h·w] 0–1,
-        "height": h, "width": w, ...}`` with the extras of
-        :meth:`~oneneuron.preprocess.Preprocess.steps` (e.g. "box": [top, left,
-        bottom, right] or None; "threshold"; "stroke_width" and "change"). The last
-        image equals ``seen`` of :meth:`predict` for the same pixels.
+        dict with ``model`` (its name), ``describe`` (the pipeline in one sentence)
+        and ``steps``: :func:`oneneuron.steps.steps`, each picture as float32
+        [h·w] with its ``height`` and ``width``. The last image equals ``seen`` of
+        :meth:`predict` for the same pixels.
         """
         name = self._name(None)
         p = self._entry(name)["model"].preprocess
         out = []
-        for stage in p.steps(canvas_image(pixels, height, width)):
-            image = np.asarray(stage["image"], np.float32)
-            extras = {k: _plain(v) for k, v in stage.items() if k != "image"}
+        for stage in p.steps(from_canvas(pixels, height, width)):
+            image = stage.pop("image")
             out.append(
                 {
-                    **extras,
+                    **{k: _plain(v) for k, v in stage.items()},
                     "image": image.reshape(-1).copy(),
                     "height": int(image.shape[0]),
                     "width": int(image.shape[1]),
                 }
             )
-        return {
-            "model": name,
-            "describe": p.describe(),
-            "preprocess": p.to_dict(),
-            "steps": out,
-        }
+        return {"model": name, "describe": p.describe(), "steps": out}
 
     # -- training (the page's training panel) ----------------------------------------
     def add_example(
@@ -286,30 +314,8 @@ class Page:
         and ``seen`` (uint8 [576]: the active model's input of it).
         """
         model = self._entry(self._name(None))["model"]
-        image = canvas_image(pixels, height, width)
+        image = from_canvas(pixels, height, width)
         return self.training.add_example(image, label, model.preprocess)
-
-    def train_run(
-        self,
-        max_batches: int | None = None,
-        max_seconds: float | None = None,
-        *,
-        check: bool = False,
-    ) -> dict[str, Any]:
-        """Run batches until ``max_batches`` are done, ``max_seconds`` have passed
-        (at least one batch either way) or the run is over.
-
-        Returns the progress, the batch history since the last call and the current
-        weights (with their colour ``scale``); ``check`` adds loss and accuracy on
-        the held-out images. A run that diverges is dropped (the page's models are
-        untouched) and :class:`~oneneuron.train.TrainingDiverged` says why.
-        """
-        try:
-            out = self.training.run(max_batches, max_seconds, check=check)
-        except TrainingDiverged as exc:
-            raise TrainingDiverged(f"{exc}; the previous model is kept") from None
-        out["scale"] = colour_scale(out["weights"])
-        return out
 
     def train_finish(
         self, name: str = "trained", label: str | None = None, *, mistakes: int = 0
@@ -317,10 +323,10 @@ class Page:
         """Keep the trained model as ``name`` (the active model), with its record
         and, when the test images are loaded, its test metrics.
 
-        Returns ``model`` (:meth:`model_info`), ``models`` (:meth:`models`) and
-        ``evaluation``: :meth:`TrainingSession.evaluate` (the raw test images made
-        into inputs by the trained model's preprocessing) with up to ``mistakes``
-        misclassified images when the test images are loaded, else None.
+        Returns :meth:`answer` and ``evaluation``: :meth:`TrainingSession.evaluate`
+        (the raw test images made into inputs by the trained model's preprocessing)
+        with up to ``mistakes`` misclassified images when the test images are
+        loaded, else None.
         """
         model, record = self.training.finish()
         result: dict[str, Any] = {}
@@ -333,20 +339,11 @@ class Page:
             result = {f"test_{k}": _plain(v) for k, v in kept.items()}
         entry = {
             "model": model,
-            "label": label or f"Trained here · {_default_label(model)}",
+            "label": label or f"Trained here · {model.label}",
             "training": record,
             "metrics": result,
         }
-        info = self._commit(name, entry, name)
-        return {"model": info, "models": self.models(), "evaluation": evaluation}
-
-    def forget(self, name: str) -> list[dict[str, Any]]:
-        """Drop a model (the trained one on Reset); the first left becomes active."""
-        self._entry(name)
-        del self._models[name]
-        if self.active == name:
-            self.active = next(iter(self._models), None)
-        return self.models()
+        return {**self._commit(name, entry, name), "evaluation": evaluation}
 
     def inspect(self, index: int, name: str | None = None) -> dict[str, Any]:
         """A raw test image made into the input of a model (the active one by
@@ -355,7 +352,12 @@ class Page:
         name = self._name(name)
         model = self._entry(name)["model"]
         x, label = self.training.test_image(index, model.preprocess)
-        return {**explain(model, x), "index": index, "label": label, "model": name}
+        return {**model.explain(x), "index": index, "label": label, "model": name}
+
+    def update_rule(self, optimizer: str = "adam") -> dict[str, dict[str, Any]]:
+        """The Python that trains, read from the package as it runs:
+        :func:`oneneuron.train.rule_source` for one neuron's run."""
+        return rule_source(Neuron, optimizer)
 
     # -- other people's handwriting --------------------------------------------------
     def load_set(self, name: str, images: Any, labels: Any) -> dict[str, Any]:
@@ -372,24 +374,11 @@ class Page:
     def handwriting(self, name: str | None = None) -> dict[str, Any]:
         """How a model (the active one by default) reads digits by other hands.
 
-        Returns
-        -------
-        dict with ``model`` (its name), ``kind`` ("one"/"ten"), ``target`` (one
-        neuron: its digit, else None) and ``sets``: a list, "mnist" first, then
-        each set loaded with :meth:`load_set` in the order loaded, of
-
-        - ``name``; ``from``: "images" (measured here on the set's images, each
-          made into an input by the model's own preprocessing) or "file" (MNIST
-          when its test images are not loaded: the weights file's own test
-          metrics, ``mistakes`` None; count/accuracy/f1 None where the file has
-          none);
-        - ``count``, ``accuracy``, and for one neuron ``f1`` (for its target), as
-          :func:`oneneuron.metrics.evaluate` gives them;
-        - ``wrong`` (how many it misreads; None from a file) and ``mistakes``: up
-          to :data:`MISREAD`, in the set's order, as ``{"index": int32 [k],
-          "label": int32 [k], "predicted": int32 [k] (the model's answer: a digit
-          for ten neurons, 1/0 "is / is not its target" for one), "images": uint8
-          [k·h·w] (the raw images), "height": h, "width": w}``.
+        Returns ``model`` (its name), ``kind``, ``target`` and ``sets``: "mnist"
+        first (:meth:`~oneneuron.pagedata.ImageSet.report` of the test images, or
+        :func:`~oneneuron.pagedata.file_report` when they are not loaded), then
+        each set of :meth:`load_set` in the order loaded, with up to
+        :data:`MISREAD` of the digits it misreads.
         """
         name = self._name(name)
         e = self._entry(name)
@@ -397,29 +386,9 @@ class Page:
         test = self.training.test
         sets = [("mnist", test)] if test is not None else []
         sets += list(self.sets.items())
-        out = [] if test is not None else [_file_measure(e["metrics"], model)]
-        out += [_measure(model, set_name, s) for set_name, s in sets]
-        return {
-            "model": name,
-            "kind": _kind(model),
-            "target": model.classes_[0] if len(model.classes_) == 1 else None,
-            "sets": out,
-        }
-
-    def update_rule(self, optimizer: str = "adam") -> dict[str, dict[str, Any]]:
-        """The Python that trains, read from the package as it runs: the gradient
-        (model.py) and the optimizer's step (train.py).
-
-        Each is ``{"name": qualified name, "file": module file, "line": first line,
-        "source": the dedented source}``.
-        """
-        classes = {"adam": Adam, "sgd": SGD}
-        if optimizer not in classes:
-            raise ValueError(f"optimizer must be adam or sgd, got {optimizer!r}")
-        return {
-            "gradient": _source(Neuron.step_terms),
-            "update": _source(classes[optimizer].update),
-        }
+        out = [] if test is not None else [file_report(e["metrics"], model)]
+        out += [s.report(model, set_name, MISREAD) for set_name, s in sets]
+        return {"model": name, "kind": model.kind, "target": model.target, "sets": out}
 
     # -- helpers ---------------------------------------------------------------------
     def _name(self, name: str | None) -> str:
@@ -462,175 +431,6 @@ def error_data(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def colour_scale(coef: np.ndarray) -> float:
-    """The |w| that gets the strongest colour: the 99th percentile of |w|, so that a
-    few large weights do not wash out the rest (larger ones get the same colour).
-
-    Examples
-    --------
-    >>> colour_scale(np.array([[0.0, -2.0, 1.0]]))
-    1.98
-    >>> colour_scale(np.zeros((1, 576)))
-    1.0
-    """
-    scale = float(np.quantile(np.abs(np.asarray(coef, np.float64)), 0.99))
-    return scale if scale > 0 else 1.0
-
-
-def canvas_image(pixels: Any, height: int, width: int) -> np.ndarray:
-    """The canvas's ink levels as a uint8 [height, width] array (checked)."""
-    for what, v in (("height", height), ("width", width)):
-        if not (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_SIDE):
-            raise ValueError(f"{what} must be a whole number 1–{MAX_SIDE}, got {v!r}")
-    try:
-        flat = np.frombuffer(pixels, np.uint8)
-    except TypeError:
-        flat = np.asarray(pixels, np.uint8).reshape(-1)
-    if flat.size != height * width:
-        raise ValueError(
-            f"pixels must hold height × width = {height * width} values, "
-            f"got {flat.size}"
-        )
-    return flat.reshape(height, width)
-
-
-def explain(model: Neuron | Layer, x: np.ndarray) -> dict[str, Any]:
-    """A prediction for one 0/1 input [576], with every term of w·x + b = z."""
-    coef, intercept = model.weights_numpy()
-    coef = np.asarray(coef, np.float32)
-    intercept = np.asarray(intercept, np.float32)
-    xf = x.astype(np.float32)
-    z = np.asarray(model.decision_function(xf[None]), np.float32).reshape(-1)
-    proba = model.predict_proba(xf[None])
-    answer = int(model.decide(proba)[0])  # the model's own rule: 0/1, or a digit
-    p = np.asarray(proba, np.float32).reshape(-1)
-    contributions = coef * xf  # w ⊙ x: the weights under the ink
-    one = len(model.classes_) == 1
-    if one:
-        top = model.classes_[0]
-        digit = top if answer == 1 else None
-    else:
-        top = digit = answer
-    return {
-        "seen": x.astype(np.uint8),
-        "ink": int(x.sum()),
-        "dot": [float(v) for v in contributions.sum(axis=1, dtype=np.float32)],
-        "bias": [float(v) for v in intercept],
-        "z": [float(v) for v in z],
-        "p": [float(v) for v in p],
-        "contributions": contributions.reshape(-1),
-        "top": top,
-        "digit": digit,
-        "probability": float(p[0] if one else p.max()),
-    }
-
-
-def summary(training: Any, result: Any, preprocess: Any = None) -> list[list[str]]:
-    """The model card: [what, value] lines from a file's (untrusted) records, and
-    last, with ``preprocess``, how its inputs are made (its ``describe()``)."""
-    lines = []
-    t = training if isinstance(training, dict) else {}
-    m = result if isinstance(result, dict) else {}
-    how = []
-    if t.get("optimizer") in ("adam", "sgd"):
-        how.append({"adam": "Adam", "sgd": "SGD with momentum"}[t["optimizer"]])
-    if _num(t.get("lr")):
-        how.append(f"learning rate {t['lr']:g}")
-    if _num(t.get("epochs")):
-        how.append(f"{int(t['epochs'])} epoch{'s' if t['epochs'] != 1 else ''}")
-    if _num(t.get("batch_size")):
-        how.append(f"batches of {int(t['batch_size'])}")
-    if how:
-        lines.append(["Trained with", ", ".join(how)])
-    if _num(t.get("samples")) and t["samples"] > 0:
-        where = "in this page" if t.get("in") == "the page" else ""
-        mine = int(t["examples"]) if _num(t.get("examples")) else 0
-        mine = mine if 0 < mine <= t["samples"] else 0
-        text = f"{int(t['samples']) - mine:,} MNIST images"
-        if mine:
-            text += f" and {mine} of your drawings"
-        repeat, digit = t.get("target_repeat"), t.get("target")
-        if _num(repeat) and 1 < repeat <= 10 and _num(digit) and 0 <= digit <= 9:
-            times = "twice" if repeat == 2 else f"{int(repeat)} times"
-            text += f", each {int(digit)} counted {times}"
-        lines.append(["Training data", f"{text} {where}".strip()])
-    if _num(m.get("test_accuracy")):
-        n = m.get("test_samples", 10000)
-        of = f" of {int(n):,} test images" if _num(n) else ""
-        lines.append(["Right on", f"{100 * m['test_accuracy']:.1f} %{of}"])
-    for key, what in (("test_precision", "Precision"), ("test_recall", "Recall")):
-        if _num(m.get(key)):
-            lines.append([what, f"{100 * m[key]:.1f} %"])
-    if preprocess is not None:
-        lines.append(["Preprocessing", preprocess.describe()])
-    return lines
-
-
-def _measure(model: Neuron | Layer, name: str, s: ImageSet) -> dict[str, Any]:
-    """One set of :meth:`Page.handwriting`, measured on its images."""
-    from . import metrics
-
-    X = s.inputs(model.preprocess)
-    m = metrics.evaluate(model, X, s.labels)
-    truth, pred, _ = metrics.answers(model, X, s.labels)
-    wrong = np.flatnonzero(pred != truth)
-    pick = wrong[:MISREAD]
-    _, height, width = s.images.shape
-    return {
-        "name": name,
-        "from": "images",
-        "count": m["samples"],
-        "accuracy": m["accuracy"],
-        **({"f1": m["f1"]} if "f1" in m else {}),
-        "wrong": len(wrong),
-        "mistakes": {
-            "index": pick.astype(np.int32),
-            "label": s.labels[pick].astype(np.int32),
-            "predicted": pred[pick].astype(np.int32),
-            "images": s.images[pick].reshape(-1).copy(),
-            "height": height,
-            "width": width,
-        },
-    }
-
-
-def _file_measure(result: Any, model: Neuron | Layer) -> dict[str, Any]:
-    """MNIST of :meth:`Page.handwriting` from a weights file's (untrusted) metrics."""
-    m = result if isinstance(result, dict) else {}
-
-    def num(key: str) -> float | None:
-        return float(m[key]) if _num(m.get(key)) else None
-
-    count = num("test_samples")
-    out = {
-        "name": "mnist",
-        "from": "file",
-        "count": None if count is None else int(count),
-        "accuracy": num("test_accuracy"),
-        "wrong": None,
-        "mistakes": None,
-    }
-    if len(model.classes_) == 1:
-        out["f1"] = num("test_f1")
-    return out
-
-
-def _source(fn: Any) -> dict[str, Any]:
-    """Where a function lives and its source, as the package holds it right now."""
-    import inspect
-    import textwrap
-
-    lines, first = inspect.getsourcelines(fn)
-    module = inspect.getmodule(fn)
-    return {
-        "name": f"{fn.__module__}.{fn.__qualname__}",
-        "file": f"{fn.__module__.replace('.', '/')}.py",
-        "line": first,
-        "source": textwrap.dedent("".join(lines)),
-        "path": getattr(module, "__file__", None),
-    }
-
-
 def _plain(v: Any) -> Any:
     """numpy values as JSON-friendly Python ones (for a weights file's metrics)."""
     if isinstance(v, np.ndarray):
@@ -638,17 +438,3 @@ def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
-
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _kind(model: Neuron | Layer) -> str:
-    return "one" if len(model.classes_) == 1 else "ten"
-
-
-def _default_label(model: Neuron | Layer) -> str:
-    if len(model.classes_) == 1:
-        return f"One neuron: is it a {model.classes_[0]}?"
-    return "Ten neurons: which digit?"

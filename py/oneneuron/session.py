@@ -3,9 +3,9 @@
 A :class:`TrainingSession` holds what the page downloaded (data/mnist.json): the
 training images as packed inputs, one variant per preprocessing (plain, deskewed),
 and the raw 28×28 test images, from which any model's inputs are made with that
-model's own preprocessing (:class:`ImageSet`). It keeps the drawings a person added
-with a label as raw canvas images, so that each run makes them into inputs the way
-it makes its training images. At most one run is in progress: a
+model's own preprocessing (:class:`~oneneuron.pagedata.ImageSet`). It keeps the
+drawings a person added with a label as raw canvas images, so that each run makes
+them into inputs the way it makes its training images. At most one run is in progress: a
 :class:`~oneneuron.train.Trainer` that the page drives in slices of a few batches.
 After every slice it can measure the model on a held-out set, never trained on:
 the last training images when the run leaves at least :data:`CHECK_SIZE` of them
@@ -22,77 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from .model import N_INPUTS, Layer, Neuron
+from . import metrics
+from .checks import is_integer, show
+from .model import N_INPUTS, Layer, Neuron, colour_scale
+from .pagedata import ImageSet, read_labels, read_packed, read_preprocess
 from .preprocess import Preprocess
 from .train import SettingError, TrainConfig, Trainer, TrainingDiverged
 
 CHECK_SIZE = 2000  # images in the held-out check drawn while training
 MAX_MISTAKES = 60  # misclassified test images returned at most
-PAGE_SETTINGS = ("deskew",)  # settings of the page's runs beyond TrainConfig's
-
-
-class ImageSet:
-    """Labelled grayscale images (uint8 [N, H, W], ink bright) and the inputs that
-    each preprocessing makes of them, made when first asked for and kept per key.
-
-    Examples
-    --------
-    >>> images = np.zeros((2, 28, 28), np.uint8)
-    >>> images[:, 4:24, 12:16] = 255
-    >>> s = ImageSet.from_bytes(images.tobytes(), bytes([1, 7]), name="test")
-    >>> len(s), s.inputs(Preprocess()).shape
-    (2, (2, 576))
-    """
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray) -> None:
-        self.images = images  # uint8 [N, H, W]
-        self.labels = labels  # uint8 [N], digits
-        self._inputs: dict[str, np.ndarray] = {}  # Preprocess.key() → uint8 [N, 576]
-
-    @classmethod
-    def from_bytes(
-        cls, images: Any, labels: Any, *, height: int = 28, width: int = 28, name: str
-    ) -> ImageSet:
-        """A set from raw bytes: ``height × width`` bytes an image, one a label."""
-        y = _labels(labels, name)
-        raw = np.frombuffer(bytes(images), np.uint8)
-        if raw.size != len(y) * height * width:
-            raise ValueError(
-                f"{name}: {len(y)} labels need {len(y) * height * width:,} image bytes "
-                f"({height}×{width} each), got {raw.size:,}"
-            )
-        return cls(raw.reshape(len(y), height, width), y)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def inputs(self, preprocess: Preprocess) -> np.ndarray:
-        """The 0/1 inputs [N, 576] that ``preprocess`` makes of the images."""
-        key = preprocess.key()
-        if key not in self._inputs:
-            X = preprocess.to_input(self.images)
-            self._inputs[key] = X.reshape(len(X), N_INPUTS)
-        return self._inputs[key]
-
-    def keep(self, preprocess: Preprocess, X: np.ndarray) -> None:
-        """Keep inputs [N, 576] that ``preprocess`` made of these images elsewhere
-        (the build, in CPython: the same code, the same bits), so that
-        :meth:`inputs` need not make them again."""
-        if X.shape != (len(self), N_INPUTS):
-            got = " × ".join(f"{n:,}" for n in X.shape)
-            raise ValueError(
-                f"inputs ({preprocess.key()}) must be {len(self):,} × {N_INPUTS}, "
-                f"one per image, got {got}"
-            )
-        self._inputs[preprocess.key()] = X
-
-    def index(self, index: Any) -> int:
-        """``index`` checked: a whole number 0 … N−1."""
-        if not (isinstance(index, int) and not isinstance(index, bool)):
-            raise ValueError(f"index must be a whole number, got {index!r}")
-        if not 0 <= index < len(self):
-            raise ValueError(f"index must be 0–{len(self) - 1}, got {index}")
-        return index
+TRAINED_HERE = "page"  # the record's "trained_in" for a run of the page
 
 
 class TrainingSession:
@@ -100,7 +39,7 @@ class TrainingSession:
 
     Examples
     --------
-    >>> from oneneuron.data import pack_inputs
+    >>> from oneneuron.pagedata import pack_inputs
     >>> rng = np.random.default_rng(0)
     >>> X = (rng.random((300, 576)) < 0.2).astype(np.uint8)
     >>> y = rng.integers(0, 10, 300).astype(np.uint8)
@@ -156,7 +95,7 @@ class TrainingSession:
         dict: ``split``, ``count`` (images) and, for "train", ``preprocess`` (the
         variant's key); for "test", ``inputs`` (the keys of the packed inputs).
         """
-        from .data import unpack_inputs  # here, not on top: the page starts faster
+        from .pagedata import unpack_inputs
 
         if split == "test":
             if preprocess is not None:
@@ -168,7 +107,7 @@ class TrainingSession:
             test = ImageSet.from_bytes(images, labels, name="test")
             keys = []
             for entry in inputs or []:
-                p, X = _packed(entry)
+                p, X = read_packed(entry)
                 test.keep(p, X)
                 keys.append(p.key())
             self.test = test
@@ -177,9 +116,9 @@ class TrainingSession:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if inputs is not None:
             raise ValueError("inputs are for the test split only")
-        p = _preprocess(preprocess)
+        p = read_preprocess(preprocess)
         X = unpack_inputs(images)
-        y = _labels(labels, split)
+        y = read_labels(labels, split)
         if len(y) != len(X):
             raise ValueError(f"{split}: {len(X)} images but {len(y)} labels")
         self.train = {k: v for k, v in self.train.items() if v[0].deskew != p.deskew}
@@ -196,10 +135,8 @@ class TrainingSession:
         ``seen``: the 0/1 input [576] that ``preprocess`` (the model's on the page)
         makes of it now.
         """
-        if not (isinstance(label, int) and not isinstance(label, bool)):
-            raise ValueError(f"label must be a digit 0–9, got {label!r}")
-        if not 0 <= label <= 9:
-            raise ValueError(f"label must be a digit 0–9, got {label!r}")
+        if not (is_integer(label) and 0 <= label <= 9):
+            raise ValueError(f"label must be a digit 0–9, got {show(label)}")
         image = np.asarray(image, np.uint8)
         x = preprocess.to_input(image).reshape(N_INPUTS)
         if not x.any():
@@ -309,19 +246,20 @@ class TrainingSession:
         least one batch either way) or the run is over.
 
         Returns :meth:`progress`, the batches' loss and accuracy since the last call
-        (``history``), the weights now, and with ``check`` (and always after the last
-        batch) the held-out loss and accuracy and the seconds they took. Raises
+        (``history``), the weights now (with their colour ``scale``), and with
+        ``check`` (and always after the last batch) the held-out loss and accuracy
+        and the seconds they took. Raises
         :class:`~oneneuron.train.TrainingDiverged` (a ValueError) when the loss stops
-        being finite; the run is then dropped.
+        being finite; the run is then dropped (the page's models are untouched).
         """
-        trainer = self.running()
+        trainer = self._run()
         self._history = {"step": [], "loss": [], "accuracy": []}
         batches = None if max_batches is None else max(1, int(max_batches))
         try:
             trainer.run(max_batches=batches, max_seconds=max_seconds)
-        except TrainingDiverged:
+        except TrainingDiverged as exc:
             self.trainer = None
-            raise
+            raise TrainingDiverged(f"{exc}; the previous model is kept") from None
         out = self.progress()
         h = self._history
         out["history"] = {
@@ -332,6 +270,7 @@ class TrainingSession:
         coef, intercept = trainer.model.weights_numpy()
         out["weights"] = np.asarray(coef, np.float32).reshape(-1).copy()
         out["bias"] = [float(b) for b in intercept]
+        out["scale"] = colour_scale(coef)
         if (check or trainer.done) and self._held_out is not None:
             start = time.perf_counter()
             out["check"] = self.check(trainer.model)
@@ -347,7 +286,7 @@ class TrainingSession:
 
     def progress(self) -> dict[str, Any]:
         """Where the run stands: batches done of all, epoch, images seen."""
-        t = self.running()
+        t = self._run()
         held = None
         if self._held_out is not None:
             held = {"source": self._held_out[2], "count": len(self._held_out[1])}
@@ -367,8 +306,9 @@ class TrainingSession:
     def finish(self) -> tuple[Neuron | Layer, dict[str, Any]]:
         """End the run: its model (with the run's preprocessing) and the record
         kept in the weights file."""
-        trainer = self.running()
-        record = {**trainer.config.to_dict(), "samples": trainer.n, "in": "the page"}
+        trainer = self._run()
+        record = {**trainer.config.to_dict(), "samples": trainer.n}
+        record["trained_in"] = TRAINED_HERE
         record["steps"] = trainer.step
         record["examples"] = self._used_examples
         self.trainer = None
@@ -378,7 +318,8 @@ class TrainingSession:
         """Drop the run in progress, if any."""
         self.trainer = None
 
-    def running(self) -> Trainer:
+    def _run(self) -> Trainer:
+        """The run in progress; ValueError if there is none."""
         if self.trainer is None:
             raise ValueError("no training run is in progress: start one first")
         return self.trainer
@@ -399,32 +340,21 @@ class TrainingSession:
         """Test metrics of ``model`` on the test images made into inputs by its own
         preprocessing, and up to ``mistakes`` images it gets wrong.
 
-        One neuron: accuracy, precision, recall, F1, ROC AUC. Ten: accuracy and the
-        confusion matrix (int32 [100], row = true digit). ``mistakes`` holds, in test
-        order, each wrong image's index, label, answer, probability of that answer
-        and 0/1 input (uint8 [k·576]); ``wrong`` counts them all.
+        :func:`oneneuron.metrics.evaluate` with ``wrong``; the confusion matrix of
+        ten is int32 [100] (row = true digit); ``mistakes``, when asked for, also
+        holds each wrong image's 0/1 input (uint8 [k·576]).
         """
-        from . import metrics
-
         test = self.test_set()
         X, y = test.inputs(model.preprocess), test.labels
-        out = metrics.evaluate(model, X, y)
+        wanted = min(int(mistakes), MAX_MISTAKES)
+        out = metrics.evaluate(model, X, y, mistakes=wanted)
         if "confusion" in out:
             out["confusion"] = np.asarray(out["confusion"], np.int32).reshape(-1)
-        truth, pred, p = metrics.answers(model, X, y)
-        # the probability of the answer given: P(target) or 1 − it; the top of ten
-        sure = np.where(pred == 1, p, 1 - p) if p.ndim == 1 else p.max(axis=1)
-        wrong = np.flatnonzero(pred != truth)
-        out["wrong"] = len(wrong)
-        if mistakes:
-            pick = wrong[: min(int(mistakes), MAX_MISTAKES)]
-            out["mistakes"] = {
-                "index": pick.astype(np.int32),
-                "label": y[pick].astype(np.int32),
-                "predicted": pred[pick].astype(np.int32),
-                "probability": sure[pick].astype(np.float32),
-                "inputs": X[pick].reshape(-1).astype(np.uint8),
-            }
+        if wanted:
+            m = out["mistakes"]
+            m["inputs"] = X[m["index"]].reshape(-1).astype(np.uint8)
+        else:
+            del out["mistakes"]
         return out
 
     def test_image(self, index: Any, preprocess: Preprocess) -> tuple[np.ndarray, int]:
@@ -432,40 +362,3 @@ class TrainingSession:
         test = self.test_set()
         i = test.index(index)
         return test.inputs(preprocess)[i], int(test.labels[i])
-
-
-def _labels(raw: Any, what: str) -> np.ndarray:
-    """Labels from bytes, one digit a byte."""
-    y = np.frombuffer(bytes(raw), np.uint8)
-    if y.size and y.max() > 9:
-        raise ValueError(f"{what}: labels must be digits 0–9, got {int(y.max())}")
-    return y
-
-
-def _packed(entry: Any) -> tuple[Preprocess, np.ndarray]:
-    """One of mnist.json's test "variants" as the worker sends it: its Preprocess
-    and its unpacked inputs [N, 576]."""
-    from .data import unpack_inputs
-
-    if not isinstance(entry, dict) or set(entry) != {"preprocess", "images"}:
-        got = (
-            f"keys {sorted(entry)}" if isinstance(entry, dict) else type(entry).__name__
-        )
-        raise ValueError(
-            "test inputs must be a list of {preprocess, images} as in "
-            f"data/mnist.json, got {got}"
-        )
-    return _preprocess(entry["preprocess"]), unpack_inputs(entry["images"])
-
-
-def _preprocess(value: Any) -> Preprocess:
-    """A Preprocess from None (the default), a dict (mnist.json's) or itself."""
-    if value is None:
-        return Preprocess()
-    if isinstance(value, Preprocess):
-        return value
-    if isinstance(value, dict):
-        return Preprocess.from_dict(value)
-    raise ValueError(
-        f"preprocess must be a dict as in data/mnist.json, got {type(value).__name__}"
-    )

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from .backend import to_numpy
+from .backend import BACKENDS, to_numpy
+from .checks import is_integer, is_number
 from .model import make_model
 from .preprocess import Preprocess
 
-OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
 
 
@@ -75,46 +75,83 @@ class TrainConfig:
         return asdict(self)
 
 
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+class SGD:
+    """Gradient descent with momentum: v ← μv + g; w ← w − lr·v."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.lr, self.momentum = config.lr, config.momentum
+        self.velocity: list[Any] | None = None
+
+    def update(self, params: list[Any], grads: list[Any]) -> list[Any]:
+        if self.velocity is None:
+            self.velocity = [g * 0.0 for g in grads]
+        self.velocity = [
+            self.momentum * v + g for v, g in zip(self.velocity, grads, strict=True)
+        ]
+        return [p - self.lr * v for p, v in zip(params, self.velocity, strict=True)]
 
 
-def _integer(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+class Adam:
+    """Adam: steps scaled by running means of the gradient and of its square."""
+
+    def __init__(self, config: TrainConfig, eps: float = 1e-8) -> None:
+        self.lr, self.beta1, self.beta2 = config.lr, config.beta1, config.beta2
+        self.eps = eps
+        self.t = 0
+        self.m: list[Any] | None = None
+        self.v: list[Any] | None = None
+
+    def update(self, params: list[Any], grads: list[Any]) -> list[Any]:
+        if self.m is None or self.v is None:
+            self.m = [g * 0.0 for g in grads]
+            self.v = [g * 0.0 for g in grads]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads, strict=True)]
+        self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads, strict=True)]
+        step = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        return [
+            p - step * m / (v**0.5 + self.eps)
+            for p, m, v in zip(params, self.m, self.v, strict=True)
+        ]
+
+
+# The optimizers by name (TrainConfig.optimizer), each made from the run's config.
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}
 
 
 # One table of constraints: setting → (check, what it must be).
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "target": (
-        lambda v: v == "all" or (_integer(v) and 0 <= v <= 9),
+        lambda v: v == "all" or (is_integer(v) and 0 <= v <= 9),
         "must be a digit 0–9 or 'all'",
     ),
     "optimizer": (lambda v: v in OPTIMIZERS, "must be one of " + ", ".join(OPTIMIZERS)),
-    "lr": (lambda v: _number(v) and v > 0, "must be a finite number > 0"),
+    "lr": (lambda v: is_number(v) and v > 0, "must be a finite number > 0"),
     "schedule": (lambda v: v in SCHEDULES, "must be one of " + ", ".join(SCHEDULES)),
-    "momentum": (lambda v: _number(v) and 0 <= v < 1, "must be in [0, 1)"),
-    "beta1": (lambda v: _number(v) and 0 <= v < 1, "must be in [0, 1)"),
-    "beta2": (lambda v: _number(v) and 0 <= v < 1, "must be in [0, 1)"),
-    "l2": (lambda v: _number(v) and v >= 0, "must be a finite number ≥ 0"),
+    "momentum": (lambda v: is_number(v) and 0 <= v < 1, "must be in [0, 1)"),
+    "beta1": (lambda v: is_number(v) and 0 <= v < 1, "must be in [0, 1)"),
+    "beta2": (lambda v: is_number(v) and 0 <= v < 1, "must be in [0, 1)"),
+    "l2": (lambda v: is_number(v) and v >= 0, "must be a finite number ≥ 0"),
     "epochs": (
-        lambda v: _integer(v) and 1 <= v <= 1000,
+        lambda v: is_integer(v) and 1 <= v <= 1000,
         "must be a whole number from 1 to 1000",
     ),
-    "batch_size": (lambda v: _integer(v) and v >= 1, "must be a whole number ≥ 1"),
+    "batch_size": (lambda v: is_integer(v) and v >= 1, "must be a whole number ≥ 1"),
     "seed": (
-        lambda v: _integer(v) and 0 <= v < 2**32,
+        lambda v: is_integer(v) and 0 <= v < 2**32,
         "must be a whole number from 0 to 2³²−1",
     ),
     "backend": (
-        lambda v: v in ("numpy", "cupy", "array_api_strict"),
-        "must be numpy, cupy or array_api_strict",
+        lambda v: v in BACKENDS,
+        "must be " + ", ".join(BACKENDS[:-1]) + " or " + BACKENDS[-1],
     ),
     "samples": (
-        lambda v: _integer(v) and v >= 0,
+        lambda v: is_integer(v) and v >= 0,
         "must be a whole number ≥ 0 (0 = all)",
     ),
     "target_repeat": (
-        lambda v: _integer(v) and 1 <= v <= 10,
+        lambda v: is_integer(v) and 1 <= v <= 10,
         "must be a whole number from 1 to 10",
     ),
 }
@@ -152,48 +189,6 @@ class Progress:
     images_seen: int  # images trained on in all, repeats counted
     loss: float  # mean loss on this batch, before the step
     accuracy: float  # accuracy on this batch, before the step
-
-
-class SGD:
-    """Gradient descent with momentum: v ← μv + g; w ← w − lr·v."""
-
-    def __init__(self, lr: float, momentum: float) -> None:
-        self.lr, self.momentum = lr, momentum
-        self.velocity: list[Any] | None = None
-
-    def update(self, params: list[Any], grads: list[Any]) -> list[Any]:
-        if self.velocity is None:
-            self.velocity = [g * 0.0 for g in grads]
-        self.velocity = [
-            self.momentum * v + g for v, g in zip(self.velocity, grads, strict=True)
-        ]
-        return [p - self.lr * v for p, v in zip(params, self.velocity, strict=True)]
-
-
-class Adam:
-    """Adam: steps scaled by running means of the gradient and of its square."""
-
-    def __init__(
-        self, lr: float, beta1: float, beta2: float, eps: float = 1e-8
-    ) -> None:
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t = 0
-        self.m: list[Any] | None = None
-        self.v: list[Any] | None = None
-
-    def update(self, params: list[Any], grads: list[Any]) -> list[Any]:
-        if self.m is None or self.v is None:
-            self.m = [g * 0.0 for g in grads]
-            self.v = [g * 0.0 for g in grads]
-        self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads, strict=True)]
-        self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads, strict=True)]
-        step = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        return [
-            p - step * m / (v**0.5 + self.eps)
-            for p, m, v in zip(params, self.m, self.v, strict=True)
-        ]
 
 
 class Trainer:
@@ -265,10 +260,7 @@ class Trainer:
         self.callback = callback
         self._rng = np.random.default_rng(config.seed)
         self._order: Any = None
-        if config.optimizer == "adam":
-            self.optimizer: Any = Adam(config.lr, config.beta1, config.beta2)
-        else:
-            self.optimizer = SGD(config.lr, config.momentum)
+        self.optimizer = OPTIMIZERS[config.optimizer](config)
 
     @property
     def done(self) -> bool:
@@ -358,6 +350,45 @@ class Trainer:
                     accuracy=accuracy,
                 )
             )
+
+
+def rule_source(model: Any, optimizer: str = "adam") -> dict[str, dict[str, Any]]:
+    """The Python that trains ``model`` (a model or its class), read from the package
+    as it runs: its gradient (``step_terms``) and the optimizer's step (``update``).
+
+    Each is ``{"name": qualified name, "file": module file, "line": first line,
+    "source": the dedented source, "path": the file's path}``.
+
+    Examples
+    --------
+    >>> from oneneuron.model import Neuron
+    >>> rule_source(Neuron, "sgd")["update"]["name"]
+    'oneneuron.train.SGD.update'
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(
+            f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
+        )
+    return {
+        "gradient": _source(model.step_terms),
+        "update": _source(OPTIMIZERS[optimizer].update),
+    }
+
+
+def _source(fn: Any) -> dict[str, Any]:
+    """Where a function lives and its source, as the package holds it right now."""
+    import inspect
+    import textwrap
+
+    lines, first = inspect.getsourcelines(fn)
+    module = inspect.getmodule(fn)
+    return {
+        "name": f"{fn.__module__}.{fn.__qualname__}",
+        "file": f"{fn.__module__.replace('.', '/')}.py",
+        "line": first,
+        "source": textwrap.dedent("".join(lines)),
+        "path": getattr(module, "__file__", None),
+    }
 
 
 def fit(

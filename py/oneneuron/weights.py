@@ -26,12 +26,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .checks import kind_of, show
+from .files import atomic_write
 from .model import DIGITS, N_INPUTS, Layer, Neuron
 from .preprocess import Preprocess
 
@@ -100,20 +101,9 @@ def dumps(model: Neuron | Layer, **extra: Any) -> str:
 
 def write(path: str | os.PathLike, model: Neuron | Layer, **extra: Any) -> Path:
     """Write a weights file atomically: a temporary file beside it, then a rename."""
-    path = Path(path)
     text = dumps(model, **extra)
     loads(text)  # never write what we could not read back
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; weights are served and committed
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, text.encode("utf-8"))
 
 
 def read(source: str | os.PathLike | dict) -> dict:
@@ -171,7 +161,7 @@ def from_dict(d: dict, *, backend: str = "numpy") -> Neuron | Layer:
 def validate(d: Any) -> dict:
     """Check a parsed weights file completely; raise ValueError naming the bad field."""
     if not isinstance(d, dict):
-        raise ValueError(f"a weights file must be a JSON object, got {_kind(d)}")
+        raise ValueError(f"a weights file must be a JSON object, got {kind_of(d)}")
     v1 = d.get("version") == 1 and type(d.get("version")) is int
     keys = KEYS_V1 if v1 else KEYS
     missing = [k for k in keys if k not in d]
@@ -184,11 +174,11 @@ def validate(d: Any) -> dict:
             f"weights file has unknown field(s): {', '.join(map(str, unknown))}{more}"
         )
     if d["format"] != FORMAT:
-        raise ValueError(f"format must be {FORMAT!r}, got {_show(d['format'])}")
+        raise ValueError(f"format must be {FORMAT!r}, got {show(d['format'])}")
     if d["version"] not in VERSIONS or type(d["version"]) is not int:
         raise ValueError(
             "version must be 1 or 2 (the versions this reader knows), "
-            f"got {_show(d['version'])}"
+            f"got {show(d['version'])}"
         )
     if not v1:
         Preprocess.from_dict(d["preprocess"])  # errors name "preprocess.<field>"
@@ -198,29 +188,30 @@ def validate(d: Any) -> dict:
     ):
         raise ValueError(
             "classes must be one digit like [6] or all ten [0, …, 9], "
-            f"got {_show(classes)}"
+            f"got {show(classes)}"
         )
     if d["input"] != INPUT:
-        raise ValueError(f"input must be {json.dumps(INPUT)}, got {_show(d['input'])}")
+        raise ValueError(f"input must be {json.dumps(INPUT)}, got {show(d['input'])}")
     k = len(classes)
     weights = d["weights"]
     if not (isinstance(weights, list) and len(weights) == k):
         raise ValueError(
-            f"weights must be a list of {k} row(s), one per class, got {_kind(weights)}"
+            f"weights must be a list of {k} row(s), one per class, "
+            f"got {kind_of(weights)}"
         )
     for i, row in enumerate(weights):
         if not (isinstance(row, list) and len(row) == N_INPUTS):
             raise ValueError(
-                f"weights[{i}] must be a list of {N_INPUTS} numbers, got {_kind(row)}"
+                f"weights[{i}] must be a list of {N_INPUTS} numbers, got {kind_of(row)}"
             )
         _finite_numbers(row, f"weights[{i}]")
     bias = d["bias"]
     if not (isinstance(bias, list) and len(bias) == k):
-        raise ValueError(f"bias must be a list of {k} number(s), got {_kind(bias)}")
+        raise ValueError(f"bias must be a list of {k} number(s), got {kind_of(bias)}")
     _finite_numbers(bias, "bias")
     for key in ("training", "metrics"):
         if not isinstance(d[key], dict):
-            raise ValueError(f"{key} must be a JSON object, got {_kind(d[key])}")
+            raise ValueError(f"{key} must be a JSON object, got {kind_of(d[key])}")
         _record(d[key], key, 0)
     return d
 
@@ -305,7 +296,7 @@ def _record(value: Any, field: str, depth: int) -> None:
         # abs(v) <= limit is False for NaN and ±inf, and exact for huge integers
         if not abs(value) <= MAX_NUMBER:
             raise ValueError(
-                f"{field} must be a number within ±2^53, got {_show(value)}"
+                f"{field} must be a number within ±2^53, got {show(value)}"
             )
         return
     if isinstance(value, str):
@@ -337,9 +328,9 @@ def _record(value: Any, field: str, depth: int) -> None:
         if not isinstance(key, str) or len(key) > MAX_STRING:
             raise ValueError(
                 f"{field} has a key that is not a text of at most {MAX_STRING:,} "
-                f"characters: {_show(key)}"
+                f"characters: {show(key)}"
             )
-        name = f"{field}.{key}" if key.isidentifier() else f"{field}[{_show(key)}]"
+        name = f"{field}.{key}" if key.isidentifier() else f"{field}[{show(key)}]"
         _record(item, name, depth + 1)
 
 
@@ -356,35 +347,10 @@ def _finite_numbers(values: list, field: str) -> None:
         # abs(v) < limit is False for NaN and ±inf, and safe for huge JSON integers
         if type(v) not in (int, float) or not abs(v) < F32_LIMIT:
             raise ValueError(
-                f"{field}[{j}] must be a finite number (float32 range), got {_show(v)}"
+                f"{field}[{j}] must be a finite number (float32 range), got {show(v)}"
             )
 
 
 def _short(v: float) -> float:
     """float32 values written with the 9 significant digits that round-trip them."""
     return float(f"{v:.9g}")
-
-
-def _kind(v: Any) -> str:
-    if isinstance(v, list):
-        return f"a list of {len(v)}"
-    return {
-        dict: "an object",
-        str: "a string",
-        bool: "a boolean",
-        type(None): "null",
-    }.get(type(v), "a number")
-
-
-def _show(v: Any) -> str:
-    """A value as one short line of text for an error message."""
-    if isinstance(v, float) and not math.isfinite(v):
-        text = str(v)
-    else:
-        try:
-            text = json.dumps(v)
-        except (TypeError, ValueError, RecursionError):  # from Python code, not JSON
-            text = _kind(v)
-            if isinstance(v, int):  # beyond int → str's limit of 4300 digits
-                text = f"an integer of about {round(v.bit_length() * 0.30103)} digits"
-    return text if len(text) <= 60 else text[:57] + "…"
