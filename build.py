@@ -436,7 +436,11 @@ def _write_bytecode(pyo: Path) -> None:
     tools/bytecode.mjs (see tools/bytecode_pyodide.py for what and why); cached by
     the files it is made from and the programs that make it."""
     inputs = [pyo / "python_stdlib.zip", *sorted(pyo.glob("*.whl"))]
-    programs = [TOOLS / "bytecode.mjs", TOOLS / "bytecode_pyodide.py"]
+    programs = [
+        TOOLS / "bytecode.mjs",
+        TOOLS / "bytecode_pyodide.py",
+        TOOLS / "later_parts.py",
+    ]
     key = hashlib.sha256((_digest(*inputs) + _digest(*programs)).encode())
     cached = CACHE / "bytecode" / key.hexdigest()[:16]
     names = RUNTIME_PARTS

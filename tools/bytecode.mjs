@@ -9,10 +9,11 @@
 //
 // What a start imports is recorded first, in an interpreter of its own that does
 // nothing but what the page's worker does (worker/python.js): numpy and oneneuron
-// written into site-packages, the finder of later parts defined, oneneuron.page
-// imported and a Page made. The interpreter that runs the build's script has run
-// loadPackage (which imports tarfile, email, importlib.metadata) and the script's
-// own imports: recorded there, a start would seem to need them all.
+// written into site-packages, the finder of later parts (tools/later_parts.py)
+// imported, oneneuron.page imported and a Page made. The interpreter that runs the
+// build's script has run loadPackage (which imports tarfile, email,
+// importlib.metadata) and the script's own imports: recorded there, a start would
+// seem to need them all.
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 
@@ -24,15 +25,17 @@ const env = { PYTHONHASHSEED: "0", PYTHONNODEBUGRANGES: "1" };
 const py = await loadPyodide({ indexURL: `${pyodideDir}/`, env });
 await py.loadPackage(["numpy", "oneneuron"], { messageCallback: () => {} });
 
-// The standard-library modules worker/python.js's finder of later parts imports
-// (LATER_FINDER; tests/test_runtime_split.py checks the two agree).
-const FINDER_IMPORTS = ["importlib", "importlib.machinery", "json", "sys", "types", "zipimport"];
+// The finder of later parts, a module of the page's Python kept beside this file: the
+// build script compiles it into the start's zip (FINDER), and the recorded start
+// imports it from a folder of its own, as the worker imports it from that zip.
+const FINDER = { name: "later_parts", path: "tools/later_parts.py" };
+FINDER.source = await readFile(new URL(`../${FINDER.path}`, import.meta.url), "utf8");
 
 const START = `
 import sys
 booted = set(sys.modules)
-for name in ${JSON.stringify(FINDER_IMPORTS)}:
-    __import__(name)
+sys.path.insert(0, "/finder")
+import ${FINDER.name}
 import oneneuron.page
 oneneuron.page.Page()
 files = sorted({m.__file__ for m in list(sys.modules.values()) if isinstance(getattr(m, "__file__", None), str)})
@@ -52,11 +55,14 @@ async function recordStart() {
     }
   };
   copy(py.runPython("import site; site.getsitepackages()[0]"));
+  fresh.FS.mkdirTree("/finder");
+  fresh.FS.writeFile(`/finder/${FINDER.name}.py`, FINDER.source);
   const [files, imported] = fresh.runPython(START).toJs();
   return { files, imported };
 }
 
 py.globals.set("PAGE_START", py.toPy(await recordStart()));
+py.globals.set("FINDER", py.toPy(FINDER));
 py.FS.mkdirTree("/out");
 py.FS.mount(py.FS.filesystems.NODEFS, { root: outDir }, "/out");
 py.runPython(script);

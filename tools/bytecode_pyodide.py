@@ -9,7 +9,8 @@ recorded, then every other module of oneneuron is imported too, and:
 
 - python_stdlib.zip: the standard-library modules a start imports, each an unchecked
   .pyc (line numbers kept, column ranges dropped) compiled from Pyodide's .py, stored
-  uncompressed (the build writes its .br and .gz);
+  uncompressed (the build writes its .br and .gz), and the finder of the later parts
+  (tools/later_parts.py, FINDER), compiled alike: the worker imports it from there;
 - python_stdlib_later.zip: every other file of Pyodide's zip, byte for byte;
 - site-packages.bin: numpy and oneneuron as loadPackage installs them, less numpy's
   later part and the files the page never uses (LEFT_OUT). numpy's modules that a
@@ -21,9 +22,9 @@ recorded, then every other module of oneneuron is imported too, and:
 - site-packages-later.bin: numpy's subpackages a start does not import (random, fft,
   polynomial, ...), in the same layout;
 - runtime-parts.json: for the worker (worker/python.js), which later part holds which
-  modules, which modules were left out and why, which are deferred (DEFERRED), and
-  which standard-library modules a start imports after Python's own start (preload:
-  the worker imports them before its memory snapshot);
+  modules, which modules were left out and why, which are deferred (DEFERRED), which
+  standard-library modules a start imports after Python's own start (preload: the
+  worker imports them before its memory snapshot), and the finder's module name;
 - runtime-files.json: every file of each part with its sha256 and the official file
   it came from (the numpy wheel's member, Pyodide's zip member, our wheel's member)
   with that file's sha256 (tests/test_runtime_split.py checks it).
@@ -67,8 +68,8 @@ LEFT_OUT = (
 # Extension modules a start imports but never calls (numpy.linalg's _linalg.py
 # imports _umath_linalg, 1.9 MB, and uses it inside its functions only): they come
 # in the later part, and a start gets a stand-in module that loads the real one on
-# its first attribute (worker/python.js). The browser tests check that a first visit
-# predicts without fetching the later part, and that numpy.linalg then works.
+# its first attribute (tools/later_parts.py). The browser tests check that a first
+# visit predicts without fetching the later part, and that numpy.linalg then works.
 DEFERRED = {
     "numpy.linalg._umath_linalg": "numpy.linalg's compiled core, used only when a "
     "numpy.linalg function runs",
@@ -93,6 +94,12 @@ def module_files() -> set[str]:
         for m in list(sys.modules.values())
         if isinstance(getattr(m, "__file__", None), str)
     }
+
+
+def finder() -> dict[str, str]:
+    """The finder of the later parts: its module ``name``, its ``path`` in the
+    repository and its ``source``. Set by bytecode.mjs (FINDER)."""
+    return dict(FINDER)  # noqa: F821  (set by bytecode.mjs)
 
 
 def page_start() -> tuple[set[str], list[str]]:
@@ -130,22 +137,24 @@ def write_stdlib(start: set[str], files: dict) -> list[str]:
     later = zipfile.ZipFile(OUT + "python_stdlib_later.zip", "w")
     listed_first = files["python_stdlib.zip"] = {}
     listed_later = files["python_stdlib_later.zip"] = {}
+
+    def compiled(info: zipfile.ZipInfo, data: bytes, origin: dict) -> None:
+        """A start module, as an unchecked .pyc in place of its .py."""
+        entry = zipfile.ZipInfo(info.filename + "c", info.date_time)
+        # stored: the build compresses the whole zip (.br, .gz), which
+        # finds what the modules share; 0.83 MB Brotli against 1.2 deflated
+        entry.compress_type = zipfile.ZIP_STORED
+        entry.external_attr = info.external_attr
+        code = pyc(data, f"{STDLIB}/{info.filename}", False)
+        first.writestr(entry, code)
+        listed_first[entry.filename] = {"sha256": sha(code), "source": origin}
+
     with zipfile.ZipFile(STDLIB) as src, first, later:
         for info in src.infolist():
             data = src.read(info)
             origin = {"from": f"python_stdlib.zip:{info.filename}", "sha256": sha(data)}
-            if info.filename in at_start:  # the .pyc instead of the .py
-                compiled = zipfile.ZipInfo(info.filename + "c", info.date_time)
-                # stored: the build compresses the whole zip (.br, .gz), which
-                # finds what the modules share; 0.83 MB Brotli against 1.2 deflated
-                compiled.compress_type = zipfile.ZIP_STORED
-                compiled.external_attr = info.external_attr
-                code = pyc(data, f"{STDLIB}/{info.filename}", False)
-                first.writestr(compiled, code)
-                listed_first[compiled.filename] = {
-                    "sha256": sha(code),
-                    "source": origin,
-                }
+            if info.filename in at_start:
+                compiled(info, data, origin)
             elif info.is_dir():
                 later.writestr(info, data)
             else:
@@ -154,6 +163,12 @@ def write_stdlib(start: set[str], files: dict) -> list[str]:
                 name = module_name(info.filename)
                 if name:
                     later_modules.append(name)
+        ours = finder()
+        source = ours["source"].encode()
+        origin = {"from": f"repository:{ours['path']}", "sha256": sha(source)}
+        info = zipfile.ZipInfo(ours["name"] + ".py", (2020, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        compiled(info, source, origin)
     return sorted(later_modules)
 
 
@@ -276,6 +291,7 @@ def main() -> None:
         "left_out": numpy["left_out"],
         "deferred": numpy["deferred"],
         "preload": preload,
+        "finder": finder()["name"],
     }
     with open(OUT + "runtime-parts.json", "w") as fh:
         json.dump(parts, fh, indent=1, sort_keys=True)
