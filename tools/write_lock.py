@@ -1,14 +1,16 @@
 """Write dist's pyodide-lock.json: Pyodide's own entry for numpy, plus our wheel.
 
-    python tools/write_lock.py SRC_LOCK OUT_LOCK OUR_WHEEL NUMPY_SHA256
+    python tools/write_lock.py SRC_LOCK OUT_LOCK OUR_WHEEL
 
 Run by build.py with the virtual environment's Python (pyodide-lock is a dev
-dependency). Only what the page loads is kept; numpy's entry must carry the sha256
-that build.py pins, or the build stops.
+dependency). Only what the page loads is kept. numpy's wheel is already beside
+OUT_LOCK, checked against the sha256 tools/wheels.py pins; Pyodide's entry for it must
+carry the same sha256, or the build stops.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -18,12 +20,12 @@ from pyodide_lock.utils import add_wheels_to_spec
 
 def main(argv: list[str]) -> int:
     src, out, wheel = (Path(a) for a in argv[:3])
-    numpy_sha = argv[3]
     spec = PyodideLockSpec.from_json(src)
     numpy = spec.packages["numpy"]
-    if numpy.sha256 != numpy_sha:
+    ours = hashlib.sha256((out.parent / numpy.file_name).read_bytes()).hexdigest()
+    if numpy.sha256 != ours:
         print(
-            f"Pyodide's lock pins numpy at {numpy.sha256}, build.py at {numpy_sha}",
+            f"Pyodide's lock pins numpy at {numpy.sha256}, the build has {ours}",
             file=sys.stderr,
         )
         return 1
