@@ -31,6 +31,7 @@ SITE = "/lib/python3.12/site-packages/"
 BUNDLES = ("site-packages.bin", "site-packages-later.bin")
 ZIPS = ("python_stdlib.zip", "python_stdlib_later.zip")
 PY312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
+FINDER = "tools/later_parts.py"  # the finder of later parts, in the start's zip
 
 
 def _sha(data: bytes) -> str:
@@ -63,7 +64,8 @@ def parts(pyo) -> dict[str, dict[str, bytes]]:
 
 @pytest.fixture(scope="module")
 def official(pyo) -> dict[str, dict[str, bytes]]:
-    """The official artefacts' files: Pyodide's zip, the pinned numpy wheel, ours."""
+    """The official artefacts' files: Pyodide's zip, the pinned numpy wheel, ours,
+    and the repository's finder of later parts (tools/later_parts.py)."""
     wheel = build.CACHE / "pyodide" / build.NUMPY_WHEEL
     assert build.sha256(wheel) == build.NUMPY_SHA256
     (ours,) = pyo.glob("oneneuron-*.whl")
@@ -73,6 +75,7 @@ def official(pyo) -> dict[str, dict[str, bytes]]:
         ),
         "numpy": _zip(wheel),
         "oneneuron": _zip(ours),
+        "repository": {FINDER: (ROOT / FINDER).read_bytes()},
     }
 
 
@@ -110,11 +113,12 @@ def test_the_sha256_list_is_true_and_names_each_files_official_source(
 
 
 def test_nothing_is_lost_but_what_was_left_out_and_that_is_listed(pyo, parts, official):
-    """Every file of Pyodide's zip is in one of the two zips; every file of both
-    wheels is in a bundle, unless left out, and each left-out module is named in
-    runtime-parts.json (the ImportError's source); stubs and C headers are no module."""
+    """Every file of Pyodide's zip is in one of the two zips, with the finder of
+    later parts the only file added; every file of both wheels is in a bundle,
+    unless left out, and each left-out module is named in runtime-parts.json (the
+    ImportError's source); stubs and C headers are no module."""
     stdlib = {n.removesuffix("c") for z in ZIPS for n in parts[z]}
-    assert stdlib == set(official["python_stdlib.zip"])
+    assert stdlib == set(official["python_stdlib.zip"]) | {"later_parts.py"}
     sent = {  # a .pyc in place of its .py stands for it (as in the stdlib's zip)
         n[len(SITE) :].removesuffix("c")
         for b in BUNDLES
@@ -190,12 +194,15 @@ def test_the_start_is_recorded_from_the_page_start_alone(parts, pyo):
         ), module
 
 
-def test_the_start_recording_imports_what_the_finder_imports():
-    """tools/bytecode.mjs makes a start as worker/python.js does: the finder of later
-    parts it defines (LATER_FINDER) imports the modules bytecode.mjs imports for it."""
-    python_js = (ROOT / "site" / "worker" / "python.js").read_text()
-    finder = re.search(r"const LATER_FINDER = `(.*?)`;", python_js, re.S)[1]
-    imports = set(re.findall(r"^import ([\w.]+)$", finder, re.M))
-    mjs = (ROOT / "tools" / "bytecode.mjs").read_text()
-    recorded = re.search(r"const FINDER_IMPORTS = (\[.*?\]);", mjs)[1]
-    assert imports and set(json.loads(recorded)) == imports
+def test_the_finder_is_in_the_start_and_its_imports_recorded(parts, pyo):
+    """The finder of later parts (tools/later_parts.py) is a module of the start's
+    zip, compiled from the repository's file; runtime-parts.json names it for the
+    worker, and the recorded start imported it (tools/bytecode.mjs), so that it and
+    everything it imports are preloaded before the memory snapshot."""
+    layout = json.loads((pyo / "runtime-parts.json").read_text())
+    assert layout["finder"] == "later_parts"
+    code = parts["python_stdlib.zip"]["later_parts.pyc"]
+    source = (ROOT / FINDER).read_bytes()
+    key = int.from_bytes(PY312_MAGIC, "little")
+    assert code[:4] == PY312_MAGIC and code[8:16] == _imp.source_hash(key, source)
+    assert "later_parts" in layout["preload"]

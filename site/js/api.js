@@ -60,7 +60,7 @@ export function connect(workerOrUrl, { onEvent = () => {} } = {}) {
 
   /**
    * Ask the worker for something.
-   * @param {string} method  a request (oneneuron/page.py: REQUESTS; worker/trainloop.js: requests)
+   * @param {string} method  a request (worker/worker.js: REQUESTS, else oneneuron/page.py: REQUESTS)
    * @param {object} args    its arguments; typed arrays are best (cheap to send)
    * @param {Transferable[]} transfer  buffers to move instead of copying
    * @returns {Promise<any>} the result; rejects with WorkerError

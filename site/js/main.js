@@ -2,10 +2,14 @@
 // first moment, and connects the live prediction (js/live.js), the model switch and
 // the training panel to the worker.
 //
+// Which models there are, their names and labels, and which one answers first are
+// Python's (oneneuron/page.py: SHIPPED): the page asks "select" with no name to start,
+// and shows the list every answer that changes the models brings.
+//
 // Performance mark for benchmarks (performance.getEntriesByName; js/live.js has the
 // strokes' marks):
 //   oneneuron:ready                  the model can predict (startTime = navigation → ready;
-//                                    detail: the worker's own timings)
+//                                    detail: the worker's own timings, its "ready")
 
 import { connect } from "./api.js";
 import { Handwriting } from "./handwriting.js";
@@ -14,10 +18,6 @@ import { ModelsView } from "./models.js";
 import { Pad } from "./pad.js";
 import { Training } from "./training.js";
 
-const SHIPPED = {
-  six: { name: "six", url: "weights/six.json", label: "One neuron: is it a 6?" },
-  digits: { name: "digits", url: "weights/digits.json", label: "Ten neurons: which digit?" },
-};
 const STAGES = {
   python: "Starting Python in your browser…",
   numpy: "Loading numpy…",
@@ -29,8 +29,6 @@ const body = document.body;
 const workerUrl = new URL("../worker/worker.js", import.meta.url);
 if (params.has("nosnapshot")) workerUrl.search = "?nosnapshot";
 const api = connect(window.oneneuronWorker || workerUrl, { onEvent });
-
-const loaded = new Set();
 
 const pad = new Pad(document.getElementById("pad"), document.getElementById("pad-input"), {
   cursor: document.querySelector(".pad-cursor"),
@@ -47,7 +45,6 @@ const training = new Training({
   api,
   pad,
   onModel: (model, list) => {
-    loaded.add(model.name);
     applyModel(model, list);
     live.repredict();
   },
@@ -58,9 +55,9 @@ const panelSeen = watchTrainingPanel();
 
 // -- start ------------------------------------------------------------------------------
 api
-  .call("init", SHIPPED.six)
-  .then(({ model, models: list, runtime }) => {
-    loaded.add("six");
+  .call("select", {})
+  .then(async ({ model, models: list }) => {
+    const runtime = await api.call("ready");
     applyModel(model, list);
     models.enable(true);
     body.dataset.ready = "true";
@@ -117,43 +114,33 @@ document.addEventListener("keydown", (e) => {
 });
 
 // -- models -------------------------------------------------------------------------------
+/** The active model and Python's list of models (the switch offers each). */
 function applyModel(model, list) {
   live.setModel(model);
   handwriting.setModel(model);
-  models.setModels(withShipped(list));
+  models.setModels(list);
   models.setCard(model);
 }
 
-/** The switch offers the shipped models even before the worker has loaded them. */
-function withShipped(list) {
-  const held = new Set(list.map((m) => m.name));
-  const missing = Object.values(SHIPPED)
-    .filter((m) => !held.has(m.name))
-    .map((m) => ({ name: m.name, label: m.label, active: false }));
-  const order = (m) => (m.name in SHIPPED ? Object.keys(SHIPPED).indexOf(m.name) : 9);
-  return [...list, ...missing].sort((a, b) => order(a) - order(b));
-}
-
-// The worker answers in order, so quick switches end on the last one chosen.
+// The worker answers in order, so quick switches end on the last one chosen; a
+// shipped model not loaded yet is fetched by the worker first.
 async function selectModel(name) {
   try {
-    const shipped = SHIPPED[name];
-    const res =
-      shipped && !loaded.has(name) ? await api.call("fetchModel", shipped) : await api.call("select", { name });
-    loaded.add(name);
+    const res = await api.call("select", { name });
     applyModel(res.model, res.models);
     models.message("");
     live.repredict();
   } catch (err) {
     models.message(`Could not switch models: ${err.message}`);
-    models.setModels(withShipped(await api.call("models").catch(() => [])));
+    const list = await api.call("models").catch(() => null);
+    if (list) models.setModels(list);
   }
 }
 
 async function importFile(file) {
   const name = file.name.length > 80 ? `${file.name.slice(0, 77)}…` : file.name;
   try {
-    const res = await api.call("importFile", { file, name: "file", label: `Loaded: ${name}` });
+    const res = await api.call("loadWeights", { file, name: "file", label: `Loaded: ${name}` });
     applyModel(res.model, res.models);
     models.message(`Loaded ${name}.`, "ok");
     live.repredict();
@@ -192,11 +179,11 @@ function watchTrainingPanel() {
 }
 
 // The deskew switch starts at the shipped ten neurons' choice, which their weights
-// file records: loaded into the worker without answering (Ten neurons is then quick).
+// file records: loaded into the worker without making them active (Ten neurons is
+// then quick).
 async function shippedDefaults() {
   try {
-    const { model } = await api.call("fetchModel", { ...SHIPPED.digits, activate: false });
-    loaded.add("digits");
+    const { model } = await api.call("select", { name: "digits", activate: false });
     training.view.setDefault("deskew", model.preprocess.deskew);
   } catch {
     // the switch keeps the form's default; switching to ten neurons will say what failed

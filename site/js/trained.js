@@ -53,7 +53,7 @@ export class TrainedModel {
     }
     try {
       const label = typeof saved.label === "string" ? saved.label : null;
-      this.adopt(await this.api.call("loadModel", { text: saved.text, name: NAME, label }));
+      this.adopt(await this.api.call("loadWeights", { text: saved.text, name: NAME, label }));
       this.view.message.textContent = "The neuron you trained last time is back: this browser keeps it until Reset.";
       return true;
     } catch (err) {
@@ -75,11 +75,9 @@ export class TrainedModel {
 
   /** Reset, after discard: the worker forgets the model, and another becomes the active one. */
   async forget() {
-    const list = await this.api.call("models").catch(() => []);
-    if (list.some((m) => m.name === NAME)) {
-      const models = await this.api.call("forget", { name: NAME });
-      this.onModel(await this.api.call("modelInfo", {}), models);
-    }
+    // none held (no run finished yet): Python refuses, and nothing changes
+    const res = await this.api.call("forget", { name: NAME }).catch(() => null);
+    if (res && res.model) this.onModel(res.model, res.models);
     this.model = null;
   }
 

@@ -8,20 +8,18 @@
 // site-packages (no wheel is unzipped; numpy's compiled extensions are linked when
 // imported). The later parts (python_stdlib_later.zip, site-packages-later.bin) are
 // loaded when a module they hold is first imported (numpy.random, at the first Train)
-// by a finder at the end of sys.meta_path; runtime-parts.json says which holds what,
-// which modules of numpy's wheel were left out of the build (importing one is an
-// ImportError that says so), and which are deferred: a start imports them but calls
-// them only later (numpy.linalg's compiled core), so it gets a stand-in module that
-// imports the real one from its later part on first use. The service worker keeps
-// every part after the first visit.
+// by the finder of later parts (tools/later_parts.py, a module of the start's zip),
+// which runtime-parts.json tells which part holds what, which modules were left out
+// and which are deferred. The service worker keeps every part after the first visit.
 // A first visit starts Pyodide, imports the standard-library modules numpy and
 // oneneuron will need (runtime-parts.json's preload, recorded by the build), and takes
 // a memory snapshot of that interpreter before any package is loaded; once the page is
 // ready, keep() puts it in Cache Storage. A repeat visit restores the snapshot instead
 // of starting the interpreter. Anything missing, stale or broken falls back to the
-// first-visit path. A first visit's biggest files come from the page (earlyFiles).
+// first-visit path. A first visit's biggest files come from the page (fetches.js).
 
 import { loadPyodide, version as PYODIDE_VERSION } from "../pyodide/pyodide.mjs";
+import { answerEarly, answerFetches, watchFetches } from "./fetches.js";
 
 const CACHE = "oneneuron-snapshot";
 const SITE_PACKAGES = "/lib/python3.12/site-packages";
@@ -72,23 +70,6 @@ function fetchFromCache(cache) {
   });
 }
 
-// The absolute URL a fetch(input) asks for.
-function urlOf(input) {
-  return new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
-}
-
-// Until the returned function is called, every fetch is first offered to
-// answer(url, input, init): a Response (or a promise of one) it gives is the answer,
-// null sends the fetch on as before.
-function answerFetches(answer) {
-  const original = self.fetch;
-  const fetch = original.bind(self);
-  self.fetch = async (input, init) => (await answer(urlOf(input), input, init)) || fetch(input, init);
-  return () => {
-    self.fetch = original;
-  };
-}
-
 async function keep(key, bytes) {
   const cache = await caches.open(CACHE);
   await cache.put(key, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
@@ -128,10 +109,10 @@ function install(py, blob) {
   });
 }
 
-// The later parts, loaded by the finder (LATER_FINDER) when an import first needs one:
-// fetched synchronously (a worker may), through the service worker, which answers
-// from its offline copy; the standard library's zip is written where Python finds
-// it, a bundle into site-packages.
+// The later parts, loaded by the finder (tools/later_parts.py) when an import first
+// needs one: fetched synchronously (a worker may), through the service worker, which
+// answers from its offline copy. The standard library's zip is written where Python
+// finds it, and its path returned to the finder; a bundle goes into site-packages.
 function loadLater(py, indexURL, file) {
   const url = new URL(file, indexURL);
   const xhr = new XMLHttpRequest();
@@ -144,175 +125,12 @@ function loadLater(py, indexURL, file) {
   }
   if (xhr.status !== 200) throw new Error(`could not load pyodide/${file}: HTTP ${xhr.status}`);
   const bytes = new Uint8Array(xhr.response);
-  if (file.endsWith(".zip")) py.FS.writeFile(LATER_ZIP, bytes);
-  else install(py, bytes);
-}
-
-// The finder of the later parts and of the modules left out of the build (see the
-// top of this file); the last expression is the function that installs it.
-const LATER_FINDER = `
-import importlib
-import importlib.machinery
-import json
-import sys
-import types
-import zipimport
-
-
-class Deferred(types.ModuleType):
-    """Stands in for a module that a start imports but does not call: the first
-    attribute asked of it (not a dunder: introspection asks those) fetches its later
-    part and imports the real module, whose names it then holds too."""
-
-    def __getattr__(self, attr):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        name = self.__name__
-        self.__loader__.fetch_part(name)
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        real = importlib.import_module(name)
-        self.__dict__.update({k: v for k, v in vars(real).items() if k[:2] != "__"})
-        return getattr(real, attr)
-
-
-class LaterParts:
-    """Imports from the parts of the runtime a start does not load."""
-
-    def __init__(self, parts, load):
-        self.parts = [(p["file"], tuple(p["modules"])) for p in parts["later"]]
-        self.left_out = parts["left_out"]
-        self.deferred = set(parts.get("deferred", ()))
-        self.load = load
-        self.loaded = set()
-
-    @staticmethod
-    def within(name, modules):
-        return any(name == m or name.startswith(m + ".") for m in modules)
-
-    def fetch_part(self, name):
-        """The later part that holds the module, loaded once; None if none does."""
-        file = next((f for f, m in self.parts if self.within(name, m)), None)
-        if file is not None and file not in self.loaded:
-            try:
-                self.load(file)
-            except Exception as err:
-                raise ModuleNotFoundError(
-                    f"No module named {name!r}: its part of the runtime did not load"
-                    f" ({err}); reload the page when online",
-                    name=name,
-                ) from None
-            self.loaded.add(file)
-            importlib.invalidate_caches()
-        return file
-
-    def find_spec(self, name, path=None, target=None):
-        for module, why in self.left_out.items():
-            if self.within(name, (module,)):
-                raise ModuleNotFoundError(
-                    f"No module named {name!r}: {module} is left out of the page's"
-                    f" Python ({why}); use numpy outside the page for it",
-                    name=name,
-                )
-        if name in self.deferred and name not in sys.modules:
-            held = next((f for f, m in self.parts if self.within(name, m)), None)
-            if held is not None and held not in self.loaded:
-                return importlib.machinery.ModuleSpec(name, self)
-        file = self.fetch_part(name)
-        if file is None:
-            return None
-        if file.endswith(".zip"):
-            parent = name.rpartition(".")[0].replace(".", "/")
-            where = "${LATER_ZIP}" + ("/" + parent if parent else "")
-            return zipimport.zipimporter(where).find_spec(name)
-        return importlib.machinery.PathFinder.find_spec(name, path)
-
-    # the loader of the stand-ins (Deferred)
-    def create_module(self, spec):
-        return Deferred(spec.name)
-
-    def exec_module(self, module):
-        pass
-
-
-def install(parts, load):
-    sys.meta_path.append(LaterParts(json.loads(parts), load))
-
-
-install
-`;
-
-// A first visit's page fetches Python's biggest files itself, before this worker's
-// modules are in (js/boot.js); each comes here in one message: {early: file, status,
-// type, body} (body: a stream, or the whole file) or {early: file, error}. Returns a
-// map from each file's URL (under indexURL) to a promise of its Response, for
-// answerEarly.
-export function earlyFiles(indexURL, files) {
-  const waiting = new Map();
-  const answers = new Map();
-  for (const file of files) {
-    answers.set(new URL(file, indexURL).href, new Promise((resolve, reject) => waiting.set(file, { resolve, reject })));
+  if (file.endsWith(".zip")) {
+    py.FS.writeFile(LATER_ZIP, bytes);
+    return LATER_ZIP;
   }
-  const receive = ({ data }) => {
-    const from = data && typeof data.early === "string" ? waiting.get(data.early) : null;
-    if (!from) return;
-    waiting.delete(data.early);
-    if (!waiting.size) self.removeEventListener("message", receive);
-    if (typeof data.error === "string") from.reject(new TypeError(data.error));
-    else {
-      const headers = data.type ? { "Content-Type": data.type } : {};
-      from.resolve(new Response(data.body ?? null, { status: data.status, headers }));
-    }
-  };
-  self.addEventListener("message", receive);
-  return answers;
-}
-
-// While Python starts, a fetch of an early file is answered with it (once: a body is
-// read once); everything else goes on to the network. Returns the function that puts
-// fetch back.
-function answerEarly(answers) {
-  const restore = answerFetches((url) => {
-    const answer = answers.get(url) ?? null;
-    answers.delete(url);
-    return answer;
-  });
-  return () => {
-    restore();
-    answers.clear();
-  };
-}
-
-// A file of Python's that does not come (a 404, a network failure) makes loadPyodide
-// hang (pyodide.asm.wasm) or fail with a riddle ("Program terminated with exit(1)").
-// While Python starts, the first such answer to a fetch under indexURL becomes the
-// error, naming the file. Returns {failed: a promise that rejects then, error, restore}.
-function watchFetches(indexURL) {
-  const original = self.fetch;
-  const fetch = original.bind(self);
-  let fail = null;
-  const failed = new Promise((_, reject) => {
-    fail = reject;
-  });
-  failed.catch(() => {});
-  const watch = { failed, error: null, restore: () => (self.fetch = original) };
-  const report = (url, why) => {
-    if (!url.startsWith(indexURL) || watch.error) return;
-    watch.error = new Error(`could not load ${new URL(url).pathname.slice(1)}: ${why}`);
-    fail(watch.error);
-  };
-  self.fetch = async (input, init) => {
-    const url = urlOf(input);
-    try {
-      const response = await fetch(input, init);
-      if (!response.ok) report(url, `HTTP ${response.status}`);
-      return response;
-    } catch (err) {
-      report(url, err.message);
-      throw err;
-    }
-  };
-  return watch;
+  install(py, bytes);
+  return undefined; // None: its modules are on sys.path now
 }
 
 /**
@@ -320,7 +138,7 @@ function watchFetches(indexURL) {
  * @param {{indexURL: string, fast: boolean, early?: Map<string, Promise<Response>>,
  *   progress: (stage: string, fraction: number) => void}} options
  *   fast: false turns the snapshot and site-packages.bin off (?nosnapshot);
- *   early: the page's early files (earlyFiles), answered in place of their fetches
+ *   early: the page's early files (fetches.js: earlyFiles), answered in place of their fetches
  * @returns {Promise<{pyodide, page, runtime, keep: () => Promise<void>}>}
  *   rejects with an Error naming the file of Python's that could not be loaded
  */
@@ -405,11 +223,11 @@ for name in ${JSON.stringify(preload)}:
   progress("numpy", 0.6);
   try {
     // the finder first: loading the wheels (below) imports modules of the later parts
-    const installFinder = py.runPython(LATER_FINDER);
+    const finder = py.pyimport(JSON.parse(await parts).finder);
     try {
-      installFinder(await parts, (file) => loadLater(py, indexURL, file));
+      finder.install(await parts, (file) => loadLater(py, indexURL, file)).destroy();
     } finally {
-      installFinder.destroy();
+      finder.destroy();
     }
     let packages = "wheels"; // how numpy and oneneuron got into site-packages
     const installed = await bundle;

@@ -43,20 +43,28 @@ export class TrainLoop {
     this.checked = -Infinity; // elapsed at the last check
     this.checkCost = 0; // seconds the last check took
     this.sliceSeconds = SLICE_SECONDS;
-    // the requests the loop answers itself, {result} or {error}
-    this.requests = {
-      trainResume: (args) => this.#resume(args),
-      trainPause: () => this.#pause(),
-      trainStep: () => this.#step(),
-    };
   }
 
-  /** A new run was built (trainStart) since `t0`: that time counts. Its seconds. */
-  started(t0) {
+  // The requests of the training panel (worker.js: REQUESTS), each answered {result}
+  // or {error}.
+
+  /** trainStart: Python builds a new run; building it counts as its first seconds. */
+  start(args) {
+    this.stop();
+    const t0 = performance.now();
+    const answer = this.ask("trainStart", args);
+    if (answer.error) return answer;
     this.elapsed = (performance.now() - t0) / 1000;
     this.python = this.elapsed;
     this.checked = -Infinity;
-    return this.elapsed;
+    answer.result.seconds = this.elapsed;
+    return answer;
+  }
+
+  /** trainCancel: no further slices, and Python drops the run. */
+  cancel(args) {
+    this.stop();
+    return this.ask("trainCancel", args);
   }
 
   /** No further slices (a Pause, a new run, a cancelled one); the one running ends. */
@@ -64,9 +72,9 @@ export class TrainLoop {
     this.running = false;
   }
 
-  // Train in slices until the run is done or paused; each slice is posted as a
-  // {event: "train"} message. Answers at once.
-  #resume({ sliceSeconds = SLICE_SECONDS } = {}) {
+  // trainResume: train in slices until the run is done or paused; each slice is posted
+  // as a {event: "train"} message. Answers at once.
+  resume({ sliceSeconds = SLICE_SECONDS } = {}) {
     this.sliceSeconds = sliceSeconds;
     this.running = true;
     this.mark = performance.now();
@@ -74,14 +82,15 @@ export class TrainLoop {
     return { result: { running: true } };
   }
 
-  // Answered after the slice in progress: the progress at which training stopped.
-  #pause() {
+  // trainPause, answered after the slice in progress: the progress at which training
+  // stopped.
+  pause() {
     this.stop();
     return { result: { seconds: this.elapsed } };
   }
 
-  // Exactly one batch.
-  #step() {
+  // trainStep: exactly one batch.
+  step() {
     this.stop();
     const t0 = performance.now();
     const answer = this.ask("trainRun", { max_batches: 1, check: true });

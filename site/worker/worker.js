@@ -4,16 +4,19 @@
 // {id, error: {kind, field, message}}; events without an id report loading
 // ({event: "progress", ...}) and training ({event: "train", ...} after each slice,
 // {event: "train-error", error}). All the maths is oneneuron.page.Page (pure Python,
-// tested in CPython), reached through one call path (ask) and its table of requests;
-// this file fetches what Python reads, and queues the requests. Beside it: python.js
-// (starting Python) and trainloop.js (training in slices between the other requests).
+// tested in CPython), reached through one call path (ask). One table (REQUESTS, below)
+// says which requests the worker answers itself or prepares for Python; every other
+// request goes to Python as it is. Beside this file: python.js (starting Python),
+// fetches.js (its start's fetches) and trainloop.js (training in slices between the
+// other requests).
 //
 // Everything off the main thread lives in this folder (site/worker/). Paths in
 // requests ("weights/six.json", "data/mnist.json") are the site's, as the page and
 // manifest.json name them: they are read from the site's root, not from this folder.
 
 import "../pyodide/pyodide.mjs"; // fetched alongside python.js, not after it
-import { earlyFiles, startPython } from "./python.js";
+import { earlyFiles } from "./fetches.js";
+import { startPython } from "./python.js";
 import { TrainLoop } from "./trainloop.js";
 
 const ROOT = new URL("../", import.meta.url); // the site's root: index.html's folder
@@ -39,7 +42,7 @@ const booting = startPython({
 booting.catch(() => {}); // reported to whoever awaits it
 
 // -- one call path into Python ---------------------------------------------------------
-// Every request goes to Page.handle(method, args) (oneneuron/page.py: REQUESTS, the one
+// Python's requests go to Page.handle(method, args) (oneneuron/page.py: REQUESTS, the
 // table from request names to Python methods, arguments by keyword). The args object
 // crosses whole: numbers, strings, null, plain objects, and typed arrays as memoryview.
 // Python answers {result} or {error: {kind, field, message}}: errors are data, never
@@ -141,80 +144,96 @@ async function fetchSplit(stage, meta, images, extra = []) {
   return { images: pixels, labels, extra: more };
 }
 
-// -- requests -----------------------------------------------------------------------------
-// Work done before a request joins the queue, so the queue is never held up by the
-// network: a URL or a file becomes the bytes or text Python reads, and the training
-// data downloads while predictions go on being answered.
-const fetchers = {
-  // The first request: the default model's URL. Its fetch overlaps Python's start.
-  async init({ url, ...rest }) {
-    return { ...rest, text: await fetchText(url) };
-  },
-  async fetchModel({ url, ...rest }) {
-    return { ...rest, text: await fetchText(url) };
-  },
-  // A file from the picker or a drop: read here, off the main thread; at most one byte
-  // more than the reader accepts, so a huge file is refused without reading it all.
-  async importFile({ file, ...rest }) {
-    await booting;
-    const module = pyodide.pyimport("oneneuron.weights");
-    const limit = module.MAX_BYTES;
-    module.destroy();
-    return { ...rest, text: new Uint8Array(await file.slice(0, limit + 1).arrayBuffer()) };
-  },
-  // data/mnist.json (format 3) says which files make each split, how many images and
-  // how many bytes an image: train {count, image_bytes, labels, variants: {key:
-  // {images, preprocess}}}, test {count, image_bytes, images, labels, variants: {key:
-  // {images, preprocess, image_bytes}}}, sets {name: {the fields of test}}. Read once;
-  // a failed read is tried again next time. A training variant is picked by its
-  // deskew setting (the panel's switch): one file is fetched, the other only when a
-  // run asks for it. The test images come with their inputs packed for every
-  // training variant (small), so a run never makes 10,000 test inputs here.
-  async loadData({ split, deskew = false }) {
-    const index = await dataIndex();
-    const meta = index[split];
-    if (!meta || (split !== "train" && split !== "test")) {
-      throw new Error(`there is no ${split} split in data/mnist.json`);
-    }
-    if (split === "test") {
-      const variants = Object.values(meta.variants || {});
-      const extra = variants.map((v) => ({ path: v.images, size: meta.count * v.image_bytes }));
-      const { images, labels, extra: packed } = await fetchSplit("data-test", meta, meta.images, extra);
-      const inputs = variants.map((v, i) => ({ preprocess: v.preprocess, images: packed[i] }));
-      return { split, images, labels, inputs };
-    }
-    const variant = Object.values(meta.variants || {}).find((v) => v.preprocess.deskew === deskew);
-    if (!variant) throw new Error(`data/mnist.json has no training images with deskew ${deskew}`);
-    const { images, labels } = await fetchSplit(`data-${split}`, meta, variant.images);
-    return { split, images, labels, preprocess: variant.preprocess };
-  },
-  // A foreign digit set (the handwriting panel): one of data/mnist.json's "sets".
-  async loadSet({ name }) {
-    const meta = ((await dataIndex()).sets || {})[name];
-    if (!meta) throw new Error(`there is no digit set ${name} in data/mnist.json`);
-    const { images, labels } = await fetchSplit(`data-set-${name}`, meta, meta.images);
-    return { name, images, labels };
-  },
-};
+// -- what the worker does before Python answers -------------------------------------------
+// Work done at once, outside the queue, so the queue is never held up by the network:
+// a URL or a file becomes the bytes or text Python reads, and the training data
+// downloads while predictions go on being answered. Each returns the args Python gets.
 
-// Answer one request: {result} or {error}. Python is awaited here, once for all.
-async function run(method, args) {
+// A shipped model not held yet: Python says which weights file (its "source"), read
+// here before "select" joins the queue.
+async function weightsSource(args) {
   await booting;
-  if (Object.hasOwn(training.requests, method)) return training.requests[method](args);
-  if (method === "trainStart" || method === "trainCancel") training.stop();
-  const t0 = performance.now();
-  const answer = ask(method, args);
-  if (answer.error) return answer;
-  if (method === "trainStart") {
-    answer.result.seconds = training.started(t0); // building the run counts
-  } else if (method === "init") {
-    runtime.timings.ready = performance.now();
-    progress("ready", 1);
-    keepForNextVisit(); // after the page is ready: never on the way to the first answer
-    answer.result.runtime = runtime;
-  }
-  return answer;
+  const { result } = ask("source", { name: args.name ?? null });
+  return result?.url ? { ...args, text: await fetchText(result.url) } : args;
 }
+
+// A file from the picker or a drop: read here, off the main thread; at most one byte
+// more than the reader accepts, so a huge file is refused without reading it all.
+async function weightsFile({ file, ...rest }) {
+  if (!file) return rest; // the text itself (a model kept in localStorage)
+  await booting;
+  const module = pyodide.pyimport("oneneuron.weights");
+  const limit = module.MAX_BYTES;
+  module.destroy();
+  return { ...rest, text: new Uint8Array(await file.slice(0, limit + 1).arrayBuffer()) };
+}
+
+// data/mnist.json (format 3) says which files make each split, how many images and
+// how many bytes an image: train {count, image_bytes, labels, variants: {key:
+// {images, preprocess}}}, test {count, image_bytes, images, labels, variants: {key:
+// {images, preprocess, image_bytes}}}, sets {name: {the fields of test}}. Read once;
+// a failed read is tried again next time. A training variant is picked by its
+// deskew setting (the panel's switch): one file is fetched, the other only when a
+// run asks for it. The test images come with their inputs packed for every
+// training variant (small), so a run never makes 10,000 test inputs here.
+async function dataSplit({ split, deskew = false }) {
+  const index = await dataIndex();
+  const meta = index[split];
+  if (!meta || (split !== "train" && split !== "test")) {
+    throw new Error(`there is no ${split} split in data/mnist.json`);
+  }
+  if (split === "test") {
+    const variants = Object.values(meta.variants || {});
+    const extra = variants.map((v) => ({ path: v.images, size: meta.count * v.image_bytes }));
+    const { images, labels, extra: packed } = await fetchSplit("data-test", meta, meta.images, extra);
+    const inputs = variants.map((v, i) => ({ preprocess: v.preprocess, images: packed[i] }));
+    return { split, images, labels, inputs };
+  }
+  const variant = Object.values(meta.variants || {}).find((v) => v.preprocess.deskew === deskew);
+  if (!variant) throw new Error(`data/mnist.json has no training images with deskew ${deskew}`);
+  const { images, labels } = await fetchSplit(`data-${split}`, meta, variant.images);
+  return { split, images, labels, preprocess: variant.preprocess };
+}
+
+// A foreign digit set (the handwriting panel): one of data/mnist.json's "sets".
+async function digitSet({ name }) {
+  const meta = ((await dataIndex()).sets || {})[name];
+  if (!meta) throw new Error(`there is no digit set ${name} in data/mnist.json`);
+  const { images, labels } = await fetchSplit(`data-set-${name}`, meta, meta.images);
+  return { name, images, labels };
+}
+
+// The page's first model answered (its first "select"): Python and the page are ready.
+// The answer is how the start went (python.js: runtime, with its timings).
+function ready() {
+  runtime.timings.ready = performance.now();
+  progress("ready", 1);
+  keepForNextVisit(); // after the page is ready: never on the way to the first answer
+  return { result: runtime };
+}
+
+// -- the one table of requests -------------------------------------------------------------
+// Request name → what the worker does with it:
+//   first(args): at once, when the request arrives, outside the queue (a download, a
+//     file read, stopping the training loop); returns the args the answer gets.
+//   answer(args): in the queue, once Python started: {result} or {error}. Without
+//     one, Python answers (ask).
+// A request not in this table goes to Python as it is (oneneuron/page.py: REQUESTS).
+const REQUESTS = {
+  ready: { answer: ready },
+  select: { first: weightsSource },
+  loadWeights: { first: weightsFile },
+  loadData: { first: dataSplit },
+  loadSet: { first: digitSet },
+  // the training loop's (trainloop.js), which asks Python for each slice
+  trainStart: { answer: (args) => training.start(args) },
+  trainResume: { answer: (args) => training.resume(args) },
+  // stopped at once, not after the slices already queued; answered after them
+  trainPause: { first: (args) => (training.stop(), args), answer: () => training.pause() },
+  trainStep: { answer: () => training.step() },
+  trainCancel: { answer: (args) => training.cancel(args) },
+};
+const PYTHON = {}; // a request that is Python's alone
 
 // Requests run one after another, in the order they came: a prediction never sees a
 // half-switched model, and a slow request cannot be overtaken by a later one.
@@ -226,21 +245,18 @@ function enqueue(job) {
   return done;
 }
 
-// The requests trainResume, trainPause and trainStep are the loop's; every other
-// request is Python's (ask).
 const training = new TrainLoop({ ask, enqueue, send: (out) => post(out, transferables(out)) });
 
 self.onmessage = ({ data }) => {
-  if (data && "early" in data) return; // a file for Python's start (python.js: earlyFiles)
+  if (data && "early" in data) return; // a file for Python's start (fetches.js: earlyFiles)
   const { id, method, args = {} } = data || {};
-  if (method === "trainPause") training.stop(); // at once, not after queued slices
-  const ready = Object.hasOwn(fetchers, method) ? fetchers[method](args) : Promise.resolve(args);
-  // joins the queue once its bytes are here; a failed download is answered at once
-  ready
-    .then((full) => enqueue(() => run(method, full || {})))
+  const { first, answer } = Object.hasOwn(REQUESTS, method) ? REQUESTS[method] : PYTHON;
+  // first runs now (a failed download is answered at once); the answer joins the queue
+  new Promise((resolve) => resolve(first ? first(args) : args))
+    .then((full) => enqueue(() => booting.then(() => (answer ? answer(full) : ask(method, full)))))
     .catch((err) => ({ error: internalError(err) }))
-    .then((answer) => {
-      if (answer.error) post({ id, error: answer.error });
-      else post({ id, result: answer.result }, transferables(answer.result));
+    .then((out) => {
+      if (out.error) post({ id, error: out.error });
+      else post({ id, result: out.result }, transferables(out.result));
     });
 };

@@ -38,13 +38,13 @@ BYTES = """async (path) => {
 NEW_WORKER = """async () => {
   const worker = new Worker("worker/worker.js", { type: "module" });
   const answer = await new Promise((resolve) => {
-    worker.onmessage = ({ data }) => data.id === 1 && resolve(data);
+    worker.onmessage = ({ data }) => (data.error || data.id === 2) && resolve(data);
     worker.onerror = (e) => resolve({ error: { message: `worker: ${e.message}` } });
-    const args = { url: "weights/six.json", name: "six" };
-    worker.postMessage({ id: 1, method: "init", args });
+    worker.postMessage({ id: 1, method: "select", args: {} });
+    worker.postMessage({ id: 2, method: "ready", args: {} });
   });
   worker.terminate();
-  return answer.error ? answer.error.message : answer.result.runtime.packages;
+  return answer.error ? answer.error.message : answer.result.packages;
 }"""
 MANIFEST_VERSION = "async () => (await (await fetch('manifest.json')).json()).version"
 CURRENT = """async () => {
