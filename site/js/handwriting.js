@@ -5,6 +5,9 @@
 // model that becomes active (oneneuron.page.Page.handwriting: every image made into
 // an input by that model's own preprocessing).
 //
+// Each set's title and its few words are Python's (oneneuron.pagedata.PAGE_SETS), in
+// each row of the answer.
+//
 // Test hooks on [data-testid=handwriting]: data-model (the model measured, "" if
 // none), data-state (idle, loading, measuring, done, error); one row a set with
 // data-set (mnist, optdigits, mfeat) and data-accuracy (0–1, as Python gives it).
@@ -14,14 +17,6 @@ import { aDigit, whole } from "./format.js";
 import { grayThumbnail } from "./heatmap.js";
 
 const SETS = ["optdigits", "mfeat"]; // data/mnist.json's "sets", in the order shown
-
-// What each set is, in a few words (mnist.json has the long titles and sources).
-const NAMES = { mnist: "MNIST test digits", optdigits: "UCI optdigits", mfeat: "UCI mfeat-pix" };
-const WHAT = {
-  mnist: "the kind it learned from",
-  optdigits: "30 other writers, 32 × 32 scans",
-  mfeat: "Dutch utility maps, 16 × 15 cells",
-};
 
 export class Handwriting {
   /** data: js/trainingdata.js's TrainingData, which downloads into the worker once. */
@@ -125,8 +120,8 @@ function row(s, one) {
   tr.dataset.accuracy = s.accuracy == null ? "" : String(s.accuracy);
   const name = element("th");
   name.scope = "row";
-  const what = s.from === "file" ? "as its weights file says" : (WHAT[s.name] ?? "");
-  name.append(element("span", "hand-name", NAMES[s.name] ?? s.name), element("span", "hand-what", what));
+  const what = s.from === "file" ? "as its weights file says" : (s.what ?? "");
+  name.append(element("span", "hand-name", s.title), element("span", "hand-what", what));
   const count = element("td", "", s.count == null ? "–" : whole(s.count));
   const fill = element("span", "hand-fill");
   fill.style.width = `${s.accuracy == null ? 0 : 100 * s.accuracy}%`;
@@ -150,7 +145,7 @@ function shiftSentence(r) {
   const drop = mnist.accuracy - worst.accuracy;
   const lead =
     drop > 0.005
-      ? `Right ${pct(mnist.accuracy)} of the time on MNIST's own test digits, but only ${pct(worst.accuracy)} on ${NAMES[worst.name] ?? worst.name}.`
+      ? `Right ${pct(mnist.accuracy)} of the time on MNIST's own test digits, but only ${pct(worst.accuracy)} on ${worst.title}.`
       : `About as good on the other sets (${pct(worst.accuracy)} at worst) as on MNIST's own test digits (${pct(mnist.accuracy)}).`;
   return (
     `${lead} The model only ever saw MNIST: digits by one group of writers, scanned, sized and ` +
@@ -168,7 +163,7 @@ function gallery(s, r) {
   const caption = element(
     "figcaption",
     "",
-    `${NAMES[s.name] ?? s.name}: ${whole(s.wrong)} misread, the first ${m.label.length}`,
+    `${s.title}: ${whole(s.wrong)} misread, the first ${m.label.length}`,
   );
   const list = element("ul", "hand-thumbs");
   const size = m.height * m.width;

@@ -1,6 +1,7 @@
 // "How the neuron sees your drawing": the stages by which the active model makes the
 // drawing into its 24 × 24 input (oneneuron.page.Page.steps, the same code as
-// predict's), as small pictures in the order the code runs them.
+// predict's), as small pictures in the order the code runs them, each with Python's
+// caption; Python's describe() says the whole pipeline in one sentence.
 //
 // The steps are asked for only once a prediction is on screen, the pen is up and no
 // prediction is waiting: they never delay the live answer. One request in flight; an
@@ -18,17 +19,6 @@ import { GRID, paintGray } from "./heatmap.js";
 const FRAME = 76; // CSS px of each picture's square frame
 const ON_GRID = new Set(["scaled", "placed", "thresholded", "strokes"]); // shown at the grid's scale
 
-// One caption a step; Python's describe() says the whole pipeline in one sentence.
-const CAPTIONS = {
-  ink: () => "Your ink, as drawn",
-  deskewed: () => "Sheared upright (deskewed)",
-  box: () => "The box around the ink",
-  scaled: (s, p) => `Scaled so its longer side is ${p.box} px`,
-  placed: () => `Placed in the ${GRID} × ${GRID} grid by its centre of mass`,
-  thresholded: (s) => `Every square with at least ${Math.round(100 * s.threshold)} % ink becomes 1`,
-  strokes: (s) => ({ thickened: "Thin strokes thickened", thinned: "Wide strokes thinned" })[s.change] ?? "Strokes kept as they are",
-};
-
 export class StepsView {
   constructor() {
     this.el = document.querySelector("[data-testid=steps]");
@@ -43,10 +33,10 @@ export class StepsView {
     this.el.dataset.version = "";
   }
 
-  /** The steps of the drawing at pad version `version` ({model, describe, preprocess, steps}). */
+  /** The steps of the drawing at pad version `version` ({model, describe, steps}). */
   show(r, version) {
     const last = r.steps.length - 1;
-    this.el.replaceChildren(...r.steps.map((s, i) => this.#picture(s, r.preprocess, i === last)));
+    this.el.replaceChildren(...r.steps.map((s, i) => this.#picture(s, i === last)));
     this.describe.textContent = r.describe;
     this.el.dataset.model = r.model;
     this.el.dataset.version = String(version);
@@ -56,7 +46,7 @@ export class StepsView {
     this.el.dataset.pending = String(on);
   }
 
-  #picture(s, preprocess, last) {
+  #picture(s, last) {
     const li = element("li", "steps-item");
     const frame = element("div", "steps-frame");
     const holder = element("div", "steps-holder");
@@ -72,7 +62,7 @@ export class StepsView {
     holder.append(canvas);
     if (s.step === "box" && s.box) holder.append(boxOutline(s.box, s.height, s.width));
     frame.append(holder);
-    const caption = element("p", "steps-caption", (CAPTIONS[s.step] ?? (() => s.step))(s, preprocess));
+    const caption = element("p", "steps-caption", s.caption);
     if (last) {
       li.classList.add("steps-seen");
       caption.append(": ", element("strong", "", "What the neuron sees"));
