@@ -4,6 +4,7 @@
 // the digit, white for zero, orange for weights that push towards it.
 
 export const GRID = 24;
+export const N = GRID * GRID; // the neuron's inputs (576), one per square of the grid
 
 // ColorBrewer PuOr, from most negative (purple) to most positive (orange).
 const STOPS = [
@@ -30,13 +31,13 @@ function imageOf(canvas) {
 }
 
 /**
- * Paint 576 values (from values[offset]) with the diverging colormap.
+ * Paint N values (from values[offset]) with the diverging colormap.
  * Where mask is given and mask[i] is 0, the pixel is left pale: not part of the sum.
  */
 export function paintDiverging(canvas, values, offset, scale, mask = null) {
   const { ctx, image } = imageOf(canvas);
   const d = image.data;
-  for (let i = 0; i < GRID * GRID; i++) {
+  for (let i = 0; i < N; i++) {
     const j = i * 4;
     if (mask && !mask[i]) {
       d[j] = d[j + 1] = d[j + 2] = 250;
@@ -56,7 +57,7 @@ export function paintDiverging(canvas, values, offset, scale, mask = null) {
 export function paintBinary(canvas, bits) {
   const { ctx, image } = imageOf(canvas);
   const d = image.data;
-  for (let i = 0; i < GRID * GRID; i++) {
+  for (let i = 0; i < N; i++) {
     const v = bits && bits[i] ? 22 : 255;
     const j = i * 4;
     d[j] = d[j + 1] = d[j + 2] = v;

@@ -2,11 +2,9 @@
 // weights heatmap, the contribution map w ⊙ x, the legend and, with ten neurons, the
 // digit picker. DOM only; the colours are heatmap.js's.
 
-import { GRID, paintBinary, paintDiverging, paintLegend } from "./heatmap.js";
+import { GRID, N, paintBinary, paintDiverging, paintLegend } from "./heatmap.js";
 import { $ } from "./dom.js";
 import { num, signed } from "./format.js";
-
-const N = GRID * GRID;
 
 export class MapsView {
   constructor({ onPick }) {
@@ -41,9 +39,9 @@ export class MapsView {
     this.seen.dataset.ink = String(ink);
     this.seen.setAttribute(
       "aria-label",
-      ink ? `The 24 by 24 input: ${ink} of 576 squares are ink` : "The 24 by 24 input: empty",
+      ink ? `The ${GRID} by ${GRID} input: ${ink} of ${N} squares are ink` : `The ${GRID} by ${GRID} input: empty`,
     );
-    this.inkCount.textContent = ink ? `${ink} of 576 squares are ink, so ${ink} weights count.` : "";
+    this.inkCount.textContent = ink ? `${ink} of ${N} squares are ink, so ${ink} weights count.` : "";
   }
 
   /** The weights of neuron k, on the model's colour scale. */

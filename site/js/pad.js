@@ -14,7 +14,8 @@ const BRUSH = 0.082; // brush width as a fraction of the pad: strokes like MNIST
 const INK = "#16181d";
 const KEY_STEP = 1 / 28; // one MNIST pixel per arrow key press
 
-class Layer {
+// One canvas of the pad, drawn in pad units (0–1) whatever its size in pixels.
+class Surface {
   constructor(canvas) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d", { willReadFrequently: true });
@@ -64,8 +65,8 @@ export class Pad extends EventTarget {
   constructor(canvas, input, { cursor = null } = {}) {
     super();
     this.canvas = canvas;
-    this.view = new Layer(canvas);
-    this.input = new Layer(input);
+    this.view = new Surface(canvas);
+    this.input = new Surface(input);
     this.width = input.width;
     this.height = input.height;
     this.strokes = [];

@@ -4,9 +4,7 @@
 
 import { $, button, fillDefinitions } from "./dom.js";
 import { aDigit, num, percent, signed, sub, whole as fmt } from "./format.js";
-import { GRID, paintBinary, paintDiverging, thumbnail } from "./heatmap.js";
-
-const N = GRID * GRID;
+import { N, paintBinary, paintDiverging, thumbnail } from "./heatmap.js";
 
 export class ResultsView {
   /** onInspect(index): a mistake was picked. */

@@ -7,10 +7,8 @@
 import { TrainingCharts } from "./charts.js";
 import { $ } from "./dom.js";
 import { num, whole as fmt } from "./format.js";
-import { canvas24, GRID, paintDiverging, thumbnail } from "./heatmap.js";
+import { canvas24, N, paintDiverging, thumbnail } from "./heatmap.js";
 import { ResultsView } from "./trainresults.js";
-
-const N = GRID * GRID;
 
 // The settings form: each input carries data-setting="<TrainConfig field>" (index.html),
 // the one map from settings to fields. Integers lose thousands separators ("60,000").
