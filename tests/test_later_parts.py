@@ -9,7 +9,6 @@ that records what it was asked for, as the worker's loadLater would fetch them.
 
 from __future__ import annotations
 
-import doctest
 import importlib
 import json
 import sys
@@ -131,7 +130,3 @@ def test_a_part_that_cannot_load_says_so_and_is_tried_again(runtime):
     finder.load = good
     assert importlib.import_module("lp_zipped.text").WORDS == "from the zip"
     assert asked == ["later.zip", "later.zip"]
-
-
-def test_the_examples_in_the_module_hold():
-    assert doctest.testmod(later_parts).failed == 0

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402  (build.py lives at the top of the repository)
+from tools import wheels  # noqa: E402
 from tools.bytecode_pyodide import read_bundle  # noqa: E402
 
 DIST = ROOT / "dist"
@@ -66,8 +67,8 @@ def parts(pyo) -> dict[str, dict[str, bytes]]:
 def official(pyo) -> dict[str, dict[str, bytes]]:
     """The official artefacts' files: Pyodide's zip, the pinned numpy wheel, ours,
     and the repository's finder of later parts (tools/later_parts.py)."""
-    wheel = build.CACHE / "pyodide" / build.NUMPY_WHEEL
-    assert build.sha256(wheel) == build.NUMPY_SHA256
+    wheel = build.CACHE / "pyodide" / wheels.NUMPY_WHEEL
+    assert build.sha256(wheel) == wheels.NUMPY_SHA256
     (ours,) = pyo.glob("oneneuron-*.whl")
     return {
         "python_stdlib.zip": _zip(
