@@ -381,11 +381,8 @@ def test(args: argparse.Namespace) -> None:
     run([*ruff, "format", "--check", *targets], what="ruff format --check")
     fetch_pyodide_test_wheels()  # for tests/pyodide (the package's tests under Pyodide)
     say("pytest")
-    run(
-        [str(PY), "-m", "pytest", *PYTEST_PATHS, *args.pytest_args],
-        what="pytest",
-        env=env,
-    )
+    pytest = [str(PY), "-m", "pytest", *PYTEST_PATHS, *args.pytest_args]
+    run(pytest, what="pytest", env=env)
 
 
 def train(args: argparse.Namespace) -> None:
@@ -394,10 +391,8 @@ def train(args: argparse.Namespace) -> None:
     for name, options in TRAIN_RUNS.items():
         out = Path("site") / "weights" / name
         say(f"training {out}")
-        run(
-            [str(PY), "-m", "oneneuron", "train", *options, "--out", str(out)],
-            what=f"training {name}",
-        )
+        cmd = [str(PY), "-m", "oneneuron", "train", *options, "--out", str(out)]
+        run(cmd, what=f"training {name}")
 
 
 def bench(args: argparse.Namespace) -> None:
