@@ -3,8 +3,10 @@
 // worker at once, before the page's own modules load (js/main.js adopts it). Opened
 // as a file, nothing can start: it says how to serve the page instead.
 
-// Under pyodide/, what a first visit fetches early. site-packages.bin starts once the
-// others are in: Python's start needs them first, and runs while it downloads.
+// Under pyodide/, what a first visit fetches early: Pyodide's wasm and the runtime
+// parts a start loads (tests/test_build.py holds this list equal to the build's).
+// site-packages.bin starts once the others are in: Python's start needs them first,
+// and runs while it downloads.
 const EARLY = ["pyodide.asm.wasm", "python_stdlib.zip", "site-packages.bin"];
 const WASM = "pyodide.asm.wasm";
 const BUNDLE = "site-packages.bin";
