@@ -30,6 +30,7 @@ from tools.bytecode_pyodide import read_bundle  # noqa: E402
 from tools.compress import GZIP_SUFFIXES  # noqa: E402
 
 DIST = ROOT / "dist"
+TOOLS = ROOT / "tools"
 
 
 def _sha(path: Path) -> str:
@@ -627,3 +628,18 @@ def test_boot_js_fetches_early_the_files_a_start_loads(dist):
     assert sorted(early) == sorted(wasm + [n for n in start if n not in later])
     for role in ("WASM", "BUNDLE"):  # the two it handles apart
         assert re.search(rf'^const {role} = "([\w.-]+)";$', boot, re.M)[1] in early
+
+
+def test_readmes_layout_names_every_module_and_tool():
+    """README's Layout names each module of the package and each program in tools/,
+    and nothing that is not there."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout\n", 1)[1].split("```", 2)[1]
+    entries = dict(re.findall(r"^(\S+/?)\s+(.*(?:\n {16}.*)*)", layout, re.M))
+    package = set(re.findall(r"\w+", entries["py/oneneuron/"].split(":", 1)[1]))
+    modules = {p.stem for p in (ROOT / "py" / "oneneuron").glob("*.py")}
+    assert package == modules - {"__init__", "__main__"}
+    tools = set(re.findall(r"\b\w+\.(?:py|mjs)\b", entries["tools/"].split(":", 1)[1]))
+    assert tools == {p.name for p in TOOLS.iterdir() if p.suffix in (".py", ".mjs")} - {
+        "__init__.py"
+    }

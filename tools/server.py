@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 # Precompressed files the server may send instead, in the server's order of preference
-# (the build writes a .br and a .gz beside each file with a suffix in GZIP_SUFFIXES).
+# (the build writes a .br and a .gz beside each compressible file: tools/compress.py).
 ENCODINGS = {"br": ".br", "gzip": ".gz"}
 
 
