@@ -27,7 +27,6 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
-from pip_requirements_parser import RequirementsFile
 
 PYODIDE_VERSION = "0.27.7"
 # numpy for Pyodide 0.27.7, pinned at the sha256 in Pyodide's own pyodide-lock.json.
@@ -194,6 +193,10 @@ def download(url: str, dest: Path, timeout: float = 20) -> None:
 # -- test-only wheels for Pyodide ------------------------------------------------------
 def locked(requirements: Path, names: tuple[str, ...]) -> Pins:
     """name → (version, sha256s) for ``names``, as ``requirements`` pins them."""
+    # imported here: the tests import this module's pins under Pyodide too, which has
+    # packaging (a test wheel) but not this
+    from pip_requirements_parser import RequirementsFile
+
     pins: Pins = {}
     for req in RequirementsFile.from_file(str(requirements)).requirements:
         name = canonicalize_name(req.name or "")
