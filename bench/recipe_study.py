@@ -19,7 +19,7 @@ from the lowest to the highest seed.
 Inputs are cached under ``--cache`` (one .npy per pipeline and set), so a recipe
 costs only its training once its pipeline has been seen. Prints one markdown table.
 
-    .venv/bin/python bench/recipe_study.py [--quick | --six-auc] [--fold 1|2]
+    .venv/bin/python bench/recipe_study.py [--quick | --six-auc | --hidden] [--fold 1|2]
                                            [--seeds 0 1 2] [--cache DIR]
 """
 
@@ -44,7 +44,7 @@ from oneneuron import images as image_input  # noqa: E402
 from oneneuron.data import load_mnist  # noqa: E402
 from oneneuron.digitsets import load_digitset  # noqa: E402
 from oneneuron.preprocess import BOX, THRESHOLD, Preprocess  # noqa: E402
-from oneneuron.strokes import normalise, stroke_width, thicken, thin  # noqa: E402
+from oneneuron.strokes import augment, normalise, stroke_width  # noqa: E402
 from oneneuron.train import TrainConfig, fit  # noqa: E402
 
 N_FIT = 50_000
@@ -67,6 +67,7 @@ class Recipe:
     band: tuple[float, float] | None = None  # stroke band: quantiles of MNIST's widths
     ten: dict = field(default_factory=dict)  # changes to TEN
     six: dict = field(default_factory=dict)  # changes to SIX
+    net: dict = field(default_factory=dict)  # changes to NET (--hidden)
     # Not expressible as a Preprocess or TrainConfig (measured for the record):
     augment: bool = False  # train on the inputs plus thickened and thinned copies
     sixes: float = 1.0  # share of the 6s the one neuron trains on (2: each twice;
@@ -145,6 +146,36 @@ SIX_AUC = [
 ]  # fmt: skip
 
 
+# The hidden layer (issue #22, --hidden): H sigmoid neurons feeding the ten, on the
+# shipped ten neurons' preprocessing unless a recipe says otherwise.
+NET = {"target": "all", "hidden": 64, "optimizer": "adam", "lr": 0.01,
+       "schedule": "cosine", "epochs": 10, "batch_size": 128, "l2": 0.0}  # fmt: skip
+TEN_PIPE = {"band": (0.01, 0.99)}
+HIDDEN = [
+    R("H 64, 5 epochs", **TEN_PIPE, net={"epochs": 5}),
+    R("H 64, 10 epochs", **TEN_PIPE),
+    R("H 64, 20 epochs", **TEN_PIPE, net={"epochs": 20}),
+    R("H 32, 10 epochs", **TEN_PIPE, net={"hidden": 32}),
+    R("H 64, 10 epochs, L2 1e-4", **TEN_PIPE, net={"l2": 1e-4}),
+    R("H 64, 10 epochs, lr 0.003", **TEN_PIPE, net={"lr": 0.003}),
+    R("H 64, 10 epochs, batch 64", **TEN_PIPE, net={"batch_size": 64}),
+    AUG := R("H 64, 10 epochs, augmented (thickened, thinned)", **TEN_PIPE,
+             net={"augment": True}),
+    R("H 64, 10 epochs, augmented, L2 1e-4", **TEN_PIPE,
+      net={"augment": True, "l2": 1e-4}),
+    R("H 64, 10 epochs, augmented, batch 64", **TEN_PIPE,
+      net={"augment": True, "batch_size": 64}),
+    R("H 64, 20 epochs, augmented", **TEN_PIPE, net={"augment": True, "epochs": 20}),
+    R("H 64, 15 epochs, augmented, L2 1e-4", **TEN_PIPE,
+      net={"augment": True, "l2": 1e-4, "epochs": 15}),
+    R("H 48, 10 epochs, augmented", **TEN_PIPE, net={"augment": True, "hidden": 48}),
+    R("H 64, 10 epochs, strokes 25–75 %", band=(0.25, 0.75)),
+    R("H 64, 10 epochs, plain pipeline", deskew=False),
+    R("H 64, 10 epochs, threshold 0.4, box 21, strokes 5–95 %", threshold=0.4,
+      box=21, band=(0.05, 0.95)),
+]  # fmt: skip
+
+
 def load_images() -> tuple[dict, dict]:
     """Images and labels: MNIST train and the two foreign sets (not MNIST test)."""
     images, labels = {}, {}
@@ -194,11 +225,9 @@ def inputs(
 
 def training_set(X: np.ndarray, y: np.ndarray, recipe: Recipe, *, six: bool):
     """The fit inputs [N, 576] and labels one model trains on under ``recipe``."""
-    if recipe.augment:
-        thinned = thin(X)
-        kept = thinned.sum(axis=(1, 2)) >= 0.5 * X.sum(axis=(1, 2))  # as normalise
-        X = np.concatenate([X, thicken(X), thinned[kept]])
-        y = np.concatenate([y, y, y[kept]])
+    if recipe.augment:  # as TrainConfig(augment=True) does
+        Xa, y = augment(X.reshape(len(X), -1), y)
+        X = Xa.reshape(len(Xa), *X.shape[1:])
     if six and recipe.sixes != 1.0:
         sixes = np.flatnonzero(y == 6)
         if recipe.sixes < 1:
@@ -210,6 +239,19 @@ def training_set(X: np.ndarray, y: np.ndarray, recipe: Recipe, *, six: bool):
             extra = np.tile(sixes, round(recipe.sixes) - 1)
             X, y = np.concatenate([X, X[extra]]), np.concatenate([y, y[extra]])
     return X.reshape(len(X), -1).astype(np.uint8), y
+
+
+def measure_net(recipe: Recipe, X: dict, labels: dict, seed: int) -> list[float]:
+    """One seed's row for the hidden layer: accuracy (%) on MNIST val, optdigits,
+    mfeat, and the seconds its training took."""
+    flat = {name: x.reshape(len(x), -1).astype(np.uint8) for name, x in X.items()}
+    Xt, yt = training_set(X["fit"], labels["fit"], recipe, six=False)
+    t = time.perf_counter()
+    net = fit(Xt, yt, TrainConfig(**{**NET, **recipe.net, "seed": seed}))
+    seconds = time.perf_counter() - t
+    sets = ("val", "optdigits", "mfeat")
+    acc = [100 * metrics.evaluate(net, flat[s], labels[s])["accuracy"] for s in sets]
+    return [*acc, seconds]
 
 
 def measure(
@@ -243,7 +285,12 @@ def cell(values: np.ndarray, digits: int, percent: bool) -> str:
 
 
 def study(
-    recipes: list[Recipe], seeds: list[int], cache: Path, fold: int, ten: bool = True
+    recipes: list[Recipe],
+    seeds: list[int],
+    cache: Path,
+    fold: int,
+    ten: bool = True,
+    hidden: bool = False,
 ) -> None:
     t0 = time.perf_counter()
     # Cached inputs belong to this version of the preprocessing code and no other.
@@ -259,6 +306,21 @@ def study(
         flush=True,
     )
     print()
+    if hidden:
+        print("| recipe | stroke band (px) | MNIST val | optdigits | mfeat | seconds |")
+        print("|---|---|---|---|---|---|")
+        for recipe in recipes:
+            pipeline, X = inputs(images, recipe, cache, fold)
+            rows = np.array([measure_net(recipe, X, labels, s) for s in seeds])
+            band = (
+                "as drawn"
+                if pipeline.stroke is None
+                else "{:.2f}–{:.2f}".format(*pipeline.stroke)
+            )
+            formats = [(2, True)] * 3 + [(1, False)]
+            cells = [cell(rows[:, j], *f) for j, f in enumerate(formats)]
+            print(f"| {recipe.name} | {band} | " + " | ".join(cells) + " |", flush=True)
+        return
     print(
         "| recipe | stroke band (px) | ten: MNIST val | ten: optdigits | ten: mfeat "
         "| six F1: MNIST val | six F1: optdigits | six F1: mfeat "
@@ -292,6 +354,14 @@ def main() -> None:
         help="variations of the one neuron's recipe, for its AUC under new writers",
     )
     parser.add_argument(
+        "--hidden",
+        action="store_true",
+        help="the hidden layer's recipes (H sigmoid neurons feeding the ten)",
+    )
+    parser.add_argument(
+        "--only", default="", help="only the recipes whose name holds this text"
+    )
+    parser.add_argument(
         "--fold",
         type=int,
         choices=(1, 2),
@@ -309,7 +379,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     recipes = SIX_AUC if args.six_auc else QUICK if args.quick else RECIPES
-    study(recipes, args.seeds, args.cache, args.fold, ten=not args.six_auc)
+    recipes = HIDDEN if args.hidden else recipes
+    if args.only:
+        recipes = [r for r in recipes if args.only in r.name]
+    study(recipes, args.seeds, args.cache, args.fold, not args.six_auc, args.hidden)
 
 
 if __name__ == "__main__":

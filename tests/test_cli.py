@@ -126,6 +126,51 @@ def test_train_ten_json(capsys, fake_data, tmp_path):
     assert weights.load_weights(tmp_path / "d.json").classes_ == tuple(range(10))
 
 
+def test_train_a_hidden_layer_then_evaluate_and_predict_with_it(
+    capsys, fake_data, tmp_path, examples
+):
+    out_file = tmp_path / "h.json"
+    argv = ["train", "--target", "all", "--hidden", 16, "--samples", 6000]
+    argv += ["--epochs", 3, "--batch-size", 128]
+    code, out, err = run([*argv, "--quiet", "--out", out_file], capsys)
+    assert code == 0, err
+    d = weights.read(out_file)
+    assert d["version"] == 3 and d["training"]["hidden"] == 16
+    assert "--hidden 16" in d["training"]["command"]
+    assert np.array(d["layers"][0]["weights"]).shape == (16, 576)
+    assert d["metrics"]["test_accuracy"] > 0.85
+    code, out, err = run(["evaluate", "--weights", out_file, "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] == d["metrics"]["test_accuracy"]
+    image, _ = examples[0]
+    png = _save(image, tmp_path / "0.png", "PNG")
+    code, out, err = run(["predict", "--weights", out_file, png, "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(result["probabilities"]) == 10 and result["digit"] in range(10)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--target", "all", "--hidden", "300"],
+            "hidden must be a whole number from 1 to 256 (or 0: no hidden layer), "
+            "got 300",
+        ),
+        (
+            ["--target", "6", "--hidden", "8"],
+            "a hidden layer feeds ten output neurons: use target all, or hidden 0",
+        ),
+        (["--target", "all", "--hidden", "many"], "argument --hidden: invalid int"),
+    ],
+)
+def test_train_refuses_a_bad_hidden_layer_in_one_line(capsys, argv, message):
+    code, out, err = run(["train", *argv, "--quiet"], capsys)
+    assert code == 2 and out == ""
+    assert message in one_line_error(err)
+
+
 def test_train_validation_split(capsys, fake_data, tmp_path):
     out_file = tmp_path / "v.json"
     argv = ["train", "--validation", 1, "--samples", 2000, "--epochs", 1, "--quiet"]
@@ -607,7 +652,12 @@ def test_train_options_are_made_from_train_config():
     assert set(TRAIN_OPTIONS) == {f.name for f in fields(TrainConfig)}
     for f in fields(TrainConfig):
         action = options[f.name]
-        assert action.option_strings == [f"--{f.name.replace('_', '-')}"], f.name
+        name, switch = (
+            f.name.replace("_", "-"),
+            isinstance(getattr(defaults, f.name), bool),
+        )
+        want = [f"--{name}", f"--no-{name}"] if switch else [f"--{name}"]
+        assert action.option_strings == want, f.name
         assert action.default == getattr(defaults, f.name), f.name
         assert action.help.startswith(TRAIN_OPTIONS[f.name]["help"]), f.name
     args = parser.parse_args(["train", "--batch-size", "64", "--l2", "1e-4"])

@@ -101,7 +101,7 @@ def test_loading_keeps_the_model_with_its_weights_and_card(app):
     [
         (lambda d: d["weights"][0].__setitem__(7, "x"), r"weights\[0\]\[7\]"),
         (lambda d: d.pop("bias"), "missing the field.*bias"),
-        (lambda d: d.__setitem__("version", 3), "version must be 1 or 2"),
+        (lambda d: d.__setitem__("version", 4), "version must be 1, 2 or 3"),
         (lambda d: d["preprocess"].__setitem__("box", 0), "preprocess.box must be"),
         (lambda d: d["weights"][0].pop(), r"weights\[0\] must be a list of 576"),
     ],

@@ -163,7 +163,11 @@ def _setrow(d, i, j, value):
 
 BAD = [
     ("format", lambda d: _set(d, "format", "keras"), "format must be"),
-    ("version 3", lambda d: _set(d, "version", 3), r"version must be 1 or 2 \(.*got 3"),
+    (
+        "version 4",
+        lambda d: _set(d, "version", 4),
+        r"version must be 1, 2 or 3 \(.*got 4",
+    ),
     ("version str", lambda d: _set(d, "version", "1"), "version must be 1"),
     ("version bool", lambda d: _set(d, "version", True), "version must be 1"),
     ("missing bias", lambda d: d.pop("bias"), r"missing the field\(s\): bias"),
@@ -433,7 +437,7 @@ def test_texts_lists_and_nesting_in_records_are_bounded(good, change, match):
     [
         (("weights", 0, 3), r"weights\[0\]\[3\] must be a finite number .*got inf"),
         (("bias", 0), r"bias\[0\] must be a finite number \(float32 range\), got inf"),
-        (("version",), r"version must be 1 .*got inf"),
+        (("version",), r"version must be 1.*got inf"),
         (("classes", 0), r"classes must be one digit"),
         (("input", "height"), r"input must be"),
         (("format",), r"format must be 'oneneuron-weights', got inf"),

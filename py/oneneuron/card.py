@@ -1,4 +1,5 @@
-"""The model card: what the page says of a weights file's records, in a few lines.
+"""What the page says and shows of a model: its name, its card (a weights file's
+records in a few lines) and the colour scale of its heatmaps.
 
 A file's ``training`` and ``metrics`` blocks are untrusted (any file can be
 loaded): each line is written only from values of the expected type and range, and
@@ -8,6 +9,8 @@ anything else is left out.
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from .checks import is_number
 
@@ -67,3 +70,34 @@ def _data(t: dict[str, Any]) -> str:
         times = "twice" if repeat == 2 else f"{int(repeat)} times"
         text += f", each {int(digit)} counted {times}"
     return text + (" in this page" if where in TRAINED_IN_PAGE else "")
+
+
+def model_label(kind: str, target: int | None = None, hidden: int = 0) -> str:
+    """What the page calls a model of this kind, before and after it is loaded
+    (``hidden``: a network's hidden neurons).
+
+    Examples
+    --------
+    >>> model_label("one", 6), model_label("ten"), model_label("hidden", hidden=64)
+    ('One neuron: is it a 6?', 'Ten neurons: which digit?', 'A hidden layer of 64 neurons: which digit?')
+    """  # noqa: E501
+    if kind == "one":
+        return f"One neuron: is it a {target}?"
+    if kind == "hidden":
+        return f"A hidden layer of {hidden} neurons: which digit?"
+    return "Ten neurons: which digit?"
+
+
+def colour_scale(coef: np.ndarray) -> float:
+    """The |w| that gets the strongest colour: the 99th percentile of |w|, so that a
+    few large weights do not wash out the rest (larger ones get the same colour).
+
+    Examples
+    --------
+    >>> colour_scale(np.array([[0.0, -2.0, 1.0]]))
+    1.98
+    >>> colour_scale(np.zeros((1, 576)))
+    1.0
+    """
+    scale = float(np.quantile(np.abs(np.asarray(coef, np.float64)), 0.99))
+    return scale if scale > 0 else 1.0

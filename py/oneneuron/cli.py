@@ -66,6 +66,10 @@ TRAIN_OPTIONS: dict[str, dict[str, Any]] = {
         "type": _digit_or_all,
         "help": "digit 0–9 for one neuron, 'all' for ten neurons",
     },
+    "hidden": {
+        "help": "with --target all: H hidden sigmoid neurons (1–256) feeding the ten; "
+        "0: none"
+    },
     "optimizer": {"choices": OPTIMIZERS, "help": "adam, or sgd with momentum"},
     "lr": {"help": "learning rate"},
     "schedule": {
@@ -84,6 +88,10 @@ TRAIN_OPTIONS: dict[str, dict[str, Any]] = {
         "help": "numpy (CPU) or cupy (NVIDIA GPU; pip install .[gpu])",
     },
     "samples": {"help": "use only the first N training images (0: all)"},
+    "augment": {
+        "action": argparse.BooleanOptionalAction,
+        "help": "train on each input thickened and thinned too",
+    },
     "target_repeat": {
         "help": "one neuron: count each image of its digit K times an epoch, then "
         "lower the bias by log K (1: off)"
@@ -99,7 +107,8 @@ def _train_config_options(p: argparse.ArgumentParser) -> None:
             raise RuntimeError(f"TrainConfig.{f.name} has no entry in TRAIN_OPTIONS")
         spec = dict(TRAIN_OPTIONS[f.name])
         default = getattr(defaults, f.name)
-        spec.setdefault("type", type(default))
+        if "action" not in spec:  # a switch (--augment / --no-augment) has none
+            spec.setdefault("type", type(default))
         spec["help"] += " (default: %(default)s)"
         p.add_argument(f"--{f.name.replace('_', '-')}", default=default, **spec)
 
@@ -438,7 +447,11 @@ def _command(args: argparse.Namespace) -> str:
     """The command line that reproduces this run (recorded in the weights file)."""
     parts = ["python", "-m", "oneneuron", "train"]
     for f in fields(TrainConfig):
-        parts += [f"--{f.name.replace('_', '-')}", str(getattr(args, f.name))]
+        name, value = f.name.replace("_", "-"), getattr(args, f.name)
+        if isinstance(value, bool):
+            parts.append(f"--{name}" if value else f"--no-{name}")
+        else:
+            parts += [f"--{name}", str(value)]
     parts += ["--deskew" if args.deskew else "--no-deskew"]
     parts += ["--threshold", str(args.threshold), "--box", str(args.box)]
     parts += ["--strokes", args.strokes]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_namespace, matmul_t, namespace_name, t_matmul, to_numpy
+from .card import model_label
 from .preprocess import Preprocess
 
 N_INPUTS = 576  # 24 × 24 pixels
@@ -23,12 +24,19 @@ class NotFittedError(ValueError):
     """The model has no weights yet."""
 
 
-class _Linear:
-    """What one neuron and ten share: z = X Wᵀ + b, shapes, checks, gradient form."""
+class Model:
+    """What every model shares: its settings, inputs in, answers and scores out.
+
+    A model defines its parameters (:meth:`params`, :meth:`set_params`), ``z``
+    (its output neurons' z for a batch, in its dtype) and ``z_exact`` (the same
+    in float64), ``proba`` (z → probabilities), ``targets``, ``cross_entropy``,
+    ``decide``, ``truth`` and ``step_terms`` (one batch's loss and gradients).
+    """
 
     classes_: tuple[int, ...]
-    kind: str  # what the page calls this kind of model: "one" or "ten"
+    kind: str  # what the page calls this kind of model: "one", "ten" or "hidden"
     target: int | None = None  # one neuron: the digit it says yes to
+    n_inputs: int = N_INPUTS  # inputs it reads: a 24×24 image's
 
     def __init__(
         self,
@@ -47,35 +55,16 @@ class _Linear:
         self.dtype = dtype
         self.preprocess = preprocess  # how this model's inputs are made from images
         self.xp = get_namespace(backend)
-        self.coef_: Any = None  # [K, 576] weights, one row per neuron
-        self.intercept_: Any = None  # [K] biases
-
-    # -- weights ---------------------------------------------------------------------
-    def init_weights(self) -> _Linear:
-        """Start from all-zero weights (the loss is convex, so zero is a fine start)."""
-        xp, k = self.xp, len(self.classes_)
-        self.coef_ = xp.zeros((k, N_INPUTS), dtype=self.float_dtype)
-        self.intercept_ = xp.zeros((k,), dtype=self.float_dtype)
-        return self
-
-    def set_weights(self, coef: Any, intercept: Any) -> _Linear:
-        """Set weights from host arrays of shape [K, 576] and [K] (always a copy)."""
-        k = len(self.classes_)
-        coef = np.array(coef, dtype=self.dtype).reshape(k, N_INPUTS)
-        intercept = np.array(intercept, dtype=self.dtype).reshape(k)
-        self.coef_ = self.xp.asarray(coef)
-        self.intercept_ = self.xp.asarray(intercept)
-        return self
-
-    def weights_numpy(self) -> tuple[np.ndarray, np.ndarray]:
-        """The weights as host numpy arrays (for JSON, pictures and comparisons)."""
-        self._check_fitted()
-        return to_numpy(self.coef_), to_numpy(self.intercept_)
 
     @property
     def float_dtype(self) -> Any:
         """This model's float dtype in its namespace (``xp.float32`` by default)."""
         return getattr(self.xp, self.dtype)
+
+    @property
+    def label(self) -> str:
+        """What the page calls this model (:func:`model_label`)."""
+        return model_label(self.kind, self.target)
 
     # -- prediction ------------------------------------------------------------------
     def to_input(self, images: Any) -> np.ndarray:
@@ -94,8 +83,8 @@ class _Linear:
         return self.preprocess.to_input(images)
 
     def decision_function(self, X: Any) -> Any:
-        """z = w·x + b for each input: shape [N] for one neuron, [N, 10] for ten."""
-        z = self.xp.astype(self._z_exact(X), self.float_dtype)
+        """z = w·x + b of the output neurons: shape [N] for one neuron, else [N, 10]."""
+        z = self.xp.astype(self.z_exact(X), self.float_dtype)
         return z[:, 0] if self.kind == "one" else z
 
     def predict_proba(self, X: Any) -> Any:
@@ -107,8 +96,12 @@ class _Linear:
         >>> m.predict_proba(np.zeros((2, 576))).tolist()
         [0.5, 0.5]
         """
-        p = self.xp.astype(self._proba(self._z_exact(X)), self.float_dtype)
+        p = self.xp.astype(self.proba(self.z_exact(X)), self.float_dtype)
         return p[:, 0] if self.kind == "one" else p
+
+    def predict(self, X: Any) -> Any:
+        """The answer for each input (:meth:`decide`). Shape [N]."""
+        return self.decide(self.predict_proba(X))
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of :meth:`predict` against digit labels ``y``."""
@@ -121,17 +114,116 @@ class _Linear:
 
     def loss_accuracy(self, X: Any, y: Any) -> tuple[float, float]:
         """Mean cross-entropy and accuracy on (X, y), in this model's dtype (one
-        product, as fast as a check drawn while training must be)."""
+        pass, as fast as a check drawn while training must be)."""
         y = self.labels(y)
-        z = self._z(self.as_inputs(X))
-        loss = float(self._loss(z, self._targets(y)))
-        return loss, self.accuracy(self.decide(self._proba(z)), self.truth(y))
+        z = self.z(self.as_inputs(X))
+        loss = float(self.cross_entropy(z, self.targets(y)))
+        return loss, self.accuracy(self.decide(self.proba(z)), self.truth(y))
 
-    def _z(self, X: Any) -> Any:
+    # -- learning --------------------------------------------------------------------
+    def loss_grad(self, X: Any, y: Any, *, l2: float = 0.0) -> tuple[Any, ...]:
+        """Mean cross-entropy on (X, y) plus ``l2``/2·‖W‖² (every weight, no bias),
+        and its gradient: (loss, dL/dp for each p of :meth:`params`, in order).
+
+        ``y`` holds digit labels 0–9. For one neuron or ten: (loss, dL/dW [K, 576],
+        dL/db [K]).
+        """
+        loss, grads, _ = self.step_terms(self.as_inputs(X), self.labels(y), l2)
+        return (float(loss), *grads)
+
+    # -- checks and conversions ------------------------------------------------------
+    def as_inputs(self, X: Any, dtype: str | None = None) -> Any:
+        """Validate inputs (shape [576] or [N, 576], numbers) and bring them to xp.
+
+        They become this model's float dtype, or ``dtype`` when given.
+        """
+        X = self._as_xp(X, "input", dtype=dtype)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            n = self.n_inputs
+            raise ValueError(f"input must have shape [{n}] or [N, {n}], got {X.shape}")
+        return X
+
+    def labels(self, y: Any) -> Any:
+        """Validate digit labels (shape [N], numbers) and bring them to xp as int64."""
+        y = self._as_xp(y, "labels", dtype="int64")
+        if y.ndim != 1:
+            raise ValueError(f"labels must have shape [N], got {y.shape}")
+        return y
+
+    def _as_xp(self, a: Any, what: str, dtype: str | None = None) -> Any:
+        """Bring ``a`` into this model's namespace and dtype, refusing non-numbers."""
+        xp = self.xp
+        dt = getattr(xp, dtype) if dtype else self.float_dtype
+        if _namespace_of(a) == namespace_name(xp):
+            if not _is_numeric(xp, a.dtype):
+                raise ValueError(f"{what} must hold numbers, got dtype {a.dtype}")
+            return a if a.dtype == dt else xp.astype(a, dt)
+        try:
+            host = np.asarray(a)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{what} must be an array of numbers: {exc}") from None
+        if host.dtype.kind not in "biuf":
+            raise ValueError(f"{what} must hold numbers, got dtype {host.dtype}")
+        return xp.asarray(host.astype(dtype or self.dtype, copy=False))
+
+    def _check_fitted(self) -> None:
+        if any(p is None for p in self.params()):
+            raise NotFittedError(
+                f"{type(self).__name__} has no weights: call fit() or load_weights()"
+            )
+
+
+class Linear(Model):
+    """A layer of ``units`` neurons reading ``n_inputs`` inputs: z = X Wᵀ + b, one
+    row of W per neuron. What one neuron, ten and each layer of a network share."""
+
+    units: int  # neurons in the layer: K
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.coef_: Any = None  # [K, n_inputs] weights, one row per neuron
+        self.intercept_: Any = None  # [K] biases
+
+    # -- weights ---------------------------------------------------------------------
+    def init_weights(self, seed: int = 0) -> Linear:
+        """Start from all-zero weights (the loss is convex, so zero is a fine start;
+        ``seed`` is for models that start random)."""
+        xp, k = self.xp, self.units
+        self.coef_ = xp.zeros((k, self.n_inputs), dtype=self.float_dtype)
+        self.intercept_ = xp.zeros((k,), dtype=self.float_dtype)
+        return self
+
+    def set_weights(self, coef: Any, intercept: Any) -> Linear:
+        """Set weights from host arrays of shape [K, n_inputs] and [K] (a copy)."""
+        k = self.units
+        coef = np.array(coef, dtype=self.dtype).reshape(k, self.n_inputs)
+        intercept = np.array(intercept, dtype=self.dtype).reshape(k)
+        self.coef_ = self.xp.asarray(coef)
+        self.intercept_ = self.xp.asarray(intercept)
+        return self
+
+    def weights_numpy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weights as host numpy arrays (for JSON, pictures and comparisons)."""
         self._check_fitted()
-        return matmul_t(self.xp, X, self.coef_) + self.intercept_  # X @ W.T + b
+        return to_numpy(self.coef_), to_numpy(self.intercept_)
 
-    def _z_exact(self, X: Any) -> Any:
+    def params(self) -> list[Any]:
+        """What training moves: [W, b]."""
+        return [self.coef_, self.intercept_]
+
+    def set_params(self, params: list[Any]) -> None:
+        """Take new [W, b] (arrays of this namespace, as :meth:`params` gives)."""
+        self.coef_, self.intercept_ = params
+
+    # -- the neurons' sums -----------------------------------------------------------
+    def z(self, X: Any) -> Any:
+        """z = X Wᵀ + b: [N, n_inputs] → [N, K], in this model's dtype."""
+        self._check_fitted()
+        return matmul_t(self.xp, X, self.coef_) + self.intercept_
+
+    def z_exact(self, X: Any) -> Any:
         """z summed in float64: a float32 sum of 576 terms depends on the order the
         BLAS adds them in (CPython's OpenBLAS and Pyodide's numpy differ by ~1e-6);
         in float64 both round to the same float32."""
@@ -176,79 +268,29 @@ class _Linear:
         }
 
     # -- learning --------------------------------------------------------------------
-    def loss_grad(self, X: Any, y: Any, *, l2: float = 0.0) -> tuple[float, Any, Any]:
-        """Mean cross-entropy on (X, y) plus ``l2``/2·‖W‖², and its gradient.
-
-        ``y`` holds digit labels 0–9. Returns (loss, dL/dW of shape [K, 576], dL/db
-        of shape [K]).
-        """
-        loss, g_coef, g_int, _ = self.step_terms(self.as_inputs(X), self.labels(y), l2)
-        return float(loss), g_coef, g_int
-
-    def step_terms(self, X: Any, y: Any, l2: float) -> tuple[Any, Any, Any, Any]:
-        """Loss (a 0-d array), gradients and probabilities [N, K] for one batch.
+    def step_terms(self, X: Any, y: Any, l2: float) -> tuple[Any, list[Any], Any]:
+        """Loss (a 0-d array), gradients [dL/dW, dL/db] and probabilities [N, K] for
+        one batch.
 
         ``X`` is already in this model's namespace and dtype (:meth:`as_inputs`),
         ``y`` holds digit labels (:meth:`labels`); :meth:`loss_grad` checks both.
         """
         xp = self.xp
-        z = self._z(X)
-        t = self._targets(y)
-        p = self._proba(z)
+        z = self.z(X)
+        t = self.targets(y)
+        p = self.proba(z)
         n = X.shape[0]
         dz = (p - t) / n
         g_coef = t_matmul(xp, dz, X)  # dz.T @ X: each weight's share of the error
         g_int = xp.sum(dz, axis=0)
-        loss = self._loss(z, t)
+        loss = self.cross_entropy(z, t)
         if l2:
             g_coef = g_coef + l2 * self.coef_
             loss = loss + 0.5 * l2 * xp.sum(self.coef_ * self.coef_)
-        return loss, g_coef, g_int, p
-
-    # -- checks and conversions ------------------------------------------------------
-    def as_inputs(self, X: Any, dtype: str | None = None) -> Any:
-        """Validate inputs (shape [576] or [N, 576], numbers) and bring them to xp.
-
-        They become this model's float dtype, or ``dtype`` when given.
-        """
-        X = self._as_xp(X, "input", dtype=dtype)
-        if X.ndim == 1:
-            X = X[None, :]
-        if X.ndim != 2 or X.shape[1] != N_INPUTS:
-            raise ValueError(f"input must have shape [576] or [N, 576], got {X.shape}")
-        return X
-
-    def labels(self, y: Any) -> Any:
-        """Validate digit labels (shape [N], numbers) and bring them to xp as int64."""
-        y = self._as_xp(y, "labels", dtype="int64")
-        if y.ndim != 1:
-            raise ValueError(f"labels must have shape [N], got {y.shape}")
-        return y
-
-    def _as_xp(self, a: Any, what: str, dtype: str | None = None) -> Any:
-        """Bring ``a`` into this model's namespace and dtype, refusing non-numbers."""
-        xp = self.xp
-        dt = getattr(xp, dtype) if dtype else self.float_dtype
-        if _namespace_of(a) == namespace_name(xp):
-            if not _is_numeric(xp, a.dtype):
-                raise ValueError(f"{what} must hold numbers, got dtype {a.dtype}")
-            return a if a.dtype == dt else xp.astype(a, dt)
-        try:
-            host = np.asarray(a)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{what} must be an array of numbers: {exc}") from None
-        if host.dtype.kind not in "biuf":
-            raise ValueError(f"{what} must hold numbers, got dtype {host.dtype}")
-        return xp.asarray(host.astype(dtype or self.dtype, copy=False))
-
-    def _check_fitted(self) -> None:
-        if self.coef_ is None:
-            raise NotFittedError(
-                f"{type(self).__name__} has no weights: call fit() or load_weights()"
-            )
+        return loss, [g_coef, g_int], p
 
 
-class Neuron(_Linear):
+class Neuron(Linear):
     """One neuron: p = σ(w·x + b) is the probability that x shows digit ``target``.
 
     Parameters
@@ -270,6 +312,7 @@ class Neuron(_Linear):
     """
 
     kind = "one"
+    units = 1
 
     def __init__(
         self,
@@ -284,15 +327,6 @@ class Neuron(_Linear):
         super().__init__(backend=backend, dtype=dtype, preprocess=preprocess)
         self.target = target
         self.classes_ = (target,)
-
-    @property
-    def label(self) -> str:
-        """What the page calls this model (:func:`model_label`)."""
-        return model_label(self.kind, self.target)
-
-    def predict(self, X: Any) -> Any:
-        """1 where p ≥ 0.5 (the image shows the target digit), else 0. Shape [N]."""
-        return self.decide(self.predict_proba(X))
 
     def decide(self, p: Any) -> Any:
         """The answer for probabilities ``p`` ([N] or [N, 1]): 1 where p ≥ 0.5, else 0.
@@ -309,18 +343,20 @@ class Neuron(_Linear):
         """What :meth:`decide` should answer for digit labels ``y``: 1 for target."""
         return self.xp.astype(y == self.target, self.xp.int64)
 
-    def _targets(self, y: Any) -> Any:
+    def targets(self, y: Any) -> Any:
+        """What p should be for digit labels ``y``: [N, 1], 1 for the target."""
         return self.xp.astype(y == self.target, self.float_dtype)[:, None]
 
-    def _proba(self, z: Any) -> Any:
+    def proba(self, z: Any) -> Any:
+        """σ(z): the neuron's probability."""
         return sigmoid(z, self.xp)
 
-    def _loss(self, z: Any, t: Any) -> Any:
-        # −[t log σ(z) + (1−t) log(1−σ(z))] = softplus(z) − t·z, stable for any z
+    def cross_entropy(self, z: Any, t: Any) -> Any:
+        """Mean −[t log σ(z) + (1−t) log(1−σ(z))] = softplus(z) − t·z, stable."""
         return self.xp.mean(softplus(z, self.xp) - t * z)
 
 
-class Layer(_Linear):
+class Layer(Linear):
     """Ten neurons, one per digit; a softmax turns their z into ten probabilities.
 
     Takes ``backend``, ``dtype`` and ``preprocess`` as :class:`Neuron` does.
@@ -333,7 +369,8 @@ class Layer(_Linear):
     """
 
     kind = "ten"
-    label = property(lambda self: model_label(self.kind))
+    units = 10
+    classes_ = DIGITS
 
     def __init__(
         self,
@@ -341,9 +378,10 @@ class Layer(_Linear):
         backend: str = "numpy",
         dtype: str = "float32",
         preprocess: Preprocess | None = None,
+        n_inputs: int = N_INPUTS,
     ):
         super().__init__(backend=backend, dtype=dtype, preprocess=preprocess)
-        self.classes_ = DIGITS
+        self.n_inputs = n_inputs  # 576, or a hidden layer's outputs
 
     def predict(self, X: Any) -> Any:
         """The most probable digit for each input. Shape [N]."""
@@ -363,61 +401,36 @@ class Layer(_Linear):
         """What :meth:`decide` should answer for digit labels ``y``: the digit."""
         return y
 
-    def _targets(self, y: Any) -> Any:
+    def targets(self, y: Any) -> Any:
+        """What p should be for digit labels ``y``: one-hot rows [N, 10]."""
         xp = self.xp
         return xp.astype(y[:, None] == xp.arange(10)[None, :], self.float_dtype)
 
-    def _proba(self, z: Any) -> Any:
+    def proba(self, z: Any) -> Any:
+        """The softmax of the ten z: probabilities that add up to 1."""
         xp = self.xp
         e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
         return e / xp.sum(e, axis=1, keepdims=True)
 
-    def _loss(self, z: Any, t: Any) -> Any:
+    def cross_entropy(self, z: Any, t: Any) -> Any:
+        """Mean −log of the softmax's probability of the true digit, stable."""
         xp = self.xp
         m = xp.max(z, axis=1, keepdims=True)
         lse = m[:, 0] + xp.log(xp.sum(xp.exp(z - m), axis=1))
         return xp.mean(lse - xp.sum(t * z, axis=1))
 
 
-def make_model(
-    target: int | str,
-    *,
-    backend: str = "numpy",
-    dtype: str = "float32",
-    preprocess: Preprocess | None = None,
-):
-    """A :class:`Neuron` for a digit 0–9, or a :class:`Layer` of ten for ``"all"``."""
+def make_model(target: int | str, *, hidden: int = 0, **settings: Any) -> Model:
+    """A :class:`Neuron` for a digit 0–9, a :class:`Layer` of ten for ``"all"``, or
+    with ``hidden`` neurons a :class:`~oneneuron.network.Network` (``"all"`` only).
+    ``settings``: backend, dtype, preprocess."""
+    if hidden:
+        from .network import Network
+
+        return Network(hidden=hidden, **settings)
     if target == "all":
-        return Layer(backend=backend, dtype=dtype, preprocess=preprocess)
-    return Neuron(target=target, backend=backend, dtype=dtype, preprocess=preprocess)
-
-
-def model_label(kind: str, target: int | None = None) -> str:
-    """What the page calls a model of this kind, before and after it is loaded.
-
-    Examples
-    --------
-    >>> model_label("one", 6), model_label("ten")
-    ('One neuron: is it a 6?', 'Ten neurons: which digit?')
-    """
-    if kind == "one":
-        return f"One neuron: is it a {target}?"
-    return "Ten neurons: which digit?"
-
-
-def colour_scale(coef: np.ndarray) -> float:
-    """The |w| that gets the strongest colour: the 99th percentile of |w|, so that a
-    few large weights do not wash out the rest (larger ones get the same colour).
-
-    Examples
-    --------
-    >>> colour_scale(np.array([[0.0, -2.0, 1.0]]))
-    1.98
-    >>> colour_scale(np.zeros((1, 576)))
-    1.0
-    """
-    scale = float(np.quantile(np.abs(np.asarray(coef, np.float64)), 0.99))
-    return scale if scale > 0 else 1.0
+        return Layer(**settings)
+    return Neuron(target=target, **settings)
 
 
 def sigmoid(z: Any, xp: Any) -> Any:

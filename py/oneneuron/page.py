@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import weights
-from .card import summary
+from .card import colour_scale, model_label, summary
 from .images import from_canvas
-from .model import N_INPUTS, Neuron, colour_scale, model_label
+from .model import N_INPUTS, Neuron
 from .pagedata import ImageSet, file_report
 from .session import TrainingSession
 from .train import SettingError, TrainingDiverged, rule_source

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from . import metrics
+from .card import colour_scale
 from .checks import is_integer, show
-from .model import N_INPUTS, Layer, Neuron, colour_scale
+from .model import N_INPUTS, Layer, Neuron
 from .pagedata import ImageSet, read_labels, read_packed, read_preprocess
 from .preprocess import Preprocess
 from .train import SettingError, TrainConfig, Trainer, TrainingDiverged

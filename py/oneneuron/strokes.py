@@ -113,3 +113,24 @@ def apply_strokes(X: np.ndarray, pipeline: Any) -> np.ndarray:
     exactly ``pipeline.to_input`` of the images, whose last step it is."""
     even = normalise(X.reshape(len(X), 24, 24), *pipeline.stroke)
     return even.reshape(len(X), -1).astype(np.uint8)
+
+
+def augment(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Binary inputs X [N, 576] and labels y, followed by each input thickened and
+    each thinned (where thinning keeps at least half its ink, as :func:`normalise`
+    does): the same digits as other pens would write them.
+
+    Examples
+    --------
+    >>> X = np.zeros((2, 576), np.uint8)
+    >>> X[:, 200:203] = 1
+    >>> Xa, ya = augment(X, np.array([1, 7]))
+    >>> Xa.shape, ya.tolist()
+    ((4, 576), [1, 7, 1, 7])
+    """
+    images = np.asarray(X, bool).reshape(len(X), 24, 24)
+    thinned = thin(images)
+    kept = thinned.sum(axis=(1, 2)) >= 0.5 * images.sum(axis=(1, 2))
+    out = np.concatenate([images, thicken(images), thinned[kept]])
+    labels = np.concatenate([y, y, np.asarray(y)[kept]])
+    return out.reshape(len(out), -1).astype(np.asarray(X).dtype), labels

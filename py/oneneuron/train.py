@@ -20,6 +20,7 @@ import numpy as np
 from .backend import BACKENDS, to_numpy
 from .checks import is_integer, is_number
 from .model import make_model
+from .network import MAX_HIDDEN
 from .preprocess import Preprocess
 
 SCHEDULES = ("constant", "cosine")
@@ -30,6 +31,7 @@ class TrainConfig:
     """Everything that decides a training run (all recorded in the weights file)."""
 
     target: int | str = 6  # the digit 0–9 for one neuron, or "all" for ten neurons
+    hidden: int = 0  # "all": hidden sigmoid neurons feeding the ten (0: none)
     optimizer: str = "adam"  # "adam", or "sgd" (with momentum)
     lr: float = 0.01  # learning rate: how far each step moves the weights
     schedule: str = "constant"  # lr over the run: "constant", or "cosine" (to 0)
@@ -42,6 +44,9 @@ class TrainConfig:
     seed: int = 0  # shuffling seed: same seed, same backend → identical weights
     backend: str = "numpy"  # array namespace: "numpy", "cupy" or "array_api_strict"
     samples: int = 0  # use only the first this many training images (0 = all)
+    # each training input also comes thickened and thinned (strokes.augment): other
+    # pens' strokes, seen in training; recorded, not applied to the test images
+    augment: bool = False
     # one neuron: each image of its digit counts this many times an epoch, and at the
     # end the bias is lowered by log(this), which puts back the digit's true share
     # (the ranking of images, and so the ROC AUC, is the weights'); 1 = off
@@ -57,6 +62,11 @@ class TrainConfig:
         if self.target == "all" and self.target_repeat != 1:
             raise SettingError(
                 "target_repeat", "target repeat is for one neuron: ten neurons need 1"
+            )
+        if self.hidden and self.target != "all":
+            raise SettingError(
+                "hidden",
+                "a hidden layer feeds ten output neurons: use target all, or hidden 0",
             )
         return self
 
@@ -150,6 +160,11 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: is_integer(v) and v >= 0,
         "must be a whole number ≥ 0 (0 = all)",
     ),
+    "hidden": (
+        lambda v: is_integer(v) and 0 <= v <= MAX_HIDDEN,
+        f"must be a whole number from 1 to {MAX_HIDDEN} (or 0: no hidden layer)",
+    ),
+    "augment": (lambda v: isinstance(v, bool), "must be true or false"),
     "target_repeat": (
         lambda v: is_integer(v) and 1 <= v <= 10,
         "must be a whole number from 1 to 10",
@@ -228,8 +243,11 @@ class Trainer:
     ) -> None:
         self.config = config.validate()
         self.model = make_model(
-            config.target, backend=config.backend, preprocess=preprocess
-        ).init_weights()
+            config.target,
+            hidden=config.hidden,
+            backend=config.backend,
+            preprocess=preprocess,
+        ).init_weights(config.seed)
         self.xp = self.model.xp
         # 0/1 images stay one byte each and become floats a batch at a time: shuffling
         # moves 4× fewer bytes, and no 138 MB float copy of MNIST is ever made.
@@ -242,8 +260,15 @@ class Trainer:
             X, y = X[: config.samples], y[: config.samples]
         if X.shape[0] == 0:
             raise ValueError("there are no training images")
+        self.n = int(X.shape[0])  # the images; augmented copies come after them
+        if config.augment:
+            from .strokes import augment
+
+            xp = self.xp
+            Xa, ya = augment(to_numpy(X), to_numpy(y))
+            X = xp.asarray(Xa) if compact else xp.astype(xp.asarray(Xa), X.dtype)
+            y = xp.asarray(ya)
         self.X, self.y = X, y
-        self.n = int(X.shape[0])
         # an epoch's rows: each image once, the target digit's target_repeat times
         # (as if they were in X that often)
         # (np.intp, as a permutation is: 32 bits under Pyodide, which take() needs)
@@ -251,7 +276,8 @@ class Trainer:
         if config.target_repeat > 1:
             positive = np.flatnonzero(to_numpy(y) == config.target)
             extra = np.tile(positive, config.target_repeat - 1)
-        self._rows = np.concatenate([np.arange(self.n, dtype=np.intp), extra])
+        rows = np.arange(X.shape[0], dtype=np.intp)
+        self._rows = np.concatenate([rows, extra])
         self.per_epoch = len(self._rows)
         self.batch_size = min(config.batch_size, self.per_epoch)
         self.batches = math.ceil(self.per_epoch / self.batch_size)
@@ -313,11 +339,9 @@ class Trainer:
         with warnings.catch_warnings():
             # overflow is caught below and reported as TrainingDiverged, in one line
             warnings.simplefilter("ignore", RuntimeWarning)
-            loss, g_coef, g_int, p = m.step_terms(X, y, cfg.l2)
+            loss, grads, p = m.step_terms(X, y, cfg.l2)
             loss = float(loss)
-            coef, intercept = self.optimizer.update(
-                [m.coef_, m.intercept_], [g_coef, g_int]
-            )
+            params = self.optimizer.update(m.params(), grads)
         if not math.isfinite(loss):
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch + 1}, batch {b + 1}: the loss "
@@ -325,15 +349,12 @@ class Trainer:
                 f"(lr = {cfg.lr})"
             )
         accuracy = m.accuracy(m.decide(p), m.truth(y))
-        finite = bool(xp.all(xp.isfinite(coef))) and bool(
-            xp.all(xp.isfinite(intercept))
-        )
-        if not finite:
+        if not all(bool(xp.all(xp.isfinite(a))) for a in params):
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch + 1}, batch {b + 1}: the weights "
                 f"overflowed; try a smaller learning rate (lr = {cfg.lr})"
             )
-        m.coef_, m.intercept_ = coef, intercept
+        m.set_params(params)
         self.step += 1
         if self.done and cfg.target_repeat > 1:  # the digit's true share, put back
             m.intercept_ = m.intercept_ - math.log(cfg.target_repeat)

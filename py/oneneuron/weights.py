@@ -1,14 +1,14 @@
-"""Weights files, format 2 (format 1 still reads): complete validation, atomic writes.
+"""Weights files, formats 2 and 3 (1 still reads): complete validation, atomic writes.
 
-A file holds the neuron's (or ten neurons') weights and biases, how its inputs are
-made from images, how it was trained and how well it does. Every reader validates
-everything and names the field that is wrong, so a bad file never becomes a
-half-loaded model.
+A file holds the neuron's (or ten neurons', or a network's) weights and biases, how
+its inputs are made from images, how it was trained and how well it does. Every
+reader validates everything and names the field that is wrong, so a bad file never
+becomes a half-loaded model.
 
 The fields, in the order written::
 
     format      "oneneuron-weights"
-    version     2 (writers); 1 is still read
+    version     2 for one neuron or ten, 3 for a network (writers); 1 still reads
     classes     [d] for one neuron that says yes to digit d, [0, …, 9] for ten
     input       {"height": 24, "width": 24, "encoding": "binary"}
     preprocess  version 2 only: how an image becomes the input (Preprocess.to_dict):
@@ -17,6 +17,9 @@ The fields, in the order written::
                 a version-1 file has none and means Preprocess(), the plain pipeline
     weights     one row of 576 numbers per class (row-major 24×24), float32 range
     bias        one number per class
+    layers      version 3 instead of weights and bias: [{"weights": H rows of 576,
+                "bias": H numbers, "activation": "sigmoid"}, {"weights": 10 rows of H,
+                "bias": 10 numbers, "activation": "softmax"}], 1 ≤ H ≤ 256
     training    an object: how it was trained (settings, command, device …)
     metrics     an object: how well it does (test_accuracy …)
 """
@@ -33,12 +36,13 @@ import numpy as np
 
 from .checks import kind_of, show
 from .files import atomic_write
-from .model import DIGITS, N_INPUTS, Layer, Neuron
+from .model import DIGITS, N_INPUTS, Layer, Model, Neuron
+from .network import MAX_HIDDEN, Network
 from .preprocess import Preprocess
 
 FORMAT = "oneneuron-weights"
-VERSION = 2  # what writers write
-VERSIONS = (1, 2)  # what readers read
+VERSION = 2  # what writers write for one neuron or ten (3: a network's layers)
+VERSIONS = (1, 2, 3)  # what readers read
 # Limits on what a reader accepts. Each is far above what our files hold, and keeps
 # reading any input, however made, to well under a second and bounded memory.
 MAX_BYTES = 4_000_000  # a ten-neuron file is about 80 kB; anything this big is not ours
@@ -62,10 +66,12 @@ KEYS = (  # a version-2 file's fields, in the order written
     "metrics",
 )
 KEYS_V1 = tuple(k for k in KEYS if k != "preprocess")
+KEYS_V3 = (*KEYS[:5], "layers", *KEYS[7:])
+ACTIVATIONS = ("sigmoid", "softmax")  # a network's layers, in order
 
 
 def to_dict(
-    model: Neuron | Layer, *, training: dict | None = None, metrics: dict | None = None
+    model: Model, *, training: dict | None = None, metrics: dict | None = None
 ) -> dict:
     """The weights file's content for ``model`` as a plain dict (host floats),
     with the model's own ``preprocess``.
@@ -78,28 +84,44 @@ def to_dict(
     >>> d["preprocess"]["deskew"], d["preprocess"]["box"]
     (False, 20)
     """
-    coef, intercept = model.weights_numpy()
-    return {
+    head = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": 3 if isinstance(model, Network) else VERSION,
         "classes": list(model.classes_),
         "input": dict(INPUT),
         "preprocess": model.preprocess.to_dict(),
-        "weights": [[_short(v) for v in row] for row in coef.tolist()],
-        "bias": [_short(v) for v in intercept.tolist()],
+    }
+    if isinstance(model, Network):
+        layers = [
+            {**_layer(w, b), "activation": a}
+            for (w, b), a in zip(model.weights_numpy(), ACTIVATIONS, strict=True)
+        ]
+        body: dict[str, Any] = {"layers": layers}
+    else:
+        body = _layer(*model.weights_numpy())
+    return {
+        **head,
+        **body,
         "training": dict(training or {}),
         # an undefined metric (e.g. ROC AUC of one class) is null: NaN is not JSON
         "metrics": {k: _null_if_nan(v) for k, v in (metrics or {}).items()},
     }
 
 
-def dumps(model: Neuron | Layer, **extra: Any) -> str:
+def _layer(coef: np.ndarray, intercept: np.ndarray) -> dict[str, list]:
+    return {
+        "weights": [[_short(v) for v in row] for row in coef.tolist()],
+        "bias": [_short(v) for v in intercept.tolist()],
+    }
+
+
+def dumps(model: Model, **extra: Any) -> str:
     """The weights file as JSON text (what the page downloads)."""
     text = json.dumps(to_dict(model, **extra), separators=(",", ":"), allow_nan=False)
     return text + "\n"
 
 
-def write(path: str | os.PathLike, model: Neuron | Layer, **extra: Any) -> Path:
+def write(path: str | os.PathLike, model: Model, **extra: Any) -> Path:
     """Write a weights file atomically: a temporary file beside it, then a rename."""
     text = dumps(model, **extra)
     loads(text)  # never write what we could not read back
@@ -129,9 +151,7 @@ def loads(text: str | bytes) -> dict:
     return validate(_parse(data, "weights file"))
 
 
-def load_weights(
-    source: str | os.PathLike | dict, *, backend: str = "numpy"
-) -> Neuron | Layer:
+def load_weights(source: str | os.PathLike | dict, *, backend: str = "numpy") -> Model:
     """Read a weights file (path, JSON text or dict) and return the model it holds.
 
     The model's ``preprocess`` is the file's (``Preprocess()`` for version 1), so
@@ -146,10 +166,14 @@ def load_weights(
     return from_dict(read(source), backend=backend)
 
 
-def from_dict(d: dict, *, backend: str = "numpy") -> Neuron | Layer:
+def from_dict(d: dict, *, backend: str = "numpy") -> Model:
     """The model held by an already validated weights dict."""
     classes = d["classes"]
     pre = Preprocess.from_dict(d["preprocess"]) if "preprocess" in d else Preprocess()
+    if "layers" in d:
+        layers = [(layer["weights"], layer["bias"]) for layer in d["layers"]]
+        net = Network(hidden=len(layers[0][1]), backend=backend, preprocess=pre)
+        return net.set_weights(layers)
     model = (
         Layer(backend=backend, preprocess=pre)
         if len(classes) == 10
@@ -162,14 +186,15 @@ def validate(d: Any) -> dict:
     """Check a parsed weights file completely; raise ValueError naming the bad field."""
     if not isinstance(d, dict):
         raise ValueError(f"a weights file must be a JSON object, got {kind_of(d)}")
-    v1 = d.get("version") == 1 and type(d.get("version")) is int
-    keys = KEYS_V1 if v1 else KEYS
+    version = d.get("version") if type(d.get("version")) is int else None
+    keys = {1: KEYS_V1, 3: KEYS_V3}.get(version, KEYS)
     missing = [k for k in keys if k not in d]
     if missing:
         raise ValueError(f"weights file is missing the field(s): {', '.join(missing)}")
     unknown = sorted(set(d) - set(keys))
     if unknown:
-        more = " (version 1 files have no preprocess)" if "preprocess" in d else ""
+        more = " (version 1 files have no preprocess)" if version == 1 else ""
+        more = " (version 3 files have layers instead)" if version == 3 else more
         raise ValueError(
             f"weights file has unknown field(s): {', '.join(map(str, unknown))}{more}"
         )
@@ -177,10 +202,10 @@ def validate(d: Any) -> dict:
         raise ValueError(f"format must be {FORMAT!r}, got {show(d['format'])}")
     if d["version"] not in VERSIONS or type(d["version"]) is not int:
         raise ValueError(
-            "version must be 1 or 2 (the versions this reader knows), "
+            "version must be 1, 2 or 3 (the versions this reader knows), "
             f"got {show(d['version'])}"
         )
-    if not v1:
+    if version != 1:
         Preprocess.from_dict(d["preprocess"])  # errors name "preprocess.<field>"
     classes = d["classes"]
     if not (
@@ -192,28 +217,78 @@ def validate(d: Any) -> dict:
         )
     if d["input"] != INPUT:
         raise ValueError(f"input must be {json.dumps(INPUT)}, got {show(d['input'])}")
-    k = len(classes)
-    weights = d["weights"]
-    if not (isinstance(weights, list) and len(weights) == k):
-        raise ValueError(
-            f"weights must be a list of {k} row(s), one per class, "
-            f"got {kind_of(weights)}"
-        )
-    for i, row in enumerate(weights):
-        if not (isinstance(row, list) and len(row) == N_INPUTS):
-            raise ValueError(
-                f"weights[{i}] must be a list of {N_INPUTS} numbers, got {kind_of(row)}"
-            )
-        _finite_numbers(row, f"weights[{i}]")
-    bias = d["bias"]
-    if not (isinstance(bias, list) and len(bias) == k):
-        raise ValueError(f"bias must be a list of {k} number(s), got {kind_of(bias)}")
-    _finite_numbers(bias, "bias")
+    if version == 3:
+        _layers(d["layers"], classes)
+    else:
+        _weights(d, "", len(classes), N_INPUTS, "one per class")
     for key in ("training", "metrics"):
         if not isinstance(d[key], dict):
             raise ValueError(f"{key} must be a JSON object, got {kind_of(d[key])}")
         _record(d[key], key, 0)
     return d
+
+
+def _weights(d: dict, at: str, k: int, n: int, rows: str) -> None:
+    """Check ``d``'s weights (k rows of n numbers) and bias (k numbers); ``at``
+    prefixes the fields' names ("layers[0]." or "")."""
+    weights = d["weights"]
+    if not (isinstance(weights, list) and len(weights) == k):
+        raise ValueError(
+            f"{at}weights must be a list of {k} row(s), {rows}, got {kind_of(weights)}"
+        )
+    for i, row in enumerate(weights):
+        if not (isinstance(row, list) and len(row) == n):
+            raise ValueError(
+                f"{at}weights[{i}] must be a list of {n} numbers, got {kind_of(row)}"
+            )
+        _finite_numbers(row, f"{at}weights[{i}]")
+    bias = d["bias"]
+    if not (isinstance(bias, list) and len(bias) == k):
+        raise ValueError(
+            f"{at}bias must be a list of {k} number(s), got {kind_of(bias)}"
+        )
+    _finite_numbers(bias, f"{at}bias")
+
+
+def _layers(layers: Any, classes: list) -> None:
+    """Check a version-3 file's layers: H sigmoid neurons reading the 576 inputs,
+    then ten softmax neurons reading the H outputs."""
+    if classes != list(DIGITS):
+        raise ValueError(
+            f"a network's classes must be all ten digits, got {show(classes)}"
+        )
+    if not (isinstance(layers, list) and len(layers) == 2):
+        raise ValueError(
+            "layers must be a list of 2 layers (the hidden one, then the output), "
+            f"got {kind_of(layers)}"
+        )
+    hidden = None
+    for i, (layer, activation) in enumerate(zip(layers, ACTIVATIONS, strict=True)):
+        at = f"layers[{i}]"
+        keys = {"weights", "bias", "activation"}
+        if not (isinstance(layer, dict) and set(layer) == keys):
+            got = (
+                f"keys {sorted(map(str, layer))}"
+                if isinstance(layer, dict)
+                else kind_of(layer)
+            )
+            raise ValueError(
+                f"{at} must be an object of weights, bias and activation, got {got}"
+            )
+        if layer["activation"] != activation:
+            got = show(layer["activation"])
+            raise ValueError(f"{at}.activation must be {activation!r}, got {got}")
+        if hidden is None:
+            w = layer["weights"]
+            hidden = len(w) if isinstance(w, list) else 0
+            if not 1 <= hidden <= MAX_HIDDEN:
+                raise ValueError(
+                    f"{at}.weights must be a list of 1 to {MAX_HIDDEN} rows, one per "
+                    f"hidden neuron, got {kind_of(w)}"
+                )
+            _weights(layer, f"{at}.", hidden, N_INPUTS, "one per hidden neuron")
+        else:
+            _weights(layer, f"{at}.", len(DIGITS), hidden, "one per digit")
 
 
 def _parse(data: bytes, name: str) -> Any:
