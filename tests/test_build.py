@@ -112,11 +112,18 @@ def _pyc_flags(data: bytes) -> int:
 def test_stdlib_zip_is_pyodides_with_bytecode_for_what_a_start_imports(dist):
     """Every file of Pyodide's python_stdlib.zip is there byte for byte, or compiled:
     python_stdlib.zip holds the modules a start uses, each an unchecked Python 3.12
-    .pyc in place of the .py, and python_stdlib_later.zip every other file."""
+    .pyc in place of the .py, and python_stdlib_later.zip every other file. Besides,
+    python_stdlib.zip holds the page's finder of the later parts, compiled from
+    tools/later_parts.py."""
     npm = zipfile.ZipFile(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip")
     ours = zipfile.ZipFile(dist / "pyodide" / "python_stdlib.zip")
     later = zipfile.ZipFile(dist / "pyodide" / "python_stdlib_later.zip")
-    names = set(ours.namelist())
+    finder = ours.read("later_parts.pyc")
+    assert _pyc_flags(finder) == UNCHECKED
+    key = int.from_bytes(PY312_MAGIC, "little")  # what 3.12 keys source_hash with
+    source = (TOOLS / "later_parts.py").read_bytes()
+    assert finder[8:16] == _imp.source_hash(key, source)
+    names = set(ours.namelist()) - {"later_parts.pyc"}
     compiled = {n[:-1] for n in names if n.endswith(".pyc")}
     assert compiled == {n[:-1] for n in names}  # nothing but a start's bytecode
     assert {"json/__init__.py", "re/__init__.py", "_pyodide/_base.py"} <= compiled
