@@ -637,9 +637,9 @@ def test_boot_js_fetches_early_the_files_a_start_loads(dist):
         assert re.search(rf'^const {role} = "([\w.-]+)";$', boot, re.M)[1] in early
 
 
-def test_readmes_layout_names_every_module_and_tool():
-    """README's Layout names each module of the package and each program in tools/,
-    and nothing that is not there."""
+def test_readmes_layout_names_every_module_tool_and_script():
+    """README's Layout names each module of the package, each program in tools/ and
+    each script of the page, and nothing that is not there."""
     readme = (ROOT / "README.md").read_text()
     layout = readme.split("## Layout\n", 1)[1].split("```", 2)[1]
     entries = dict(re.findall(r"^(\S+/?)\s+(.*(?:\n {16}.*)*)", layout, re.M))
@@ -650,3 +650,6 @@ def test_readmes_layout_names_every_module_and_tool():
     assert tools == {p.name for p in TOOLS.iterdir() if p.suffix in (".py", ".mjs")} - {
         "__init__.py"
     }
+    scripts = set(re.findall(r"\b\w+\.js\b", entries["site/"]))
+    site = ROOT / "site"
+    assert scripts == {p.name for p in [*site.glob("*/*.js"), *site.glob("*.js")]}
