@@ -55,6 +55,13 @@ TRAIN_RUNS = {
         "--deskew", "--threshold", "0.35", "--box", "20",
         "--strokes", "even", "--stroke-band", "0.01", "0.99",
     ],
+    "hidden.json": [
+        "--target", "all", "--hidden", "64", "--optimizer", "adam", "--lr", "0.01",
+        "--schedule", "cosine", "--epochs", "15", "--batch-size", "128",
+        "--l2", "0.0001", "--augment", "--backend", "numpy",
+        "--deskew", "--threshold", "0.35", "--box", "20",
+        "--strokes", "even", "--stroke-band", "0.01", "0.99",
+    ],
 }  # fmt: skip
 
 
@@ -423,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument(
         "pytest_args", nargs="*", help="passed to pytest, e.g. -- -k weights -x"
     )
-    sub.add_parser("train", help="retrain site/weights/six.json and digits.json")
+    sub.add_parser("train", help="retrain the shipped site/weights/*.json (TRAIN_RUNS)")
     b = sub.add_parser("bench", help="benchmarks against peers; updates README's table")
     b.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     args = parser.parse_args(argv)
