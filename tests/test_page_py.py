@@ -92,8 +92,8 @@ def test_loading_keeps_the_model_with_its_weights_and_card(app):
     beyond = np.mean(np.abs(coef) > info["scale"])
     assert 0.005 <= beyond <= 0.011
     assert ["Trained with", "Adam, learning rate 0.01, 5 epochs"] in info["summary"]
-    assert [m["name"] for m in app.models()] == ["six", "digits"]
-    assert [m["active"] for m in app.models()] == [False, True]
+    assert held(app) == ["six", "digits"]
+    assert [m["active"] for m in app.models() if m["held"]] == [False, True]
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_any_failure_after_validation_changes_nothing(app, monkeypatch):
     import oneneuron.page
 
     app.load_weights(weights.dumps(_layer()), name="digits", activate=False)
-    held = {m["name"]: app.export(m["name"]) for m in app.models()}
+    kept = {name: app.export(name) for name in held(app)}
 
     def broken(coef):
         raise MemoryError("no room for the colour scale")
@@ -159,8 +159,8 @@ def test_any_failure_after_validation_changes_nothing(app, monkeypatch):
     with pytest.raises(MemoryError):
         app.select("digits")
     assert app.active == "six"
-    assert {m["name"]: app.export(m["name"]) for m in app.models()} == held
-    assert [m["active"] for m in app.models()] == [True, False]
+    assert {name: app.export(name) for name in held(app)} == kept
+    assert [m["active"] for m in app.models() if m["held"]] == [True, False]
 
 
 def test_text_that_is_not_json_is_refused(app):
@@ -672,9 +672,62 @@ def test_the_shipped_models_are_listed_before_they_are_loaded():
     assert page.source("six")["url"] is None  # held now: nothing to fetch
     loaded = page.select("digits", weights.dumps(_layer()), activate=False)
     assert loaded["model"]["name"] == "digits" and page.active == "six"
-    assert [m["held"] for m in page.models()] == [True, True]
+    assert [m["held"] for m in page.models()] == [True, True, False]
     page.load_weights(weights.dumps(_layer(3)), name="file", label="Loaded: x.json")
-    assert [m["name"] for m in page.models()] == ["six", "digits", "file"]
+    assert [m["name"] for m in page.models()] == ["six", "digits", "hidden", "file"]
+    assert page.models()[2]["label"] == "A hidden layer of 64 neurons: which digit?"
+
+
+def _network(hidden: int = 6, seed: int = 2):
+    from oneneuron.network import Network
+
+    rng = np.random.default_rng(seed)
+    return Network(hidden=hidden).set_weights(
+        [
+            (rng.normal(0, 0.3, (hidden, 576)), rng.normal(0, 1, hidden)),
+            (rng.normal(0, 1, (10, hidden)), rng.normal(0, 1, 10)),
+        ]
+    )
+
+
+def test_a_network_shows_its_hidden_units_and_their_outputs(app):
+    net = _network()
+    info = app.load_weights(weights.dumps(net), name="net")["model"]
+    (w1, b1), (w2, b2) = net.weights_numpy()
+    assert info["kind"] == "hidden" and info["hidden"] == 6
+    np.testing.assert_array_equal(info["weights"], w1.reshape(-1))  # the tiles
+    assert info["bias"] == pytest.approx(b1.tolist())
+    np.testing.assert_array_equal(info["output"]["weights"], w2.reshape(-1))
+    assert info["output"]["bias"] == pytest.approx(b2.tolist())
+    img = _drawing(1)
+    r = app.predict(img.tobytes(), *img.shape)
+    x = to_input(img).reshape(576).astype(np.float64)
+    h = 1 / (1 + np.exp(-(w1.astype(np.float64) @ x + b1)))
+    np.testing.assert_allclose(r["hidden"]["h"], h, rtol=1e-6)
+    assert r["model"] == "net" and r["digit"] == r["top"]
+    off = app.predict(img.tobytes(), *img.shape, off=[0, 5])
+    assert off["hidden"]["h"][[0, 5]].tolist() == [0.0, 0.0]
+    h[[0, 5]] = 0
+    assert off["z"] == pytest.approx((w2 @ h + b2).tolist(), rel=1e-5)
+    with pytest.raises(ValueError, match="a hidden neuron must be a whole number 0–5"):
+        app.predict(img.tobytes(), *img.shape, off=[6])
+    rule = app.update_rule("adam", kind="hidden")["gradient"]
+    assert rule["name"] == "oneneuron.network.Network.step_terms"
+    assert "dz1 = dh * h * (1 - h)" in rule["source"]
+    with pytest.raises(ValueError, match="kind must be one of one, ten, hidden"):
+        app.update_rule("adam", kind="deep")
+
+
+def test_the_panel_trains_a_hidden_layer(trained_page):
+    page = trained_page
+    _start(page, {"target": "all", "hidden": 5, "epochs": 2, "batch_size": 50})
+    r = page.training.run(max_batches=3)
+    assert r["weights"].shape == (5 * 576,) and len(r["bias"]) == 5
+    page.training.run()
+    info = page.train_finish()["model"]
+    assert info["kind"] == "hidden" and info["hidden"] == 5
+    assert info["label"] == "Trained here · A hidden layer of 5 neurons: which digit?"
+    assert weights.loads(page.export())["version"] == 3
 
 
 # -- the one seam: requests by name, errors as data ----------------------------------

@@ -95,3 +95,13 @@ def show(v: Any) -> str:
 def clip(text: str) -> str:
     """At most :data:`SHOWN` characters of ``text`` (an error stays one short line)."""
     return text if len(text) <= SHOWN else text[: SHOWN - 3] + "…"
+
+
+def plain(v: Any) -> Any:
+    """numpy values as JSON-friendly Python ones (a weights file's metrics, an
+    answer to the page)."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v

@@ -18,8 +18,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import __version__, data, metrics, weights
 from .backend import (
     BACKENDS,
@@ -99,6 +97,44 @@ TRAIN_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+WEIGHTS = {"type": Path, "required": True, "help": "weights file (JSON, format 1–3)"}
+# The rest of train's options: the held-out images and the preprocessing pipeline.
+RUN_OPTIONS: dict[str, dict[str, Any]] = {
+    "--validation": {
+        "type": int, "default": 0, "metavar": "N",
+        "help": "hold out the last N training images and report metrics on them "
+        "(for choosing settings without looking at the test set)",
+    },
+    "--deskew": {
+        "action": argparse.BooleanOptionalAction, "default": False,
+        "help": "shear each image upright before the rest (default: off)",
+    },
+    "--threshold": {
+        "type": float, "default": THRESHOLD,
+        "help": "ink level (0–1] at or above which an input pixel is 1 "
+        "(default: %(default)s)",
+    },
+    "--box": {
+        "type": int, "default": BOX,
+        "help": "longer side in pixels (1–24) of the ink's box after scaling "
+        "(default: %(default)s)",
+    },
+    "--strokes": {
+        "choices": ("asis", "even"), "default": "asis",
+        "help": "asis, or even: thicken strokes narrower and thin those wider than "
+        "a band of the training inputs' stroke widths (--stroke-band; default: "
+        "%(default)s)",
+    },
+    "--stroke-band": {
+        "type": float, "nargs": 2, "default": STROKE_BAND,
+        "metavar": ("QLOW", "QHIGH"),
+        "help": "with --strokes even: the band of widths kept as drawn, as "
+        "quantiles (0–1) of the training inputs' stroke widths (default: 0.25 0.75, "
+        "the middle half); the widths it gives are recorded in the weights file",
+    },
+}  # fmt: skip
+
+
 def _train_config_options(p: argparse.ArgumentParser) -> None:
     """One option per TrainConfig field: --batch-size for batch_size, and so on."""
     defaults = TrainConfig()
@@ -130,57 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser(
         "train",
-        help="train one neuron (or ten) on the 60,000 MNIST training images",
+        help="train one neuron, ten, or a hidden layer on MNIST's 60,000 images",
         description="Train on MNIST's training images, evaluate on its 10,000 test "
         "images, write a weights file (with how its inputs are made).",
     )
     _train_config_options(t)
-    t.add_argument(
-        "--validation",
-        type=int,
-        default=0,
-        metavar="N",
-        help="hold out the last N training images and report metrics on them (for "
-        "choosing settings without looking at the test set)",
-    )
-    t.add_argument(
-        "--deskew",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="shear each image upright before the rest (default: off)",
-    )
-    t.add_argument(
-        "--threshold",
-        type=float,
-        default=THRESHOLD,
-        help="ink level (0–1] at or above which an input pixel is 1 "
-        "(default: %(default)s)",
-    )
-    t.add_argument(
-        "--box",
-        type=int,
-        default=BOX,
-        help="longer side in pixels (1–24) of the ink's box after scaling "
-        "(default: %(default)s)",
-    )
-    t.add_argument(
-        "--strokes",
-        choices=("asis", "even"),
-        default="asis",
-        help="asis, or even: thicken strokes narrower and thin those wider than "
-        "a band of the training inputs' stroke widths (--stroke-band; default: "
-        "%(default)s)",
-    )
-    t.add_argument(
-        "--stroke-band",
-        type=float,
-        nargs=2,
-        default=STROKE_BAND,
-        metavar=("QLOW", "QHIGH"),
-        help="with --strokes even: the band of widths kept as drawn, as quantiles "
-        "(0–1) of the training inputs' stroke widths (default: 0.25 0.75, the "
-        "middle half); the widths it gives are recorded in the weights file",
-    )
+    for flag, spec in RUN_OPTIONS.items():
+        t.add_argument(flag, **spec)
     t.add_argument(
         "--out", type=Path, help="weights file to write (default: write nothing)"
     )
@@ -195,7 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
         "preprocessing.",
     )
     e.add_argument(
-        "--weights", type=Path, required=True, help="weights file (JSON, format 1 or 2)"
+        "--weights",
+        type=Path,
+        required=True,
+        help="weights file (JSON, format 1, 2 or 3)",
     )
     e.add_argument(
         "--dataset",
@@ -222,7 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("image", help="image file, or - to read it from standard input")
     p.add_argument(
-        "--weights", type=Path, required=True, help="weights file (JSON, format 1 or 2)"
+        "--weights",
+        type=Path,
+        required=True,
+        help="weights file (JSON, format 1, 2 or 3)",
     )
     p.add_argument(
         "--show", action="store_true", help="also print the 24×24 input the neuron sees"
@@ -410,28 +408,16 @@ def _print_metrics(result: dict) -> None:
 def cmd_predict(args: argparse.Namespace) -> int:
     """Print the class and probability for one image file."""
     model = weights.load_weights(args.weights)
-    gray = read_image(args.image)
-    x = model.to_input(gray)
-    proba = model.predict_proba(x.reshape(1, -1))
-    answer = int(model.decide(proba)[0])  # the model's rule: 0/1, or a digit
-    p = np.asarray(proba)[0]
+    x = model.to_input(read_image(args.image))
+    r = model.explain(x.reshape(-1))  # the model's own rule and numbers
+    digit, p = r["digit"], r["probability"]
     if model.kind == "one":
-        target = model.target
-        result = {
-            "digit": target if answer else None,
-            "target": target,
-            "probability": float(p),
-        }
-        verdict = f"a {target}" if answer else f"not a {target}"
-        line = f"{verdict}: P({target}) = {p:.4f}"
+        result = {"digit": digit, "target": model.target, "probability": p}
+        verdict = f"a {model.target}" if digit is not None else f"not a {model.target}"
+        line = f"{verdict}: P({model.target}) = {p:.4f}"
     else:
-        digit = answer
-        result = {
-            "digit": digit,
-            "probability": float(p[digit]),
-            "probabilities": [float(v) for v in p],
-        }
-        line = f"{digit}: P = {p[digit]:.4f}"
+        result = {"digit": digit, "probability": p, "probabilities": r["p"]}
+        line = f"{digit}: P = {p:.4f}"
     if args.show:
         result["seen"] = x.tolist()
     if args.json:

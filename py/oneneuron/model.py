@@ -27,9 +27,8 @@ class NotFittedError(ValueError):
 class Model:
     """What every model shares: its settings, inputs in, answers and scores out.
 
-    A model defines its parameters (:meth:`params`, :meth:`set_params`), ``z``
-    (its output neurons' z for a batch, in its dtype) and ``z_exact`` (the same
-    in float64), ``proba`` (z → probabilities), ``targets``, ``cross_entropy``,
+    A model defines ``params``/``set_params``, ``z`` (its output neurons' z for a
+    batch; ``z_exact`` in float64), ``proba``, ``targets``, ``cross_entropy``,
     ``decide``, ``truth`` and ``step_terms`` (one batch's loss and gradients).
     """
 
@@ -113,8 +112,8 @@ class Model:
         return float(xp.mean(xp.astype(pred == truth, self.float_dtype)))
 
     def loss_accuracy(self, X: Any, y: Any) -> tuple[float, float]:
-        """Mean cross-entropy and accuracy on (X, y), in this model's dtype (one
-        pass, as fast as a check drawn while training must be)."""
+        """Mean cross-entropy and accuracy on (X, y) in this model's dtype, in one
+        pass (the check drawn while training)."""
         y = self.labels(y)
         z = self.z(self.as_inputs(X))
         loss = float(self.cross_entropy(z, self.targets(y)))
@@ -133,10 +132,8 @@ class Model:
 
     # -- checks and conversions ------------------------------------------------------
     def as_inputs(self, X: Any, dtype: str | None = None) -> Any:
-        """Validate inputs (shape [576] or [N, 576], numbers) and bring them to xp.
-
-        They become this model's float dtype, or ``dtype`` when given.
-        """
+        """Validate inputs (shape [576] or [N, 576], numbers) and bring them to xp,
+        in this model's float dtype or ``dtype``."""
         X = self._as_xp(X, "input", dtype=dtype)
         if X.ndim == 1:
             X = X[None, :]
@@ -188,8 +185,8 @@ class Linear(Model):
 
     # -- weights ---------------------------------------------------------------------
     def init_weights(self, seed: int = 0) -> Linear:
-        """Start from all-zero weights (the loss is convex, so zero is a fine start;
-        ``seed`` is for models that start random)."""
+        """All-zero weights (the loss is convex: zero is a fine start; ``seed`` is
+        for models that start random)."""
         xp, k = self.xp, self.units
         self.coef_ = xp.zeros((k, self.n_inputs), dtype=self.float_dtype)
         self.intercept_ = xp.zeros((k,), dtype=self.float_dtype)
@@ -208,6 +205,10 @@ class Linear(Model):
         """The weights as host numpy arrays (for JSON, pictures and comparisons)."""
         self._check_fitted()
         return to_numpy(self.coef_), to_numpy(self.intercept_)
+
+    def input_layer(self) -> Linear:
+        """The layer whose neurons read the image (its weights are 24×24 maps)."""
+        return self
 
     def params(self) -> list[Any]:
         """What training moves: [W, b]."""
@@ -236,12 +237,10 @@ class Linear(Model):
     def explain(self, x: np.ndarray) -> dict[str, Any]:
         """A prediction for one 0/1 input [576] (host numpy), with every term.
 
-        Returns ``seen`` (uint8 [576]), ``ink`` (inputs on), per neuron ``dot``
-        (w·x), ``bias`` (b), ``z`` (w·x + b) and ``p``; ``contributions`` (float32
-        [K·576], w ⊙ x: the weights under the ink); ``top`` (the most probable
-        class), ``digit`` (the answer: one neuron's target when it says yes, else
-        None; ten: the top digit) and ``probability`` (one neuron: P(target);
-        ten: the top probability).
+        Returns ``seen`` (uint8 [576]), ``ink``, per neuron ``dot`` (w·x), ``bias``,
+        ``z`` and ``p``; ``contributions`` (float32 [K·576], w ⊙ x); ``top`` (the
+        most probable class), ``digit`` (the answer: one neuron's target or None;
+        ten: the top digit) and ``probability`` (of the target, or of the top).
         """
         coef, intercept = (np.asarray(a, np.float32) for a in self.weights_numpy())
         xf = x.astype(np.float32)
@@ -359,7 +358,8 @@ class Neuron(Linear):
 class Layer(Linear):
     """Ten neurons, one per digit; a softmax turns their z into ten probabilities.
 
-    Takes ``backend``, ``dtype`` and ``preprocess`` as :class:`Neuron` does.
+    Takes ``backend``, ``dtype`` and ``preprocess`` as :class:`Neuron` does, and
+    ``n_inputs``: 576, or a hidden layer's H.
 
     Examples
     --------
@@ -372,15 +372,8 @@ class Layer(Linear):
     units = 10
     classes_ = DIGITS
 
-    def __init__(
-        self,
-        *,
-        backend: str = "numpy",
-        dtype: str = "float32",
-        preprocess: Preprocess | None = None,
-        n_inputs: int = N_INPUTS,
-    ):
-        super().__init__(backend=backend, dtype=dtype, preprocess=preprocess)
+    def __init__(self, *, n_inputs: int = N_INPUTS, **settings: Any):
+        super().__init__(**settings)
         self.n_inputs = n_inputs  # 576, or a hidden layer's outputs
 
     def predict(self, X: Any) -> Any:

@@ -86,6 +86,10 @@ class Network(Model):
             layer.set_weights(rng.uniform(-bound, bound, (k, n)), np.zeros(k))
         return self
 
+    def input_layer(self) -> Hidden:
+        """The layer whose neurons read the image: the hidden one."""
+        return self.hidden
+
     def params(self) -> list[Any]:
         """What training moves: [W₁ (H × 576), b₁ (H), W₂ (10 × H), b₂ (10)]."""
         return [*self.hidden.params(), *self.output.params()]
@@ -177,7 +181,7 @@ class Network(Model):
         xf = np.asarray(x, np.float64).reshape(N_INPUTS)
         z1 = w1 @ xf + b1
         h = 1 / (1 + np.exp(-z1))
-        h[list(off)] = 0.0
+        h[[whole(k, "a hidden neuron", 0, len(h) - 1) for k in off]] = 0.0
         z2 = w2 @ h + b2
         e = np.exp(z2 - z2.max())
         p = e / e.sum()

@@ -22,20 +22,22 @@ import numpy as np
 
 from . import weights
 from .card import colour_scale, model_label, summary
+from .checks import plain
 from .images import from_canvas
-from .model import N_INPUTS, Neuron
+from .model import N_INPUTS, Layer, Neuron
+from .network import Network
 from .pagedata import ImageSet, file_report
 from .session import TrainingSession
 from .train import SettingError, TrainingDiverged, rule_source
 
 MISREAD = 8  # misread digits shown per set in the handwriting report
-_NOT_METRICS = ("wrong", "mistakes")  # evaluation keys not kept in a weights file
 
 # The models the page ships, in the order the switch shows them: the first answers
 # the first drawing. Each is fetched by the worker when first chosen (``source``).
 SHIPPED = {
     "six": {"url": "weights/six.json", "kind": "one", "target": 6},
     "digits": {"url": "weights/digits.json", "kind": "ten", "target": None},
+    "hidden": {"url": "weights/hidden.json", "kind": "hidden", "hidden": 64},
 }
 
 # The one table of what the page may ask of Python: request name → the method that
@@ -104,7 +106,7 @@ class Page:
         Examples
         --------
         >>> [m["name"] for m in Page().call("models")]
-        ['six', 'digits']
+        ['six', 'digits', 'hidden']
         """
         if request not in REQUESTS:
             raise LookupError(f"unknown request {request!r}")
@@ -179,7 +181,8 @@ class Page:
         out = []
         for name, s in SHIPPED.items():
             e = self._models.get(name)
-            label = e["label"] if e else model_label(s["kind"], s["target"])
+            shipped = model_label(s["kind"], s.get("target"), s.get("hidden", 0))
+            label = e["label"] if e else shipped
             out.append(self._listed(name, label, s["kind"], held=e is not None))
         for name, e in self._models.items():
             if name not in SHIPPED:
@@ -221,9 +224,9 @@ class Page:
     def _info(self, name: str, e: dict[str, Any], active: str | None) -> dict[str, Any]:
         """:meth:`model_info` of an entry, held or not yet, with ``active`` active."""
         model = e["model"]
-        coef, intercept = model.weights_numpy()
+        coef, intercept = model.input_layer().weights_numpy()
         coef = np.asarray(coef, np.float32)
-        return {
+        info = {
             "name": name,
             "label": e["label"],
             "kind": model.kind,
@@ -236,6 +239,15 @@ class Page:
             "summary": summary(e["training"], e["metrics"], model.preprocess),
             "active": name == active,
         }
+        if model.kind == "hidden":  # the ten output neurons, reading the H
+            w, b = (np.asarray(a, np.float32) for a in model.output.weights_numpy())
+            info["hidden"] = len(intercept)
+            info["output"] = {
+                "weights": w.reshape(-1).copy(),  # [10·H], row k: output neuron k
+                "bias": [float(v) for v in b],
+                "scale": colour_scale(w),
+            }
+        return info
 
     def _commit(self, name: str, entry: dict[str, Any], active: str) -> dict[str, Any]:
         """Keep ``entry`` as ``name`` and make ``active`` the model that predicts,
@@ -261,7 +273,9 @@ class Page:
         return self.answer()
 
     # -- drawing ---------------------------------------------------------------------
-    def predict(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
+    def predict(
+        self, pixels: Any, height: int, width: int, off: Any = None
+    ) -> dict[str, Any]:
         """What the active model makes of a drawing, made into its input by the
         model's own preprocessing.
 
@@ -269,6 +283,7 @@ class Page:
         ----------
         pixels : bytes-like of ``height × width`` uint8 ink levels (canvas alpha)
         height, width : the canvas size in pixels
+        off : a network's hidden neurons switched off (their outputs held at 0)
 
         Returns the model's ``explain`` of the input (its numbers, every term of
         w·x + b = z) and ``model``, the name of the model that answered.
@@ -276,7 +291,10 @@ class Page:
         name = self._name(None)
         model = self._entry(name)["model"]
         x = model.to_input(from_canvas(pixels, height, width)).reshape(N_INPUTS)
-        return {**model.explain(x), "model": name}
+        extra = (
+            {} if off is None else {"off": off}
+        )  # only a network has units to switch
+        return {**model.explain(x, **extra), "model": name}
 
     def steps(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
         """Each step by which the active model makes a drawing into its input.
@@ -295,7 +313,7 @@ class Page:
             image = stage.pop("image")
             out.append(
                 {
-                    **{k: _plain(v) for k, v in stage.items()},
+                    **{k: plain(v) for k, v in stage.items()},
                     "image": image.reshape(-1).copy(),
                     "height": int(image.shape[0]),
                     "width": int(image.shape[1]),
@@ -328,15 +346,7 @@ class Page:
         with up to ``mistakes`` misclassified images when the test images are
         loaded, else None.
         """
-        model, record = self.training.finish()
-        result: dict[str, Any] = {}
-        evaluation = None
-        if self.training.test is not None:
-            evaluation = self.training.evaluate(model, mistakes)
-            kept = {k: evaluation[k] for k in evaluation if k not in _NOT_METRICS}
-            if "confusion" in kept:  # 10×10 in the file, as the CLI writes it
-                kept["confusion"] = np.asarray(kept["confusion"]).reshape(10, 10)
-            result = {f"test_{k}": _plain(v) for k, v in kept.items()}
+        model, record, result, evaluation = self.training.finish(mistakes)
         entry = {
             "model": model,
             "label": label or f"Trained here · {model.label}",
@@ -354,10 +364,15 @@ class Page:
         x, label = self.training.test_image(index, model.preprocess)
         return {**model.explain(x), "index": index, "label": label, "model": name}
 
-    def update_rule(self, optimizer: str = "adam") -> dict[str, dict[str, Any]]:
-        """The Python that trains, read from the package as it runs:
-        :func:`oneneuron.train.rule_source` for one neuron's run."""
-        return rule_source(Neuron, optimizer)
+    def update_rule(
+        self, optimizer: str = "adam", kind: str = "one"
+    ) -> dict[str, dict[str, Any]]:
+        """The Python that trains a model of this ``kind`` ("one", "ten", "hidden"),
+        read from the package as it runs (:func:`oneneuron.train.rule_source`)."""
+        models = {"one": Neuron, "ten": Layer, "hidden": Network}
+        if kind not in models:
+            raise ValueError(f"kind must be one of {', '.join(models)}, got {kind!r}")
+        return rule_source(models[kind], optimizer)
 
     # -- other people's handwriting --------------------------------------------------
     def load_set(self, name: str, images: Any, labels: Any) -> dict[str, Any]:
@@ -429,12 +444,3 @@ def error_data(exc: BaseException) -> dict[str, Any]:
         "field": None,
         "message": f"{type(exc).__name__}: {exc}",
     }
-
-
-def _plain(v: Any) -> Any:
-    """numpy values as JSON-friendly Python ones (for a weights file's metrics)."""
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, np.generic):
-        return v.item()
-    return v

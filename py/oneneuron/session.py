@@ -24,7 +24,7 @@ import numpy as np
 
 from . import metrics
 from .card import colour_scale
-from .checks import is_integer, show
+from .checks import is_integer, plain, show
 from .model import N_INPUTS, Layer, Neuron
 from .pagedata import ImageSet, read_labels, read_packed, read_preprocess
 from .preprocess import Preprocess
@@ -33,6 +33,7 @@ from .train import SettingError, TrainConfig, Trainer, TrainingDiverged
 CHECK_SIZE = 2000  # images in the held-out check drawn while training
 MAX_MISTAKES = 60  # misclassified test images returned at most
 TRAINED_HERE = "page"  # the record's "trained_in" for a run of the page
+NOT_METRICS = ("wrong", "mistakes")  # evaluation keys not kept in a weights file
 
 
 class TrainingSession:
@@ -268,7 +269,7 @@ class TrainingSession:
             "loss": np.asarray(h["loss"], np.float32),
             "accuracy": np.asarray(h["accuracy"], np.float32),
         }
-        coef, intercept = trainer.model.weights_numpy()
+        coef, intercept = trainer.model.input_layer().weights_numpy()
         out["weights"] = np.asarray(coef, np.float32).reshape(-1).copy()
         out["bias"] = [float(b) for b in intercept]
         out["scale"] = colour_scale(coef)
@@ -304,16 +305,25 @@ class TrainingSession:
             "held_out": held,
         }
 
-    def finish(self) -> tuple[Neuron | Layer, dict[str, Any]]:
-        """End the run: its model (with the run's preprocessing) and the record
-        kept in the weights file."""
+    def finish(self, mistakes: int = 0) -> tuple[Any, dict, dict, dict | None]:
+        """End the run: its model (with the run's preprocessing), the record and
+        the test metrics kept in its weights file, and :meth:`evaluate` with up to
+        ``mistakes`` mistakes (no metrics and None when the test images are not
+        loaded)."""
         trainer = self._run()
         record = {**trainer.config.to_dict(), "samples": trainer.n}
         record["trained_in"] = TRAINED_HERE
         record["steps"] = trainer.step
         record["examples"] = self._used_examples
         self.trainer = None
-        return trainer.model, record
+        model, result, evaluation = trainer.model, {}, None
+        if self.test is not None:
+            evaluation = self.evaluate(model, mistakes)
+            kept = {k: v for k, v in evaluation.items() if k not in NOT_METRICS}
+            if "confusion" in kept:  # 10×10 in the file, as the CLI writes it
+                kept["confusion"] = np.asarray(kept["confusion"]).reshape(10, 10)
+            result = {f"test_{k}": plain(v) for k, v in kept.items()}
+        return model, record, result, evaluation
 
     def cancel(self) -> None:
         """Drop the run in progress, if any."""
