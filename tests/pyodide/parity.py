@@ -15,17 +15,24 @@ from pathlib import Path
 
 import numpy as np
 
-WEIGHTS = ("six.json", "digits.json")
+WEIGHTS = ("six.json", "digits.json", "hidden.json")
 # Short training runs (Adam, fixed seed): 2 epochs of the 4000 images in train_x
 # at batch 128, 64 steps.
 TRAIN_RUNS = {
     "six": {"target": 6, "epochs": 2, "batch_size": 128, "seed": 7},
     "digits": {"target": "all", "epochs": 2, "batch_size": 128, "seed": 7},
+    "hidden": {
+        "target": "all",
+        "hidden": 16,
+        "epochs": 2,
+        "batch_size": 128,
+        "seed": 7,
+    },
 }
 
 # One gradient (a training step's only sums) from the shipped weights, on the first
 # GRADIENT_BATCH training images, with an l2 term.
-GRADIENT_FROM = {"six": "six.json", "digits": "digits.json"}
+GRADIENT_FROM = {"six": "six.json", "digits": "digits.json", "hidden": "hidden.json"}
 GRADIENT_BATCH = 512
 GRADIENT_L2 = 0.1
 # A whole pipeline (issue #14) on the MNIST images: deskew, threshold, stroke evening
@@ -93,8 +100,8 @@ def compute(folder: Path) -> dict[str, np.ndarray]:
         config = TrainConfig(**TRAIN_RUNS[run])
         trainer = Trainer(inputs["train_x"], inputs["train_y"], config)
         trainer.run()
-        coef, intercept = trainer.model.weights_numpy()
-        return {f"train/{run}/weights": coef, f"train/{run}/bias": intercept}
+        params = trainer.model.params()  # [W, b], or a network's [W₁, b₁, W₂, b₂]
+        return {f"train/{run}/{i}": np.asarray(p) for i, p in enumerate(params)}
 
     for run in TRAIN_RUNS:
         attempt(f"train/{run}", lambda run=run: train(run))
@@ -103,8 +110,8 @@ def compute(folder: Path) -> dict[str, np.ndarray]:
         """One step's gradient, from the shipped weights, on the first batch."""
         model = load_weights(folder / GRADIENT_FROM[run])
         X, y = inputs["train_x"][:GRADIENT_BATCH], inputs["train_y"][:GRADIENT_BATCH]
-        _, g_coef, g_int = model.loss_grad(X, y, l2=GRADIENT_L2)
-        return {f"grad/{run}/weights": g_coef, f"grad/{run}/bias": g_int}
+        _, *grads = model.loss_grad(X, y, l2=GRADIENT_L2)
+        return {f"grad/{run}/{i}": np.asarray(g) for i, g in enumerate(grads)}
 
     for run in TRAIN_RUNS:
         attempt(f"grad/{run}", lambda run=run: gradient(run))
