@@ -39,7 +39,7 @@ const live = new Live({
   onError: (message) => setStatus("error", `Prediction failed: ${message}`, 1),
   onAnswer: () => handwriting.enable(), // never downloads before the first prediction
 });
-const models = new ModelsView({ onSelect: selectModel, onImport: importFile, onExport: exportModel });
+const models = new ModelsView({ onSelect: selectModel, onImport: loadWeights, onExport: exportModel });
 models.enable(false);
 const training = new Training({
   api,
@@ -137,7 +137,7 @@ async function selectModel(name) {
   }
 }
 
-async function importFile(file) {
+async function loadWeights(file) {
   const name = file.name.length > 80 ? `${file.name.slice(0, 77)}…` : file.name;
   try {
     const res = await api.call("loadWeights", { file, name: "file", label: `Loaded: ${name}` });
