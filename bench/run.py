@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 README = ROOT / "README.md"
 STANDARD = {"optimizer": "adam", "lr": 0.01, "epochs": 5, "batch_size": 512}
+# The hidden layer, plain inputs: the same architecture and schedule for every peer.
+HIDDEN = {"target": "all", "hidden": 64, "optimizer": "adam", "lr": 0.01,
+          "epochs": 5, "batch_size": 128}  # fmt: skip
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[dict, Any]:
@@ -53,8 +57,11 @@ def spread(values: list[float]) -> dict:
 
 # -- CPython training against scikit-learn ---------------------------------------------
 def cpython_training(quick: bool) -> list[dict]:
-    """oneneuron (numpy) against LogisticRegression and SGDClassifier(log_loss)."""
+    """oneneuron (numpy) against LogisticRegression and SGDClassifier(log_loss);
+    the hidden layer against MLPClassifier with the same architecture."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.neural_network import MLPClassifier
 
     from oneneuron.backend import single_blas_thread
     from oneneuron.data import load_inputs
@@ -64,12 +71,13 @@ def cpython_training(quick: bool) -> list[dict]:
     X_test, y_test = load_inputs("test", progress=False)
     X32, X_test32 = X.astype(np.float32), X_test.astype(np.float32)
     rows = []
-    for target in (6, "all"):
+    for target in (6, "all", "hidden"):
         truth = (y == 6) if target == 6 else y
         truth_test = (y_test == 6) if target == 6 else y_test
+        settings = HIDDEN if target == "hidden" else {"target": target, **STANDARD}
 
-        def ours(target=target):
-            trainer = Trainer(X, y, TrainConfig(target=target, **STANDARD))
+        def ours(settings=settings):
+            trainer = Trainer(X, y, TrainConfig(**settings))
             with single_blas_thread():  # as the CLI trains
                 trainer.run()
             return trainer.model
@@ -80,11 +88,40 @@ def cpython_training(quick: bool) -> list[dict]:
         def sgd(truth=truth):
             return SGDClassifier(loss="log_loss", random_state=0).fit(X32, truth)
 
-        peers = [
-            ("oneneuron (numpy, Adam, batch 512, 5 epochs)", ours, 1 if quick else 7),
-            ("scikit-learn LogisticRegression (lbfgs)", lbfgs, 1 if quick else 3),
-            ("scikit-learn SGDClassifier (log_loss)", sgd, 1 if quick else 3),
-        ]
+        def mlp(activation: str):
+            def train():
+                net = MLPClassifier(
+                    (HIDDEN["hidden"],), activation=activation, solver="adam",
+                    learning_rate_init=HIDDEN["lr"], batch_size=HIDDEN["batch_size"],
+                    max_iter=HIDDEN["epochs"], tol=0, n_iter_no_change=10**9,
+                    random_state=0,
+                )  # fmt: skip
+                with warnings.catch_warnings():  # "did not converge": epochs are set
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    with single_blas_thread():
+                        return net.fit(X32, y)
+
+            return train
+
+        if target == "hidden":
+            epochs = f"batch {HIDDEN['batch_size']}, {HIDDEN['epochs']} epochs"
+            peers = [
+                (f"oneneuron (numpy, Adam, {epochs})", ours, 1 if quick else 5),
+                (f"scikit-learn MLPClassifier (logistic, Adam, {epochs})",
+                 mlp("logistic"), 1 if quick else 3),
+                (f"scikit-learn MLPClassifier (ReLU, Adam, {epochs})", mlp("relu"),
+                 1 if quick else 3),
+            ]  # fmt: skip
+        else:
+            peers = [
+                (
+                    "oneneuron (numpy, Adam, batch 512, 5 epochs)",
+                    ours,
+                    1 if quick else 7,
+                ),
+                ("scikit-learn LogisticRegression (lbfgs)", lbfgs, 1 if quick else 3),
+                ("scikit-learn SGDClassifier (log_loss)", sgd, 1 if quick else 3),
+            ]
         base = None
         for name, fit, repeats in peers:
             times, model = timed(fit, repeats)
@@ -94,9 +131,12 @@ def cpython_training(quick: bool) -> list[dict]:
                 base = times["median"]
             else:
                 accuracy = float(np.mean(model.predict(X_test32) == truth_test))
+            task = {6: "one neuron (6)", "all": "ten neurons"}.get(
+                target, f"hidden layer of {HIDDEN['hidden']}"
+            )
             rows.append(
                 {
-                    "task": "one neuron (6)" if target == 6 else "ten neurons",
+                    "task": task,
                     "name": name,
                     "seconds": times,
                     "test_accuracy": accuracy,

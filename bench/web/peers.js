@@ -43,7 +43,7 @@ function targets(labels, target) {
   return [Float32Array.from(labels, (d) => (d === target ? 1 : 0)), 1];
 }
 
-async function tfjs({ backend, target = 6, epochs = 5, batchSize = 512, lr = 0.01 }) {
+async function tfjs({ backend, target = 6, hidden = 0, epochs = 5, batchSize = 512, lr = 0.01 }) {
   /* global tf */
   if (backend === "wasm") tf.wasm.setWasmPaths("/bench/tfjs/");
   if (!(await tf.setBackend(backend))) throw new Error(`no ${backend} backend`);
@@ -54,10 +54,16 @@ async function tfjs({ backend, target = 6, epochs = 5, batchSize = 512, lr = 0.0
   const xs = tf.tensor2d(unpack(data.train.packed), [n, 576]);
   const ys = tf.tensor2d(t, [n, units]);
   const model = tf.sequential();
-  model.add(tf.layers.dense({
-    units, inputShape: [576], kernelInitializer: "zeros",
-    activation: units === 1 ? "sigmoid" : "softmax",
-  }));
+  if (hidden) {
+    // the same network: H sigmoid neurons reading the 576 inputs, then ten (softmax)
+    model.add(tf.layers.dense({ units: hidden, inputShape: [576], activation: "sigmoid" }));
+    model.add(tf.layers.dense({ units, activation: "softmax" }));
+  } else {
+    model.add(tf.layers.dense({
+      units, inputShape: [576], kernelInitializer: "zeros",
+      activation: units === 1 ? "sigmoid" : "softmax",
+    }));
+  }
   model.compile({
     optimizer: tf.train.adam(lr),
     loss: units === 1 ? "binaryCrossentropy" : "categoricalCrossentropy",
@@ -85,7 +91,7 @@ async function tfjs({ backend, target = 6, epochs = 5, batchSize = 512, lr = 0.0
 }
 
 let pyodide = null;
-async function oneneuron({ target = 6, epochs = 5, batchSize = 512, lr = 0.01 }) {
+async function oneneuron({ target = 6, hidden = 0, epochs = 5, batchSize = 512, lr = 0.01 }) {
   // The package's own training loop under Pyodide, on the main thread, no UI.
   if (!pyodide) {
     const { loadPyodide } = await import("/pyodide/pyodide.mjs");
@@ -110,8 +116,8 @@ X = unpack_inputs(train_bits.to_py())
 y = np.frombuffer(train_labels.to_py(), np.uint8)
 Xt = unpack_inputs(test_bits.to_py())
 yt = np.frombuffer(test_labels.to_py(), np.uint8)
-config = TrainConfig(target=${target === "all" ? '"all"' : target}, optimizer="adam",
-                     lr=${lr}, epochs=${epochs}, batch_size=${batchSize})
+config = TrainConfig(target=${target === "all" ? '"all"' : target}, hidden=${hidden},
+                     optimizer="adam", lr=${lr}, epochs=${epochs}, batch_size=${batchSize})
 start = time.perf_counter()
 trainer = Trainer(X, y, config)
 trainer.run()
