@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from oneneuron.page import SHIPPED
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -240,7 +242,7 @@ def test_a_broken_kept_model_is_dropped_on_reload(page, hand, kept):
     assert page.get_attribute("[data-testid=prediction]", "data-model") == "six"
     offered = page.locator("input[name=model]")
     names = [offered.nth(i).get_attribute("value") for i in range(offered.count())]
-    assert names == ["six", "digits"]  # the shipped ones; the broken one is gone
+    assert names == list(SHIPPED)  # the shipped ones; the broken one is gone
 
 
 # -- a trained model that the browser cannot keep --------------------------------------
