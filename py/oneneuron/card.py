@@ -45,6 +45,10 @@ def summary(training: Any, result: Any, preprocess: Any = None) -> list[list[str
         lines.append(["Trained with", ", ".join(how)])
     if is_number(t.get("samples")) and t["samples"] > 0:
         lines.append(["Training data", _data(t)])
+    if is_number(t.get("taught")) and t["taught"] > 0:
+        n = int(t["taught"])
+        step = "a step" if n == 1 else f"{n} steps"
+        lines.append(["Taught", f"{step} on your own drawings in this page"])
     if is_number(m.get("test_accuracy")):
         n = m.get("test_samples", 10000)
         of = f" of {int(n):,} test images" if is_number(n) else ""

@@ -1,16 +1,11 @@
 """What the web page asks of the package, as plain values the worker can pass on.
 
-The page keeps one :class:`Page` inside Pyodide: the registry of its models (the
-shipped ones, listed before they are loaded; an imported file; one trained in the
-page) and the dispatch of its requests (:data:`REQUESTS`). Each answer is a dict of
-numbers, strings, lists and 1-D numpy arrays (float32 or uint8), which the worker
-hands to the page as typed arrays. The maths is the models' own; what a drawing,
-a test image or a foreign digit set becomes is made by the model's own
-preprocessing. Nothing here knows about JavaScript or the DOM, so CPython tests
-exercise all of it.
-
-A model that fails validation, and a training run that diverges, never replace the
-model the page is using: every change is built aside and swapped in at the end.
+One :class:`Page` lives inside Pyodide: the registry of the page's models (shipped
+ones listed before they load, an imported file, one trained or taught in the page)
+and the dispatch of its requests (:data:`REQUESTS`), answered with dicts of numbers,
+strings, lists and 1-D numpy arrays. The maths is the models' own, inputs come from
+each model's own preprocessing, and nothing here knows JavaScript or the DOM. A
+model that fails validation, or a run that diverges, never replaces the one in use.
 """
 
 from __future__ import annotations
@@ -22,12 +17,14 @@ import numpy as np
 
 from . import weights
 from .card import colour_scale, model_label, summary
-from .checks import plain
+from .checks import whole
 from .images import from_canvas
 from .model import N_INPUTS, Layer, Neuron
 from .network import Network
 from .pagedata import ImageSet, file_report
 from .session import TrainingSession
+from .steps import flat
+from .teach import Lessons, drawing_loss
 from .train import SettingError, TrainingDiverged, rule_source
 
 MISREAD = 8  # misread digits shown per set in the handwriting report
@@ -41,15 +38,10 @@ SHIPPED = {
 }
 
 # The one table of what the page may ask of Python: request name → the method that
-# answers, called with the request's arguments by keyword (worker.js routes here
-# every request it does not answer itself). ``select`` and ``loadWeights`` take a
-# weights file's ``text``, which the worker fetches (a shipped model's URL, from
-# ``source``) or reads (a file from the picker). The data requests take the bytes
-# of data/mnist.json's files: loadData {split: "train", images, labels, preprocess}
-# for each training variant, {split: "test", images, labels, inputs} for the raw
-# test images; loadSet {name, images, labels} for each of its "sets", asked for
-# only when the person opens the handwriting report. A request that changes the
-# models held answers :meth:`Page.answer`: the model and the new list.
+# answers, by keyword (worker.js sends here every request it does not answer
+# itself, after fetching what one needs: a weights file's text for select and
+# loadWeights, data/mnist.json's bytes for loadData and loadSet). A request that
+# changes the models held answers :meth:`Page.answer`: the model and the new list.
 REQUESTS = {
     "source": "source",
     "select": "select",
@@ -57,6 +49,8 @@ REQUESTS = {
     "models": "models",
     "modelInfo": "model_info",
     "predict": "predict",
+    "teach": "teach",
+    "untaught": "untaught",
     "export": "export",
     "forget": "forget",
     "inspect": "inspect",
@@ -82,9 +76,8 @@ class Page:
     --------
     >>> page = Page()
     >>> model = Neuron(target=6).set_weights(np.ones(576) * 0.01, [-1.0])
-    >>> info = page.load_weights(weights.dumps(model), name="six")["model"]
-    >>> info["kind"], info["classes"]
-    ('one', [6])
+    >>> page.load_weights(weights.dumps(model), name="six")["model"]["classes"]
+    [6]
     >>> ink = np.zeros((28, 28), np.uint8)
     >>> ink[4:24, 12:16] = 255  # a vertical bar
     >>> r = page.predict(ink.tobytes(), 28, 28)
@@ -97,6 +90,7 @@ class Page:
         self.active: str | None = None  # the name of the model that predicts
         self.training = TrainingSession()  # data, added drawings, the run
         self.sets: dict[str, ImageSet] = {}  # foreign digit sets loaded: name → set
+        self.lessons = Lessons()  # the weights before each step taught by drawing
 
     # -- requests --------------------------------------------------------------------
     def call(self, request: str, args: dict[str, Any] | None = None) -> Any:
@@ -268,13 +262,14 @@ class Page:
         Returns :meth:`answer` of the active model."""
         self._entry(name)
         del self._models[name]
+        self.lessons.forget(name)
         if self.active == name:
             self.active = next(iter(self._models), None)
         return self.answer()
 
     # -- drawing ---------------------------------------------------------------------
     def predict(
-        self, pixels: Any, height: int, width: int, off: Any = None
+        self, pixels: Any, height: int, width: int, off: Any = None, label: Any = None
     ) -> dict[str, Any]:
         """What the active model makes of a drawing, made into its input by the
         model's own preprocessing.
@@ -284,6 +279,7 @@ class Page:
         pixels : bytes-like of ``height × width`` uint8 ink levels (canvas alpha)
         height, width : the canvas size in pixels
         off : a network's hidden neurons switched off (their outputs held at 0)
+        label : with a digit, also the drawing's ``loss`` for that answer
 
         Returns the model's ``explain`` of the input (its numbers, every term of
         w·x + b = z) and ``model``, the name of the model that answered.
@@ -291,35 +287,43 @@ class Page:
         name = self._name(None)
         model = self._entry(name)["model"]
         x = model.to_input(from_canvas(pixels, height, width)).reshape(N_INPUTS)
-        extra = (
-            {} if off is None else {"off": off}
-        )  # only a network has units to switch
-        return {**model.explain(x, **extra), "model": name}
+        extra = {} if off is None else {"off": off}  # a network's units
+        r = {**model.explain(x, **extra), "model": name}
+        if label is not None:
+            r["loss"] = drawing_loss(model, x, whole(label, "label", 0, 9))
+        return r
+
+    def teach(
+        self, pixels: Any, height: int, width: int, label: Any, lr: Any
+    ) -> dict[str, Any]:
+        """One gradient step of the active model on this drawing for the answer
+        ``label`` (:mod:`oneneuron.teach`): :meth:`answer` (its new weights),
+        ``before`` and ``after`` (:meth:`predict` with the ``loss``) and
+        :meth:`~oneneuron.teach.Lessons.teach`'s ``gradient`` and ``steps``."""
+        name, drawing = self._name(None), (pixels, height, width)
+        before = self.predict(*drawing, label=label)
+        lesson = self.lessons.teach(name, self._entry(name), before["seen"], label, lr)
+        after = self.predict(*drawing, label=label)
+        return {**self.answer(name), "before": before, "after": after, **lesson}
+
+    def untaught(self, all_steps: bool = False) -> dict[str, Any]:
+        """Undo the active model's last step (or all of them, as Reset does):
+        its weights exactly as before. Returns :meth:`answer` and ``steps``."""
+        name = self._name(None)
+        steps = self.lessons.undo(name, self._entry(name), all_steps=all_steps)
+        return {**self.answer(name), "steps": steps}
 
     def steps(self, pixels: Any, height: int, width: int) -> dict[str, Any]:
         """Each step by which the active model makes a drawing into its input.
 
-        Returns
-        -------
-        dict with ``model`` (its name), ``describe`` (the pipeline in one sentence)
-        and ``steps``: :func:`oneneuron.steps.steps`, each picture as float32
-        [h·w] with its ``height`` and ``width``. The last image equals ``seen`` of
-        :meth:`predict` for the same pixels.
+        Returns ``model`` (its name), ``describe`` (the pipeline in one sentence)
+        and ``steps``: :func:`oneneuron.steps.flat`. The last picture equals
+        ``seen`` of :meth:`predict` for the same pixels.
         """
         name = self._name(None)
         p = self._entry(name)["model"].preprocess
-        out = []
-        for stage in p.steps(from_canvas(pixels, height, width)):
-            image = stage.pop("image")
-            out.append(
-                {
-                    **{k: plain(v) for k, v in stage.items()},
-                    "image": image.reshape(-1).copy(),
-                    "height": int(image.shape[0]),
-                    "width": int(image.shape[1]),
-                }
-            )
-        return {"model": name, "describe": p.describe(), "steps": out}
+        shown = flat(p, from_canvas(pixels, height, width))
+        return {"model": name, "describe": p.describe(), "steps": shown}
 
     # -- training (the page's training panel) ----------------------------------------
     def add_example(

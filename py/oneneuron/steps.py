@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import plain
 from .images import ink, validate
 from .preprocess import GRID, Frame, Preprocess, _resample, place
 from .strokes import normalise, stroke_width
@@ -86,6 +87,20 @@ def steps(p: Preprocess, image: Any) -> list[dict]:
             )
         )
     return shown
+
+
+def flat(p: Preprocess, image: Any) -> list[dict]:
+    """:func:`steps` as the page receives them: each picture as float32 [h·w] with
+    its ``height`` and ``width``, every other value a plain number or text."""
+    out = []
+    for stage in steps(p, image):
+        picture = stage.pop("image")
+        h, w = picture.shape
+        extras = {k: plain(v) for k, v in stage.items()}
+        out.append(
+            {**extras, "image": picture.reshape(-1).copy(), "height": h, "width": w}
+        )
+    return out
 
 
 def _stage(step: str, caption: str, image: np.ndarray, **extra: Any) -> dict:
