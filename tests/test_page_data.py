@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from oneneuron import metrics, weights
+from oneneuron.data import load_mnist
 from oneneuron.digitsets import load_digitset
 from oneneuron.model import Layer, Neuron
 from oneneuron.page import Page
@@ -22,13 +23,15 @@ from oneneuron.preprocess import Preprocess
 pytestmark = pytest.mark.cpython_only  # real MNIST and the real foreign sets
 
 PLAIN, DESKEW = Preprocess(), Preprocess(deskew=True)
+EXTRA = Preprocess(deskew=True, threshold=0.5)  # a shipped model's own, test only
 
 
 @pytest.fixture(scope="module")
 def page_data(tmp_path_factory):
-    """The page's data with a plain and a deskewed training variant."""
+    """The page's data with a plain and a deskewed training variant, and the test
+    images also packed as EXTRA makes them (and as DESKEW, given twice: once)."""
     out = tmp_path_factory.mktemp("dist") / "data"
-    meta = write_page_data(out, variants=[PLAIN, DESKEW])
+    meta = write_page_data(out, variants=[PLAIN, DESKEW], test_variants=[EXTRA, DESKEW])
     return out, meta
 
 
@@ -114,9 +117,10 @@ def test_the_page_data_lists_every_file_as_written(page_data, mnist_images):
     assert _bytes(out, test["images"]) == test_images.tobytes()
     assert _bytes(out, test["labels"]) == test_labels.tobytes()
     assert test["title"] == PAGE_SETS["test"]["title"]
-    # and its inputs, packed for each training variant: the pipeline applied here
-    assert set(test["variants"]) == {PLAIN.key(), DESKEW.key()}
-    for p in (PLAIN, DESKEW):
+    # and its inputs, packed for each training variant and each test variant: the
+    # pipeline applied here
+    assert set(test["variants"]) == {PLAIN.key(), DESKEW.key(), EXTRA.key()}
+    for p in (PLAIN, DESKEW, EXTRA):
         variant = test["variants"][p.key()]
         assert variant["images"] == f"test-{p.key()}.bin"
         assert variant["image_bytes"] == 72
@@ -278,6 +282,32 @@ def test_a_run_on_a_packed_variant_preprocesses_no_test_image(page_data, monkeyp
     finished = page.train_finish(mistakes=2)
     assert finished["evaluation"]["accuracy"] > 0.9
     assert not [n for n in made if n > 1], made
-    other = Preprocess(deskew=True, threshold=0.5)
+    other = Preprocess(deskew=True, threshold=0.45)  # not packed (EXTRA is 0.5)
     page.training.evaluate(Neuron(target=6, preprocess=other).init_weights())
     assert 10000 in made
+
+
+def test_a_shipped_models_test_scores_need_no_preprocessing(page_data, monkeypatch):
+    """The threshold's data: a one-neuron model's probabilities on the test images,
+    read from the inputs packed as that model makes them."""
+    out, _ = page_data
+    rng = np.random.default_rng(0)
+    six = Neuron(target=6, preprocess=EXTRA)
+    six.set_weights(rng.normal(0, 0.1, 576), [-1.0])
+    page = _worker_page(out, {"six": six, "digits": Layer().init_weights()})
+    made = []
+    to_input = Preprocess.to_input
+    monkeypatch.setattr(
+        Preprocess, "to_input", lambda p, im: made.append(len(im)) or to_input(p, im)
+    )
+    page.call("select", {"name": "six"})
+    scores = page.call("scores", {})
+    assert not made
+    monkeypatch.undo()
+    images, labels = load_mnist("test", progress=False)
+    want = six.predict_proba(EXTRA.to_input(images).reshape(-1, 576))
+    np.testing.assert_array_equal(scores["p"], np.asarray(want, np.float32))
+    np.testing.assert_array_equal(scores["truth"], (labels == 6).astype(np.uint8))
+    assert scores["target"] == 6 and scores["p"].dtype == np.float32
+    error = page.handle("scores", {"name": "digits"})["error"]
+    assert error["kind"] == "invalid" and "one neuron's" in error["message"]

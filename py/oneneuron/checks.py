@@ -105,3 +105,27 @@ def plain(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+def error_data(exc: BaseException) -> dict[str, Any]:
+    """An error as the page receives it: ``kind`` says what went wrong (the
+    error's own ``kind``: "setting", a training setting named by ``field``;
+    "diverged", a run whose loss stopped being finite; else "invalid" for any
+    refused value, "internal" for a bug) and ``message`` is the one line a person
+    reads.
+
+    Examples
+    --------
+    >>> error_data(ValueError("lr must be > 0, got -1"))
+    {'kind': 'invalid', 'field': None, 'message': 'lr must be > 0, got -1'}
+    >>> error_data(KeyError("x"))["message"]
+    "KeyError: 'x'"
+    """
+    if isinstance(exc, ValueError):
+        kind = getattr(exc, "kind", "invalid")
+        return {"kind": kind, "field": getattr(exc, "field", None), "message": str(exc)}
+    return {
+        "kind": "internal",
+        "field": None,
+        "message": f"{type(exc).__name__}: {exc}",
+    }

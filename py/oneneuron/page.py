@@ -17,7 +17,7 @@ import numpy as np
 
 from . import weights
 from .card import colour_scale, model_label, summary
-from .checks import whole
+from .checks import error_data, whole
 from .images import from_canvas
 from .model import N_INPUTS, Layer, Neuron
 from .network import Network
@@ -25,7 +25,7 @@ from .pagedata import ImageSet, file_report
 from .session import TrainingSession
 from .steps import flat
 from .teach import Lessons, drawing_loss
-from .train import SettingError, TrainingDiverged, rule_source
+from .train import rule_source
 
 MISREAD = 8  # misread digits shown per set in the handwriting report
 
@@ -54,6 +54,7 @@ REQUESTS = {
     "export": "export",
     "forget": "forget",
     "inspect": "inspect",
+    "scores": "scores",
     "steps": "steps",
     "loadSet": "load_set",
     "handwriting": "handwriting",
@@ -108,7 +109,8 @@ class Page:
 
     def handle(self, request: str, args: dict[str, Any] | None = None) -> dict:
         """:meth:`call`, answered as data: ``{"result": ...}``, or ``{"error":
-        {"kind", "field", "message"}}`` (:func:`error_data`): nothing raised.
+        {"kind", "field", "message"}}`` (:func:`~oneneuron.checks.error_data`):
+        nothing raised.
 
         Examples
         --------
@@ -378,6 +380,19 @@ class Page:
             raise ValueError(f"kind must be one of {', '.join(models)}, got {kind!r}")
         return rule_source(models[kind], optimizer)
 
+    def scores(self, name: str | None = None) -> dict[str, Any]:
+        """A one-neuron model's probabilities on the MNIST test images (each made
+        into an input by its own preprocessing), for the page's threshold: ``p``
+        (float32 [N]), ``truth`` (uint8 [N], 1 for its digit) and ``target``."""
+        name = self._name(name)
+        model = self._entry(name)["model"]
+        if model.kind != "one":
+            raise ValueError(f"a threshold is one neuron's; {name!r} names a digit")
+        test = self.training.test_set()
+        p = np.asarray(model.predict_proba(test.inputs(model.preprocess)), np.float32)
+        truth = (test.labels == model.target).astype(np.uint8)
+        return {"model": name, "target": model.target, "p": p, "truth": truth}
+
     # -- other people's handwriting --------------------------------------------------
     def load_set(self, name: str, images: Any, labels: Any) -> dict[str, Any]:
         """Keep a foreign digit set of data/mnist.json's "sets" (raw 28×28 uint8
@@ -421,30 +436,3 @@ class Page:
         if name not in self._models:
             raise ValueError(f"there is no model called {name!r}")
         return self._models[name]
-
-
-def error_data(exc: BaseException) -> dict[str, Any]:
-    """An error as the page receives it: ``kind`` says what went wrong ("setting":
-    a training setting, named by ``field``; "diverged": a run whose loss stopped
-    being finite; "invalid": any other refused value; "internal": a bug), and
-    ``message`` is the one line a person reads.
-
-    Examples
-    --------
-    >>> error_data(SettingError("lr", "lr must be > 0, got -1"))
-    {'kind': 'setting', 'field': 'lr', 'message': 'lr must be > 0, got -1'}
-    >>> error_data(KeyError("x"))["message"]
-    "KeyError: 'x'"
-    """
-    if isinstance(exc, SettingError):
-        return {"kind": "setting", "field": exc.field, "message": str(exc)}
-    if isinstance(exc, TrainingDiverged):
-        return {"kind": "diverged", "field": None, "message": str(exc)}
-    if isinstance(exc, ValueError):
-        field = getattr(exc, "field", None)  # e.g. PreprocessError's
-        return {"kind": "invalid", "field": field, "message": str(exc)}
-    return {
-        "kind": "internal",
-        "field": None,
-        "message": f"{type(exc).__name__}: {exc}",
-    }

@@ -85,6 +85,7 @@ def write_page_data(
     variants: Iterable[Any],
     data_dir: Any = None,
     sets: Iterable[str] = ("optdigits", "mfeat"),
+    test_variants: Iterable[Any] = (),
 ) -> dict:
     """Write the page's data into the new folder ``out``, described by mnist.json.
 
@@ -97,6 +98,10 @@ def write_page_data(
         and one without.
     data_dir : where the MNIST files are (see :func:`load_mnist`)
     sets : foreign digit sets to include (:func:`oneneuron.digitsets.load_digitset`)
+    test_variants : list of Preprocess
+        More preprocessings whose test inputs are packed (a shipped model's own, so
+        that its test scores need no preprocessing in the page), besides the
+        training variants'.
 
     Returns
     -------
@@ -153,7 +158,8 @@ def write_page_data(
     test_images, test_labels = load_mnist("test", data_dir=data_dir, progress=False)
     meta["test"] = _write_raw_set(out, "test", test_images, test_labels)
     meta["test"]["variants"] = {}
-    for v in variants:
+    packed = {v.key(): v for v in [*variants, *test_variants]}  # each key once
+    for v in packed.values():
         X = v.to_input(test_images).reshape(len(test_images), -1)
         meta["test"]["variants"][v.key()] = {
             "preprocess": v.to_dict(),

@@ -183,6 +183,8 @@ class SettingError(ValueError):
     'batch_size'
     """
 
+    kind = "setting"  # as the page receives it (checks.error_data)
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -190,6 +192,8 @@ class SettingError(ValueError):
 
 class TrainingDiverged(ValueError):
     """The loss became NaN or infinite: the steps were too large."""
+
+    kind = "diverged"  # as the page receives it (checks.error_data)
 
 
 @dataclass
