@@ -169,7 +169,7 @@ def test_handwriting_of_a_one_neuron_file_and_bad_sets():
         {
             "name": "mnist",
             "title": "MNIST test digits",
-            "what": "the kind it learned from",
+            "what": "as its weights file says",
             "from": "file",
             "count": 8,
             "accuracy": 0.5,

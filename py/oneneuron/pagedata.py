@@ -342,6 +342,7 @@ def file_report(result: Any, model: Any) -> dict[str, Any]:
     count = num("test_samples")
     out = {
         **_words("mnist"),
+        "what": "as its weights file says",  # not measured here
         "from": "file",
         "count": None if count is None else int(count),
         "accuracy": num("test_accuracy"),

@@ -28,16 +28,16 @@ def steps(p: Preprocess, image: Any) -> list[dict]:
     """The stages of ``p.to_input(image)`` for one image, in the order they run.
 
     Each stage is ``{"step": key, "caption": what a person reads, "image": float32
-    2-D array 0–1, ...}``: "ink" (the image; images with a side over 64 px are
-    area-downsampled for showing, here and in the next two stages), "deskewed"
-    (only with ``deskew``), "box" (the same with ``"box": [top, left, bottom,
-    right]``, the ink's bounding box in the shown image's pixels, bottom and right
-    exclusive; None when there is no ink), "scaled" (the box scaled so that its
-    longer side is ``box`` px, with its ``scale``), "placed" (24×24 ink placed by
-    its centre of mass), "thresholded" (24×24 0/1, with ``"threshold"``) and
-    "strokes" (only with ``stroke``: with ``"stroke_width"`` before and
-    ``"change"``: "thickened", "thinned" or "kept"). The last image equals
-    ``p.to_input(image)`` exactly.
+    2-D array 0–1, "frame": the side of the square it is shown in, ...}``: "ink"
+    (the image; a side over 64 px is area-downsampled for showing, here and in the
+    next two stages), "deskewed" (only with ``deskew``), "box" (the same with
+    ``"box": [top, left, bottom, right]``, the ink's bounding box in the shown
+    image's pixels, bottom and right exclusive; None when there is no ink),
+    "scaled" (the box scaled so that its longer side is ``box`` px, with its
+    ``scale``), "placed" (24×24 ink placed by its centre of mass), "thresholded"
+    (24×24 0/1, with ``"threshold"``) and "strokes" (only with ``stroke``: with
+    ``"stroke_width"`` before and ``"change"``: "thickened", "thinned" or "kept").
+    The last image equals ``p.to_input(image)`` exactly.
 
     Examples
     --------
@@ -104,9 +104,13 @@ def flat(p: Preprocess, image: Any) -> list[dict]:
 
 
 def _stage(step: str, caption: str, image: np.ndarray, **extra: Any) -> dict:
-    """One stage: its picture as float32 from 0 to 1."""
+    """One stage: its picture as float32 from 0 to 1, and ``frame``, the side of
+    the square it is shown in, in its own pixels: the grid's for the stages on the
+    grid (the scaled box too), the picture's longer side for the others."""
     picture = np.clip(np.asarray(image, np.float64), 0.0, 1.0).astype(np.float32)
-    return {"step": step, "caption": caption, "image": picture, **extra}
+    on_grid = step in ("scaled", "placed", "thresholded", "strokes")
+    frame = GRID if on_grid else max(picture.shape)
+    return {"step": step, "caption": caption, "image": picture, "frame": frame, **extra}
 
 
 def _downsample(g: np.ndarray) -> np.ndarray:
