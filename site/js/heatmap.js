@@ -12,6 +12,8 @@ const STOPS = [
   "#fee0b6", "#fdb863", "#e08214", "#b35806", "#7f3b08",
 ].map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
 
+const GUTTER = [226, 228, 236, 255]; // between tiles: the cards' lines (base.css --line)
+
 // 511 entries: index 255 is zero, 0 is −scale, 510 is +scale.
 const LUT = (() => {
   const lut = new Uint8ClampedArray(511 * 3);
@@ -30,6 +32,15 @@ function imageOf(canvas) {
   return { ctx, image: canvas._image };
 }
 
+/** Pixel j (an index into RGBA data d) in the colour of value v on this scale. */
+function diverging(d, j, v, scale) {
+  const k = Math.round(255 + 255 * Math.max(-1, Math.min(1, v / scale))) * 3;
+  d[j] = LUT[k];
+  d[j + 1] = LUT[k + 1];
+  d[j + 2] = LUT[k + 2];
+  d[j + 3] = 255;
+}
+
 /**
  * Paint N values (from values[offset]) with the diverging colormap.
  * Where mask is given and mask[i] is 0, the pixel is left pale: not part of the sum.
@@ -44,11 +55,40 @@ export function paintDiverging(canvas, values, offset, scale, mask = null) {
       d[j + 3] = 255;
       continue;
     }
-    const k = Math.round(255 + 255 * Math.max(-1, Math.min(1, values[offset + i] / scale))) * 3;
-    d[j] = LUT[k];
-    d[j + 1] = LUT[k + 1];
-    d[j + 2] = LUT[k + 2];
-    d[j + 3] = 255;
+    diverging(d, j, values[offset + i], scale);
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+/** The grid that `count` tiles are shown in: as square as it goes, row by row. */
+export function tileGrid(count) {
+  const cols = Math.max(1, Math.ceil(Math.sqrt(count)));
+  return { cols, rows: Math.max(1, Math.ceil(count / cols)) };
+}
+
+/**
+ * Paint `count` maps of N values each (a layer's weights, neuron after neuron) on
+ * one canvas, as the tiles of tileGrid(count), `gap` px of paper between them: one
+ * canvas, however many neurons (many canvases cost a compositor resource each).
+ */
+export function paintTiles(canvas, values, count, scale, gap = 0) {
+  const { cols, rows } = tileGrid(count);
+  const w = cols * (GRID + gap) - gap;
+  const h = rows * (GRID + gap) - gap;
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(w, h);
+  const d = image.data;
+  for (let j = 0; j < d.length; j += 4) d.set(GUTTER, j); // between the tiles
+  for (let k = 0; k < count; k++) {
+    const x0 = (k % cols) * (GRID + gap);
+    const y0 = Math.floor(k / cols) * (GRID + gap);
+    for (let i = 0; i < N; i++) {
+      diverging(d, ((y0 + Math.floor(i / GRID)) * w + x0 + (i % GRID)) * 4, values[k * N + i], scale);
+    }
   }
   ctx.putImageData(image, 0, 0);
 }
@@ -108,6 +148,12 @@ function asImage(h, w, paint) {
   img.width = w;
   img.height = h;
   return img;
+}
+
+/** The tiles of paintTiles (no gap) as one image's URL: a sheet that tiles show parts of. */
+export function tileSheet(values, count, scale) {
+  paintTiles(scratch, values, count, scale);
+  return scratch.toDataURL();
 }
 
 /** A 24×24 image of 0/1 bits, as an <img> (decorative without a label). */

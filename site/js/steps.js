@@ -14,10 +14,9 @@
 // data-step (its key: ink, deskewed, box, scaled, placed, thresholded, strokes).
 
 import { $, element } from "./dom.js";
-import { GRID, paintGray } from "./heatmap.js";
+import { paintGray } from "./heatmap.js";
 
 const FRAME = 76; // CSS px of each picture's square frame
-const ON_GRID = new Set(["scaled", "placed", "thresholded", "strokes"]); // shown at the grid's scale
 
 export class StepsView {
   constructor() {
@@ -50,9 +49,9 @@ export class StepsView {
     const li = element("li", "steps-item");
     const frame = element("div", "steps-frame");
     const holder = element("div", "steps-holder");
-    const side = ON_GRID.has(s.step) ? GRID : Math.max(s.height, s.width);
-    holder.style.width = `${(FRAME * s.width) / side}px`;
-    holder.style.height = `${(FRAME * s.height) / side}px`;
+    // s.frame: the side of the square it is shown in, in its own pixels (Python's)
+    holder.style.width = `${(FRAME * s.width) / s.frame}px`;
+    holder.style.height = `${(FRAME * s.height) / s.frame}px`;
     const canvas = document.createElement("canvas");
     canvas.width = s.width;
     canvas.height = s.height;
