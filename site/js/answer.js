@@ -1,5 +1,7 @@
-// The answer card: the probability (one neuron) or ten bars (ten neurons), and the
-// arithmetic w·x + b = z, σ(z) = p with the actual numbers. DOM only.
+// The answer card: the probability (one neuron) or ten bars (ten neurons, a hidden
+// layer's ten outputs), and the arithmetic w·x + b = z, σ(z) = p with the actual
+// numbers: of the neuron, of a digit's neuron, or of a hidden neuron (js/hidden.js).
+// DOM only.
 
 import { $ } from "./dom.js";
 import { aDigit, num, percent, signed, sub } from "./format.js";
@@ -47,16 +49,17 @@ export class AnswerView {
     const one = model.kind === "one";
     const t = one ? model.target : null;
     for (const el of document.querySelectorAll(".target-digit")) el.textContent = one ? String(t) : "the digit";
+    // a network's sums shown are a hidden neuron's, picked on its tile, not a bar's
+    for (const r of this.rows) r.button.disabled = model.kind === "hidden";
   }
 
-  /** No drawing (or no model yet): every hook empty. */
-  showEmpty(model, waiting = false) {
+  /** No drawing (or no model yet): every hook empty; the symbols of neuron k. */
+  showEmpty(model, waiting = false, k = 0) {
     this.#hooks("", "", waiting ? "waiting" : "empty");
+    const ask = { ten: "the ten neurons", hidden: "the network" };
     this.verdict.textContent = waiting
       ? "Getting the neuron ready…"
-      : model && model.kind === "ten"
-        ? "Draw a digit to ask the ten neurons."
-        : `Draw a digit to ask the neuron.`;
+      : `Draw a digit to ask ${(model && ask[model.kind]) || "the neuron"}.`;
     this.bigP.textContent = "–";
     this.meter.style.width = "0%";
     for (const r of this.rows) {
@@ -65,14 +68,15 @@ export class AnswerView {
       r.button.classList.remove("top");
     }
     for (const k of ["dot", "bias", "z", "squash", "p"]) this.math[k].textContent = "–";
-    if (model) this.#symbols(model, model.kind === "one" ? model.target : null);
+    if (model) this.#symbols(model, model.kind === "one" ? model.target : k);
   }
 
   /**
-   * Show a prediction. `pick` is the neuron whose arithmetic is shown (ten mode).
-   * Returns the sentence for screen readers.
+   * Show a prediction. `pick` is the neuron whose arithmetic is shown (a digit's, or
+   * a network's hidden neuron, `off` when switched off). Returns the sentence for
+   * screen readers.
    */
-  show(model, r, pick) {
+  show(model, r, pick, off = false) {
     const one = model.kind === "one";
     const k = one ? 0 : pick;
     if (one) {
@@ -93,11 +97,12 @@ export class AnswerView {
       });
     }
     this.#symbols(model, one ? model.target : k);
-    this.math.dot.textContent = num(r.dot[k]);
-    this.math.bias.textContent = signed(r.bias[k]);
-    this.math.z.textContent = num(r.z[k]);
-    this.math.squash.textContent = one ? `σ(${num(r.z[k], 2)})` : `e^${num(r.z[k], 2)} / Σ e^z`;
-    this.math.p.textContent = r.p[k].toFixed(4);
+    const t = terms(model, r, k);
+    this.math.dot.textContent = num(t.dot);
+    this.math.bias.textContent = signed(t.bias);
+    this.math.z.textContent = num(t.z);
+    this.math.squash.textContent = model.kind === "ten" ? `e^${num(t.z, 2)} / Σ e^z` : `σ(${num(t.z, 2)})`;
+    this.math.p.textContent = off ? "0 (off)" : t.out.toFixed(4);
     return one
       ? `${r.digit != null ? `Looks like ${aDigit(model.target)}` : `Not ${aDigit(model.target)}`}: probability ${percent(r.p[0])} percent.`
       : `Most likely ${aDigit(r.top)}: ${percent(r.probability)} percent.`;
@@ -121,11 +126,12 @@ export class AnswerView {
       fn.textContent = "σ(z)";
       p.textContent = "p";
     } else {
-      dot.textContent = `w${sub(k)}·x`;
-      bias.textContent = `b${sub(k)}`;
-      z.textContent = `z${sub(k)}`;
-      fn.textContent = `softmax(z)${sub(k)}`;
-      p.textContent = `p${sub(k)}`;
+      const s = sub(model.kind === "hidden" ? k + 1 : k); // hidden neurons count from 1
+      dot.textContent = `w${s}·x`;
+      bias.textContent = `b${s}`;
+      z.textContent = `z${s}`;
+      fn.textContent = model.kind === "hidden" ? `σ(z${s})` : `softmax(z)${s}`;
+      p.textContent = model.kind === "hidden" ? `h${s}` : `p${s}`;
     }
   }
 
@@ -138,4 +144,15 @@ export class AnswerView {
     this.el.dataset.state = state;
     this.el.dataset.render = String(this.renders);
   }
+}
+
+/**
+ * The terms of w·x + b = z and the output of neuron k: a digit's neuron, or a
+ * network's hidden neuron k (its z and h from Python; w·x = z − b).
+ */
+function terms(model, r, k) {
+  if (model.kind !== "hidden") return { dot: r.dot[k], bias: r.bias[k], z: r.z[k], out: r.p[k] };
+  const z = r.hidden.z[k];
+  const bias = model.bias[k];
+  return { dot: z - bias, bias, z, out: r.hidden.h[k] };
 }

@@ -1,22 +1,22 @@
-// "Other people's handwriting": how the active model reads MNIST's own test digits
-// against digits by other hands, scanned another way (UCI optdigits and mfeat), with a
-// few of the digits it misreads. Nothing is downloaded until the button is pressed,
-// and the button waits for the first prediction; afterwards the panel measures each
-// model that becomes active (oneneuron.page.Page.handwriting: every image made into
-// an input by that model's own preprocessing).
+// "Other people's handwriting": how each model the page holds reads MNIST's own test
+// digits against digits by other hands, scanned another way (data/mnist.json's "sets":
+// UCI optdigits and mfeat), side by side, so the columns show what a hidden layer
+// buys and what it does not. Nothing is downloaded until the button is pressed, and
+// the button waits for the first prediction; afterwards, each change of the models
+// measures again, but only a model whose weights changed (a trained one, a file).
 //
-// Each set's title and its few words are Python's (oneneuron.pagedata.PAGE_SETS), in
-// each row of the answer.
+// Each model is measured by oneneuron.page.Page.handwriting (every image made into an
+// input by that model's own preprocessing); a shipped model not held yet is loaded
+// first without becoming the active one ("select" with activate false). The table
+// and its words are js/handtable.js's.
 //
-// Test hooks on [data-testid=handwriting]: data-model (the model measured, "" if
-// none), data-state (idle, loading, measuring, done, error); one row a set with
-// data-set (mnist, optdigits, mfeat) and data-accuracy (0–1, as Python gives it).
+// Test hooks on [data-testid=handwriting]: data-state (idle, loading, measuring, done,
+// error), data-models (the models in the table, in the switch's order, space-separated)
+// and data-model (the active one among them, whose misread digits are shown; "" if
+// none).
 
-import { $, element } from "./dom.js";
-import { aDigit, whole } from "./format.js";
-import { grayThumbnail } from "./heatmap.js";
-
-const SETS = ["optdigits", "mfeat"]; // data/mnist.json's "sets", in the order shown
+import { $ } from "./dom.js";
+import { HandTable } from "./handtable.js";
 
 export class Handwriting {
   /** data: js/trainingdata.js's TrainingData, which downloads into the worker once. */
@@ -27,12 +27,9 @@ export class Handwriting {
     this.button = $("hand-run");
     this.status = $("hand-status");
     this.bar = $("hand-progress");
-    this.table = $("hand-rows");
-    this.f1Head = $("hand-f1-head");
-    this.shift = $("hand-shift");
-    this.mistakes = $("hand-mistakes");
-    this.model = null; // model_info of the active model
-    this.asked = false; // the button was pressed: measure every active model from now on
+    this.view = new HandTable();
+    this.measured = new Map(); // model name → {key: its weights in short, report}
+    this.asked = false; // the button was pressed: measure every change of the models
     this.generation = 0;
     this.button.disabled = true;
     this.button.addEventListener("click", () => this.measure());
@@ -44,9 +41,8 @@ export class Handwriting {
     if (!this.asked) this.button.disabled = false;
   }
 
-  /** The active model changed: measure it, once the sets were asked for. */
-  setModel(model) {
-    this.model = model;
+  /** The active model changed (or a model came or went): measure, once asked for. */
+  setModel() {
     if (this.asked) this.measure();
   }
 
@@ -58,33 +54,51 @@ export class Handwriting {
     this.bar.hidden = false;
     this.#progress(0, "Downloading the digits…");
     try {
-      await this.#download(gen);
+      const sets = await this.#download(gen);
       if (gen !== this.generation) return;
       this.#state("measuring");
-      this.#progress(1, "Reading every digit with this model…");
-      const r = await this.api.call("handwriting", this.model ? { name: this.model.name } : {});
-      if (gen !== this.generation) return;
-      this.#show(r);
+      const list = await this.api.call("models");
+      const models = [];
+      for (const [i, m] of list.entries()) {
+        this.#progress(i / list.length, `Reading every digit with each model in turn: ${m.label}`);
+        const report = await this.#report(m.name);
+        if (gen !== this.generation) return;
+        models.push({ ...m, report });
+      }
+      this.view.show(models, sets);
       this.bar.hidden = true;
       this.status.textContent = "";
-      this.#state("done", r.model);
+      this.#state("done", models);
     } catch (err) {
       if (gen !== this.generation) return;
       this.bar.hidden = true;
-      this.status.textContent = `Could not measure it: ${err.message}. Press the button to try again.`;
+      this.status.textContent = `Could not measure them: ${err.message}. Press the button to try again.`;
       this.button.disabled = false;
       this.asked = false;
       this.#state("error");
     }
   }
 
-  /** The raw test images and the other sets into the worker, with their progress. */
-  #download(gen) {
-    const stages = ["test", ...SETS.map((name) => `set-${name}`)];
+  /** The raw test images and the other sets into the worker, with their progress; their names. */
+  async #download(gen) {
+    const sets = await this.data.setNames();
+    const stages = ["test", ...sets.map((name) => `set-${name}`)];
     const stop = this.data.watch(() => {
       if (gen === this.generation) this.#progress(this.data.fraction(stages), this.data.describe(stages, "the digits"));
     });
-    return Promise.all([this.data.test(), ...SETS.map((name) => this.data.set(name))]).finally(stop);
+    await Promise.all([this.data.test(), ...sets.map((name) => this.data.set(name))]).finally(stop);
+    return sets;
+  }
+
+  /** Python's handwriting report of a model, measured again only when its weights changed. */
+  async #report(name) {
+    const { model } = await this.api.call("select", { name, activate: false }); // held, or loaded now
+    const key = JSON.stringify([model.label, model.scale, model.bias, model.output?.bias ?? null]);
+    const kept = this.measured.get(name);
+    if (kept && kept.key === key) return kept.report;
+    const report = await this.api.call("handwriting", { name });
+    this.measured.set(name, { key, report });
+    return report;
   }
 
   #progress(fraction, text) {
@@ -92,97 +106,13 @@ export class Handwriting {
     this.status.textContent = text;
   }
 
-  // the results stay on screen (for the model they name) while another model is measured
-  #state(state, model = null) {
+  // the results stay on screen (for the models they name) while the models are measured
+  #state(state, models = null) {
     this.el.dataset.state = state;
-    if (model !== null) {
-      this.el.dataset.model = model;
+    if (models !== null) {
+      this.el.dataset.models = models.map((m) => m.name).join(" ");
+      this.el.dataset.model = models.find((m) => m.active)?.name ?? "";
       this.el.hidden = false;
     }
   }
-
-  #show(r) {
-    const one = r.kind === "one";
-    this.f1Head.hidden = !one;
-    if (one) this.f1Head.textContent = `F1 for ${r.target}`;
-    // the order of SETS, whichever download finished first
-    const order = (s) => (s.name === "mnist" ? -1 : SETS.indexOf(s.name) >>> 0);
-    r.sets.sort((a, b) => order(a) - order(b));
-    this.table.replaceChildren(...r.sets.map((s) => row(s, one)));
-    this.shift.textContent = shiftSentence(r);
-    this.mistakes.replaceChildren(...r.sets.filter((s) => s.mistakes && s.wrong).map((s) => gallery(s, r)));
-  }
-}
-
-function row(s, one) {
-  const tr = document.createElement("tr");
-  tr.dataset.set = s.name;
-  tr.dataset.accuracy = s.accuracy == null ? "" : String(s.accuracy);
-  const name = element("th");
-  name.scope = "row";
-  const what = s.from === "file" ? "as its weights file says" : (s.what ?? "");
-  name.append(element("span", "hand-name", s.title), element("span", "hand-what", what));
-  const count = element("td", "", s.count == null ? "–" : whole(s.count));
-  const fill = element("span", "hand-fill");
-  fill.style.width = `${s.accuracy == null ? 0 : 100 * s.accuracy}%`;
-  const bar = element("span", "hand-bar");
-  bar.append(fill);
-  const value = element("span", "hand-value", s.accuracy == null ? "–" : `${(100 * s.accuracy).toFixed(1)} %`);
-  const acc = element("td", "hand-accuracy");
-  acc.append(bar, value);
-  tr.append(name, count, acc);
-  if (one) tr.append(element("td", "", s.f1 == null ? "–" : s.f1.toFixed(3)));
-  return tr;
-}
-
-/** Distribution shift in plain words, with this model's own numbers. */
-function shiftSentence(r) {
-  const mnist = r.sets.find((s) => s.name === "mnist");
-  const others = r.sets.filter((s) => s.name !== "mnist" && s.accuracy != null);
-  if (!mnist || mnist.accuracy == null || !others.length) return "";
-  const pct = (a) => `${(100 * a).toFixed(1)} %`;
-  const worst = others.reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
-  const drop = mnist.accuracy - worst.accuracy;
-  const lead =
-    drop > 0.005
-      ? `Right ${pct(mnist.accuracy)} of the time on MNIST's own test digits, but only ${pct(worst.accuracy)} on ${worst.title}.`
-      : `About as good on the other sets (${pct(worst.accuracy)} at worst) as on MNIST's own test digits (${pct(mnist.accuracy)}).`;
-  return (
-    `${lead} The model only ever saw MNIST: digits by one group of writers, scanned, sized and ` +
-    "centred one way. Digits written by other people with other pens and scanned another way " +
-    "look different in ways it never learned, and a test set like its training set cannot show " +
-    "that: this is called distribution shift."
-  );
-}
-
-/** Up to 8 misread digits of a set, as thumbnails with "a 4 read as a 9". */
-function gallery(s, r) {
-  const m = s.mistakes;
-  const figure = element("figure", "hand-gallery");
-  figure.dataset.set = s.name;
-  const caption = element(
-    "figcaption",
-    "",
-    `${s.title}: ${whole(s.wrong)} misread, the first ${m.label.length}`,
-  );
-  const list = element("ul", "hand-thumbs");
-  const size = m.height * m.width;
-  for (let i = 0; i < m.label.length; i++) {
-    const said = readAs(m.label[i], m.predicted[i], r);
-    const img = grayThumbnail(m.images.subarray(i * size, (i + 1) * size), m.height, m.width);
-    img.alt = said;
-    const li = element("li");
-    li.append(img, element("span", "", said));
-    list.append(li);
-  }
-  figure.append(caption, list);
-  return figure;
-}
-
-/** "a 4 read as a 9"; for one neuron, "a 6 read as not a 6" or "a 3 read as a 6". */
-function readAs(label, predicted, r) {
-  if (r.kind === "one") {
-    return predicted ? `${aDigit(label)} read as ${aDigit(r.target)}` : `${aDigit(label)} read as not ${aDigit(r.target)}`;
-  }
-  return `${aDigit(label)} read as ${aDigit(predicted)}`;
 }

@@ -9,13 +9,15 @@
 //
 // Test hooks on [data-testid=prediction] (DESIGN.md): data-model (the active model),
 // data-shown-model and data-shown-version (the model and pad version, #pad's
-// data-version, of the answer on screen), data-pending ("true" while a prediction is
+// data-version, of the answer on screen), data-shown-off (a network's hidden neurons
+// switched off in it, as predict's `off`), data-pending ("true" while a prediction is
 // asked for) and data-requests (predictions asked for so far).
 //
 // Once a prediction is on screen, the pen is up and no prediction is waiting, the
 // steps of the drawing's preprocessing are asked for (js/steps.js).
 
 import { AnswerView } from "./answer.js";
+import { HiddenView, strongest } from "./hidden.js";
 import { MapsView } from "./maps.js";
 import { Steps } from "./steps.js";
 
@@ -34,13 +36,21 @@ export class Live {
     this.onAnswer = onAnswer;
     this.answer = new AnswerView({ onPick: (d) => this.pick(d) });
     this.maps = new MapsView({ onPick: (d) => this.pick(d) });
+    this.hidden = new HiddenView({
+      onPick: (k) => this.pick(k),
+      onSwitch: (k) => {
+        if (k !== null) this.state.pin = k; // the neuron switched stays in view
+        this.pick(null, false);
+        this.repredict();
+      },
+    });
     this.el = this.answer.el;
     this.state = {
       ready: false,
       model: null, // model_info of the active model
       result: null, // the last prediction shown
       sentence: "", // and how it reads to a screen reader
-      pin: null, // ten neurons: the digit picked to inspect, or null to follow the top one
+      pin: null, // the neuron picked to inspect (a digit, a hidden neuron), or null to follow the answer
       shown: null, // {version, model}: the pad version and model of the answer on screen
     };
     this.flow = {
@@ -80,10 +90,12 @@ export class Live {
     const state = this.state;
     state.model = model;
     state.pin = null;
+    state.result = null; // another model's answer: its numbers are not this one's
     document.body.dataset.mode = model.kind;
     this.el.dataset.model = model.name;
     this.answer.setModel(model);
-    this.maps.showWeights(model, this.#neuron());
+    this.hidden.setModel(model);
+    this.#showNeuron(this.#neuron());
     if (this.pad.empty) this.#showEmpty();
   }
 
@@ -93,17 +105,25 @@ export class Live {
     this.#request();
   }
 
-  pick(d) {
+  /** Inspect neuron d (a digit, a hidden neuron); picked again, follow the answer. */
+  pick(d, toggle = true) {
     const state = this.state;
-    if (!state.model || state.model.kind !== "ten") return;
-    state.pin = state.pin === d ? null : d;
+    if (!state.model || state.model.kind === "one") return;
+    if (toggle) state.pin = state.pin === d ? null : d;
     const k = this.#neuron();
-    this.maps.showWeights(state.model, k);
+    this.#showNeuron(k);
     if (state.result) {
-      state.sentence = this.answer.show(state.model, state.result, k);
+      state.sentence = this.answer.show(state.model, state.result, k, this.hidden.isOff(k));
       this.maps.showContributions(state.model, state.result, k);
     }
-    this.answer.setPick(k);
+  }
+
+  /** Neuron k's weights, and which one it is: a digit's bar, a hidden neuron's view. */
+  #showNeuron(k) {
+    const { model, pin, result } = this.state;
+    this.maps.showWeights(model, k);
+    this.answer.setPick(model.kind === "ten" ? k : null);
+    this.hidden.showUnit(k, { picked: pin !== null, top: result ? result.top : null });
   }
 
   #changed(final) {
@@ -178,9 +198,11 @@ export class Live {
     this.#pending();
     const version = (flow.sent = pad.version);
     const pixels = pad.pixels();
+    const args = { pixels, width: pad.width, height: pad.height };
+    if (state.model.kind === "hidden") args.off = this.hidden.offList();
     try {
-      const r = await this.api.call("predict", { pixels, width: pad.width, height: pad.height }, [pixels.buffer]);
-      if (version >= flow.floor && !pad.empty && r.model === state.model.name) this.#show(r, version);
+      const r = await this.api.call("predict", args, [pixels.buffer]);
+      if (version >= flow.floor && !pad.empty && r.model === state.model.name) this.#show(r, version, args.off);
     } catch (err) {
       this.onError(err.message);
     } finally {
@@ -208,22 +230,23 @@ export class Live {
     this.el.dataset.requests = String(flow.requests);
   }
 
-  #shown(version, model) {
+  #shown(version, model, off = []) {
     this.state.shown = { version, model };
     this.el.dataset.shownVersion = String(version);
     this.el.dataset.shownModel = model ?? "";
+    this.el.dataset.shownOff = off.join(" ");
   }
 
-  #show(r, version) {
+  #show(r, version, off) {
     const { state, flow, answer, maps } = this;
     state.result = r;
-    this.#shown(version, state.model.name);
+    this.#shown(version, state.model.name, off);
     const k = this.#neuron();
-    const sentence = (state.sentence = answer.show(state.model, r, k));
-    answer.setPick(state.model.kind === "ten" ? k : null);
+    const sentence = (state.sentence = answer.show(state.model, r, k, this.hidden.isOff(k)));
     maps.showSeen(r.seen, r.ink);
+    this.#showNeuron(k);
     maps.showContributions(state.model, r, k);
-    if (state.model.kind === "ten") maps.showWeights(state.model, k);
+    if (r.hidden) this.hidden.show(r.hidden.h);
     if (flow.strokeEnd && version >= flow.strokeEnd.version) {
       this.#answered();
       flow.announce = version;
@@ -239,11 +262,12 @@ export class Live {
     const { state, flow, answer, maps } = this;
     state.result = null;
     this.#shown(this.pad.version, state.model && state.model.name);
-    answer.showEmpty(state.model, !state.ready);
+    answer.showEmpty(state.model, !state.ready, this.#neuron());
     maps.showSeen(null, 0);
     maps.showContributions(state.model, null, 0);
+    this.hidden.show(null);
     this.steps.clear();
-    if (state.model) maps.showWeights(state.model, this.#neuron());
+    if (state.model) this.#showNeuron(this.#neuron());
     if (flow.strokeEnd) {
       flow.strokeEnd = null;
       answer.announce("The pad is empty.");
@@ -255,6 +279,7 @@ export class Live {
     const { model: m, pin, result } = this.state;
     if (!m || m.kind === "one") return 0;
     if (pin !== null) return pin;
+    if (m.kind === "hidden") return result ? strongest(m, result.hidden.h, result.top) : 0;
     return result ? result.top : 6;
   }
 }

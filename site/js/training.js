@@ -36,7 +36,7 @@ export class Training {
       onAddExample: (label) => this.examples.add(label),
       onClearExamples: () => this.examples.clear(),
       onInspect: (index) => this.trained.inspect(index),
-      onOptimizer: (name) => this.showRule(name),
+      onRule: () => this.showRule(),
     });
     this.data = new TrainingData(api);
     this.defaults = Promise.resolve(); // the form's defaults from the shipped model
@@ -51,7 +51,7 @@ export class Training {
 
   /** Python is ready: show the update rule it runs. */
   ready() {
-    this.showRule(this.view.settings().optimizer);
+    this.showRule();
   }
 
   /** Draw the (empty) charts once the panel comes into view. */
@@ -98,8 +98,7 @@ export class Training {
     this.view.charts.clear();
     this.view.resetProgress();
     this.view.report.hide();
-    const target = this.view.settings().target;
-    this.view.layoutWeights(target === "all" ? "ten" : "one", target);
+    this.view.layoutWeights(this.view.settings());
     this.trained.discard();
     this.#set("idle", "Reset: the trained model is gone. Choose the settings and press Train.");
     await this.api.call("trainCancel").catch(() => {});
@@ -270,9 +269,12 @@ export class Training {
   }
 
   // -- the update rule, the model kept from the last visit ---------------------------------
-  async showRule(optimizer) {
+  /** The Python a run with the form's settings runs: its model's gradient, its optimizer's step. */
+  async showRule() {
+    const settings = this.view.settings();
+    const args = { optimizer: settings.optimizer, kind: TrainingView.kindOf(settings) };
     try {
-      this.view.setRule(await this.api.call("updateRule", { optimizer }));
+      this.view.setRule(await this.api.call("updateRule", args));
     } catch {
       // unknown optimizer in the form: the settings check will say so
     }

@@ -30,6 +30,11 @@ export class TrainingData {
     return this.#once("test", "loadData", { split: "test" });
   }
 
+  /** The names of mnist.json's foreign digit sets, in its order. */
+  setNames() {
+    return this.#once("sets", "dataSets", {});
+  }
+
   /** A foreign digit set of mnist.json's "sets". */
   set(name) {
     return this.#once(`set-${name}`, "loadSet", { name });

@@ -5,6 +5,7 @@
 import { $, button, fillDefinitions } from "./dom.js";
 import { aDigit, num, percent, signed, sub, whole as fmt } from "./format.js";
 import { N, paintBinary, paintDiverging, thumbnail } from "./heatmap.js";
+import { strongest, unitName } from "./hidden.js";
 
 export class ResultsView {
   /** onInspect(index): a mistake was picked. */
@@ -35,8 +36,8 @@ export class ResultsView {
         return [what, strong, ` ${why}`];
       }),
     );
-    $("confusion-wrap").hidden = model.kind !== "ten";
-    if (model.kind === "ten") this.#confusion(e.confusion);
+    $("confusion-wrap").hidden = model.kind === "one";
+    if (model.kind !== "one") this.#confusion(e.confusion);
     $("inspector").hidden = true;
     yield* this.#mistakes(e, model);
   }
@@ -137,18 +138,35 @@ export class ResultsView {
     }
   }
 
-  /** A test image as the input: the image, w ⊙ x for the answer (and the truth). */
+  /**
+   * A test image as the input: the image, w ⊙ x for the answer (and the truth); for a
+   * hidden layer, of the hidden neurons that pushed each of them up the most.
+   */
   inspect(r, model) {
     $("inspector").hidden = false;
     paintBinary($("inspect-input"), r.seen);
     $("inspect-input-caption").textContent = `Test image ${r.index}: ${aDigit(r.label)}; ${r.ink} squares of ink.`;
     const one = model.kind === "one";
     const said = one ? 0 : r.top;
-    paintDiverging($("inspect-said"), r.contributions, said * N, model.scale, r.seen);
+    // the neuron whose w ⊙ x each map shows (as x is 0 or 1: its weights under the ink)
+    const neuron = (d) => (model.kind === "hidden" ? strongest(model, r.hidden.h, d) : d);
+    paintDiverging($("inspect-said"), model.weights, neuron(said) * N, model.scale, r.seen);
     const truthFigure = $("inspect-truth-figure");
     truthFigure.hidden = one;
     let text;
-    if (one) {
+    if (model.kind === "hidden") {
+      paintDiverging($("inspect-truth"), model.weights, neuron(r.label) * N, model.scale, r.seen);
+      const push = (d) => {
+        const k = neuron(d);
+        return `${unitName(k)}, output h = ${num(r.hidden.h[k], 2)}, pushes ${d} up the most`;
+      };
+      $("inspect-said-caption").textContent = `${push(said)}: z${sub(said)} = ${num(r.z[said])}.`;
+      $("inspect-truth-caption").textContent = `${push(r.label)}, the true digit: z${sub(r.label)} = ${num(r.z[r.label])}.`;
+      text =
+        `The network says ${said} (${percent(r.p[said])} %); the true digit ${r.label} gets ` +
+        `${percent(r.p[r.label])} %. Each map is a hidden neuron's weights under the ink: ` +
+        "compare what each one looks for with where the ink falls.";
+    } else if (one) {
       const t = model.target;
       const p = r.p[0];
       $("inspect-said-caption").textContent = `The neuron for ${t}: orange pushed towards ${t}, purple away.`;
@@ -157,7 +175,7 @@ export class ResultsView {
         `σ(z) = ${percent(p)} %: the neuron says ${p >= 0.5 ? `it is ${aDigit(t)}` : `it is not ${aDigit(t)}`}, ` +
         `but it ${r.label === t ? "is" : `is ${aDigit(r.label)}`}.`;
     } else {
-      paintDiverging($("inspect-truth"), r.contributions, r.label * N, model.scale, r.seen);
+      paintDiverging($("inspect-truth"), model.weights, r.label * N, model.scale, r.seen);
       $("inspect-said-caption").textContent = `The neuron for ${said}, which won: z${sub(said)} = ${num(r.z[said])}.`;
       $("inspect-truth-caption").textContent =
         `The neuron for ${r.label}, the true digit: z${sub(r.label)} = ${num(r.z[r.label])}.`;

@@ -7,11 +7,13 @@
 import { TrainingCharts } from "./charts.js";
 import { $ } from "./dom.js";
 import { num, whole as fmt } from "./format.js";
-import { canvas24, N, paintDiverging, thumbnail } from "./heatmap.js";
+import { canvas24, N, paintDiverging, paintTiles, thumbnail } from "./heatmap.js";
 import { ResultsView } from "./trainresults.js";
 
 // The settings form: each input carries data-setting="<TrainConfig field>" (index.html),
-// the one map from settings to fields. Integers lose thousands separators ("60,000").
+// the one map from settings to fields; the target's option for a hidden layer says its
+// size (data-hidden): target "all" and that many hidden neurons. Integers lose
+// thousands separators ("60,000").
 const settingFields = () => document.querySelectorAll("[data-setting]");
 const INTEGERS = new Set(["batch_size", "epochs", "samples"]);
 
@@ -42,6 +44,7 @@ export class TrainingView {
     this.maps = [];
     this.kind = "one";
     this.target = 6;
+    this.hidden = 0;
 
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -51,14 +54,15 @@ export class TrainingView {
       e.target.removeAttribute("aria-invalid");
       e.target.dataset.touched = "true"; // the person's choice: defaults no longer apply
     });
-    $("train-optimizer").addEventListener("change", (e) => handlers.onOptimizer(e.target.value));
+    // the update rule shown is the one the settings would run: the model's, the optimizer's
+    for (const id of ["train-optimizer", "train-target"]) $(id).addEventListener("change", () => handlers.onRule());
     this.buttons.pause.addEventListener("click", () => handlers.onPause());
     this.buttons.step.addEventListener("click", () => handlers.onStep());
     this.buttons.reset.addEventListener("click", () => handlers.onReset());
     $("example-add").addEventListener("click", () => handlers.onAddExample(Number($("example-label").value)));
     $("example-clear").addEventListener("click", () => handlers.onClearExamples());
     this.report = new ResultsView(handlers.onInspect);
-    this.layoutWeights("one", 6);
+    this.layoutWeights({ target: 6 });
   }
 
   // -- settings --------------------------------------------------------------------------
@@ -69,11 +73,19 @@ export class TrainingView {
       const key = field.dataset.setting;
       const v = field.value;
       if (field.type === "checkbox") out[key] = field.checked;
-      else if (key === "target") out[key] = v === "all" ? "all" : Number(v);
+      else if (key === "target" && field.selectedOptions[0]?.dataset.hidden) {
+        out.target = "all";
+        out.hidden = Number(field.selectedOptions[0].dataset.hidden);
+      } else if (key === "target") out[key] = v === "all" ? "all" : Number(v);
       else if (key === "optimizer" || key === "schedule") out[key] = v;
       else out[key] = parse(v, INTEGERS.has(key));
     }
     return out;
+  }
+
+  /** The kind of model these settings train: "one", "ten" or "hidden" (as Python's). */
+  static kindOf(settings) {
+    return settings.hidden ? "hidden" : settings.target === "all" ? "ten" : "one";
   }
 
   /**
@@ -148,7 +160,7 @@ export class TrainingView {
   /** A new run: empty charts, the live weights laid out for its neurons. */
   startRun(p, settings) {
     this.charts.clear(p.steps, p.batches);
-    this.layoutWeights(settings.target === "all" ? "ten" : "one", settings.target);
+    this.layoutWeights(settings);
     const h = p.held_out;
     $("held-out-what").textContent = !h
       ? "no held-out images (none loaded)"
@@ -161,12 +173,27 @@ export class TrainingView {
   }
 
   // -- live weights ----------------------------------------------------------------------
-  layoutWeights(kind, target) {
+  /** The live weights laid out for the model the settings train, blank. */
+  layoutWeights(settings) {
+    const kind = TrainingView.kindOf(settings);
     this.kind = kind;
-    this.target = target;
-    const n = kind === "ten" ? 10 : 1;
+    this.target = settings.target;
+    this.hidden = settings.hidden || 0;
     this.weightsGrid.dataset.kind = kind;
     this.maps = [];
+    if (kind === "hidden") {
+      // every hidden neuron's weights as a tile of one canvas, repainted at each slice
+      const c = document.createElement("canvas");
+      c.setAttribute("role", "img");
+      c.setAttribute("aria-label", `Weights of the ${this.hidden} hidden neurons, one tile each`);
+      paintTiles(c, new Float32Array(this.hidden * N), this.hidden, 1, 1);
+      this.maps.push(c);
+      this.weightsGrid.replaceChildren(c);
+      this.weightsCaption.textContent = "Small random numbers before the first batch.";
+      return;
+    }
+    const n = kind === "ten" ? 10 : 1;
+    const target = settings.target;
     const items = [];
     for (let k = 0; k < n; k++) {
       const digit = kind === "ten" ? k : target;
@@ -191,6 +218,12 @@ export class TrainingView {
   }
 
   showWeights(p) {
+    if (this.kind === "hidden") {
+      paintTiles(this.maps[0], p.weights, this.hidden, p.scale, 1);
+      this.weightsCaption.textContent =
+        `One tile a hidden neuron: orange raises its z, purple lowers it; colours end at ±${num(p.scale, 3)}.`;
+      return;
+    }
     this.maps.forEach((c, k) => paintDiverging(c, p.weights, k * N, p.scale));
     const towards = this.kind === "ten" ? "its digit" : String(this.target);
     const bias = this.kind === "ten" ? "" : `; bias b = ${num(p.bias[0])}`;

@@ -195,6 +195,11 @@ async function dataSplit({ split, deskew = false }) {
   return { split, images, labels, preprocess: variant.preprocess };
 }
 
+// The names of data/mnist.json's "sets", in its order (the handwriting panel's rows).
+async function setNames() {
+  return { names: Object.keys((await dataIndex()).sets || {}) };
+}
+
 // A foreign digit set (the handwriting panel): one of data/mnist.json's "sets".
 async function digitSet({ name }) {
   const meta = ((await dataIndex()).sets || {})[name];
@@ -225,6 +230,7 @@ const REQUESTS = {
   loadWeights: { first: weightsFile },
   loadData: { first: dataSplit },
   loadSet: { first: digitSet },
+  dataSets: { first: setNames, answer: ({ names }) => ({ result: names }) }, // no Python
   // the training loop's (trainloop.js), which asks Python for each slice
   trainStart: { answer: (args) => training.start(args) },
   trainResume: { answer: (args) => training.resume(args) },

@@ -1,13 +1,15 @@
-"""The page's "other people's handwriting" panel (issue 14, item 3), in Chromium.
+"""The page's "other people's handwriting" panel (issue 14, item 3; issue 22: every
+model side by side), in Chromium.
 
 Oracles: :func:`oneneuron.metrics.evaluate` in CPython on MNIST's test images and on
 the foreign sets as their own loaders give them (not the page's packed copies), each
-image made into an input by the shipped model's ``to_input``; the requests the
+image made into an input by each shipped model's ``to_input``; the requests the
 browser really made.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +23,16 @@ pytestmark = pytest.mark.browser
 DIST = Path(__file__).resolve().parents[2] / "dist"
 PANEL = "[data-testid=handwriting]"
 ANSWER = "[data-testid=prediction]"
-SETS = ("mnist", "optdigits", "mfeat")
+MODELS = ("six", "digits", "hidden")  # page.SHIPPED: the switch, and the columns
 
 
 @pytest.fixture(scope="module")
-def raw_sets(mnist_test_images):
-    """name → (raw uint8 images [N, 28, 28], labels), as the loaders give them."""
+def raw_sets(dist, mnist_test_images):
+    """name → (raw uint8 images [N, 28, 28], labels), as the loaders give them, in
+    the order of the panel's rows: MNIST's test digits, then data/mnist.json's sets
+    in its order."""
     out = {"mnist": mnist_test_images}
-    for name in SETS[1:]:
+    for name in json.loads((dist / "data" / "mnist.json").read_text())["sets"]:
         out[name] = load_digitset(name)
     return out
 
@@ -42,28 +46,34 @@ def _oracle(model_name: str, raw_sets) -> dict[str, dict]:
     return out
 
 
-def _rows(page) -> dict[str, dict]:
+def _cells(page) -> dict[str, dict]:
+    """set → its count and, for each model's column, what its cell says."""
     return page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll(
             "[data-testid=handwriting] tr[data-set]")].map((tr) => [tr.dataset.set, {
-              accuracy: tr.dataset.accuracy,
-              cells: [...tr.querySelectorAll("td")].map((td) => td.textContent.trim()),
+              count: tr.querySelector("td:not([data-model])").textContent.trim(),
+              models: Object.fromEntries([...tr.querySelectorAll("td[data-model]")].map(
+                (td) => [td.dataset.model, {
+                  accuracy: td.dataset.accuracy, f1: td.dataset.f1,
+                  value: td.querySelector(".hand-value").textContent.trim(),
+                  f1Text: td.querySelector(".hand-f1")?.textContent.trim() ?? null,
+                }])),
             }]))"""
     )
 
 
-def _measured(page, model: str) -> None:
+def _measured(page, active: str) -> None:
     page.wait_for_function(
         """(model) => {
           const d = document.querySelector("[data-testid=handwriting]").dataset;
           return d.state === "done" && d.model === model;
         }""",
-        arg=model,
-        timeout=120_000,
+        arg=active,
+        timeout=180_000,
     )
 
 
-def test_the_panel_loads_nothing_until_asked_and_measures_like_cpython(
+def test_the_panel_loads_nothing_until_asked_and_compares_the_models_like_cpython(
     page, hand_for, raw_sets
 ):
     # the page's and its worker's requests (the service worker's install, which keeps
@@ -82,40 +92,55 @@ def test_the_panel_loads_nothing_until_asked_and_measures_like_cpython(
     data = [u for u in requested if "/data/" in u]
     assert data == [], f"data requested before the button was pressed: {data}"
     assert not page.is_visible(PANEL)
+    assert not [u for u in requested if u.endswith("/weights/hidden.json")]
 
     button.scroll_into_view_if_needed()
     button.click()
     _measured(page, "six")
-    rows = _rows(page)
-    assert list(rows) == list(SETS)
-    want = _oracle("six", raw_sets)
-    for name in SETS:
-        assert float(rows[name]["accuracy"]) == want[name]["accuracy"], name
-        count, right, f1 = rows[name]["cells"]
-        assert count == f"{want[name]['samples']:,}"
-        assert right == f"{100 * want[name]['accuracy']:.1f} %"
-        assert f1 == f"{want[name]['f1']:.3f}"
-    # what was fetched: the raw test images and the two sets, no training images
+    # every shipped model side by side, in the switch's order, each with its own
+    # preprocessing; the sets in data/mnist.json's order
+    assert page.get_attribute(PANEL, "data-models") == " ".join(MODELS)
+    heads = page.locator("#hand-head th.hand-model").all_inner_texts()
+    assert heads == page.locator("#model-switch .switch-option").all_inner_texts()
+    cells = _cells(page)
+    sets = list(raw_sets)
+    assert list(cells) == sets
+    for model in MODELS:
+        want = _oracle(model, raw_sets)
+        for name in sets:
+            got = cells[name]["models"][model]
+            assert float(got["accuracy"]) == want[name]["accuracy"], (model, name)
+            assert got["value"] == f"{100 * want[name]['accuracy']:.1f} %"
+            assert cells[name]["count"] == f"{want[name]['samples']:,}"
+            if model == "six":  # one neuron: its F1 for 6 too
+                assert float(got["f1"]) == want[name]["f1"]
+                assert got["f1Text"] == f"F1 for 6: {want[name]['f1']:.3f}"
+            else:
+                assert got["f1Text"] is None
+    assert page.is_visible("#hand-f1-note")
+    # what was fetched: the raw test images, the two sets and the models not held yet,
+    # no training images
     fetched = {u.rsplit("/", 1)[1] for u in requested if "/data/" in u}
     assert {"test-images.bin", "optdigits-images.bin", "mfeat-images.bin"} <= fetched
     assert not [f for f in fetched if f.startswith("train-")], fetched
+    assert [u for u in requested if u.endswith("/weights/hidden.json")]
 
-    # misread digits: at most 8 a set, each saying what it was and how it was read
-    for name in SETS:
+    # misread digits of the model answering drawings: at most 8 a set, each saying
+    # what it was and how it was read
+    for name in sets:
         thumbs = page.locator(f"{PANEL} figure[data-set={name}] li")
         assert 1 <= thumbs.count() <= 8
         text = thumbs.first.inner_text()
         assert " read as " in text and "6" in text, text
-    assert "distribution shift" in page.inner_text("#hand-shift")
+    assert "One neuron: is it a 6?" in page.inner_text("#hand-mistakes-title")
+    shift = page.inner_text("#hand-shift")
+    assert "distribution shift" in shift
+    assert "the hidden layer buys" in shift  # its numbers are the table's
 
-    # another model becomes active: the panel measures it, with its own numbers
-    page.get_by_text("Ten neurons: which digit?", exact=True).click()
+    # another model becomes active: the same columns, that model's misread digits
+    page.locator("#model-switch").get_by_text("Ten neurons: which digit?").click()
     _measured(page, "digits")
-    rows = _rows(page)
-    want = _oracle("digits", raw_sets)
-    for name in SETS:
-        assert float(rows[name]["accuracy"]) == want[name]["accuracy"], name
-        assert len(rows[name]["cells"]) == 2  # no F1 for ten neurons
+    assert _cells(page) == cells
     shown = page.locator(f"{PANEL} figure[data-set=optdigits] li").first.inner_text()
     assert shown.startswith(("a ", "an ")) and " read as a" in shown
     assert [u for u in requested if "/data/train-" in u] == []

@@ -1,0 +1,496 @@
+"""The hidden layer in the page (issue 22), in Chromium, driven like a person: strokes
+on the pad, clicks on the tiles, the keyboard, the training panel's form.
+
+Oracles: CPython's network, the very weights file the page loaded
+(``weights.load_weights``), on the input the page shows (its "seen" grid, read from
+its pixels, itself checked against CPython's preprocessing of the pad's pixels), with
+the same hidden neurons switched off; the source of ``Network.step_terms``; the same
+training run in CPython.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oneneuron import metrics, weights
+from oneneuron.card import colour_scale
+from oneneuron.network import Network
+from oneneuron.train import TrainConfig, Trainer
+
+pytestmark = pytest.mark.browser
+
+DIST = Path(__file__).resolve().parents[2] / "dist"
+ANSWER = "[data-testid=prediction]"
+STATUS = "[data-testid=train-status]"
+LABEL = "A hidden layer of 64 neurons: which digit?"  # Python's, in the switch
+TILE = "#unit-grid .unit"
+
+# The answer on screen is for the ink on the pad with these neurons off, none coming.
+SETTLED_OFF = """(off) => {
+  const a = document.querySelector("[data-testid=prediction]").dataset;
+  return a.pending !== "true" && a.shownOff === off && a.shownModel === "hidden"
+    && a.shownVersion === document.getElementById("pad").dataset.version;
+}"""
+
+# The pixels of a canvas, [r, g, b] each, row by row.
+PIXELS = """(selector) => {
+  const c = document.querySelector(selector);
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  return Array.from({length: c.width * c.height},
+                    (_, i) => [d[4*i], d[4*i+1], d[4*i+2]]);
+}"""
+
+# The image every tile shows a part of (--sheet), decoded: its size and pixels.
+SHEET = """async () => {
+  const grid = document.getElementById("unit-grid");
+  const css = getComputedStyle(grid).getPropertyValue("--sheet");
+  const img = new Image();
+  img.src = css.trim().slice(5, -2);
+  await img.decode();
+  const c = document.createElement("canvas");
+  c.width = img.width;
+  c.height = img.height;
+  const ctx = c.getContext("2d");
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  return {width: c.width, height: c.height,
+          rgb: Array.from({length: c.width * c.height},
+                          (_, i) => [d[4*i], d[4*i+1], d[4*i+2]])};
+}"""
+
+
+@pytest.fixture(scope="module")
+def net() -> Network:
+    return weights.load_weights(DIST / "weights" / "hidden.json")
+
+
+def _choose(page) -> None:
+    page.locator("#model-switch").get_by_text(LABEL, exact=True).click()
+    page.wait_for_selector(f"{ANSWER}[data-model=hidden]")
+    page.wait_for_selector("#units:not([hidden])")
+
+
+def _tiles(page) -> list[dict]:
+    return page.evaluate(
+        """(s) => [...document.querySelectorAll(s)].map((b) => ({
+          unit: Number(b.dataset.unit), h: b.dataset.h, off: b.dataset.off,
+          label: b.getAttribute("aria-label"), pressed: b.getAttribute("aria-pressed"),
+          veil: Number(getComputedStyle(b.querySelector(".unit-veil")).opacity)}))""",
+        TILE,
+    )
+
+
+def _number(text: str) -> float:
+    return float(text.strip().replace("−", "-"))
+
+
+def _drawn_input(hand, net) -> np.ndarray:
+    """The input the page shows, checked against CPython's preprocessing of the pad."""
+    seen = hand.seen_grid()
+    np.testing.assert_array_equal(seen, net.to_input(hand.pad_ink()))
+    return seen.reshape(576)
+
+
+def _colours_follow_signs(rgb, values, scale) -> None:
+    """Orange (red over blue) where a weight is clearly positive, purple where clearly
+    negative: the heatmaps' colormap, pixel for pixel."""
+    rgb = np.asarray(rgb, int)
+    pos, neg = values > 0.05 * scale, values < -0.05 * scale
+    assert pos.any() and neg.any()
+    assert (rgb[pos, 0] > rgb[pos, 2]).all()
+    assert (rgb[neg, 2] > rgb[neg, 0]).all()
+
+
+def _switch_off(page, units: list[int]) -> None:
+    """Pick each tile and press its switch, as a person does, waiting for the answer."""
+    done: list[int] = []
+    for k in units:
+        page.click(f"{TILE}[data-unit='{k}']")
+        page.wait_for_selector(f"#unit-grid[data-shown='{k}']")
+        assert page.inner_text("#unit-off") == f"Switch hidden neuron {k + 1} off"
+        page.click("#unit-off")
+        done.append(k)
+        off = " ".join(map(str, sorted(done)))
+        page.wait_for_function(SETTLED_OFF, arg=off, timeout=10_000)
+
+
+# -- the tiles light up as CPython's network -------------------------------------------
+def test_the_tiles_light_up_as_cpythons_network_reads_the_drawing(page, hand, net):
+    hand.ready()
+    _choose(page)
+    tiles = _tiles(page)
+    assert [t["unit"] for t in tiles] == list(range(64))
+    assert all(t["h"] == "" and t["veil"] == 0 for t in tiles)  # nothing drawn yet
+    # one image for all the tiles, each tile its neuron's weights, on the layer's scale
+    w1 = net.weights_numpy()[0][0]
+    sheet = page.evaluate(SHEET)
+    assert (sheet["width"], sheet["height"]) == (8 * 24, 8 * 24)
+    rgb = np.asarray(sheet["rgb"]).reshape(192, 192, 3)
+    for k in (0, 11, 63):
+        row, col = divmod(k, 8)
+        tile = rgb[24 * row : 24 * row + 24, 24 * col : 24 * col + 24].reshape(576, 3)
+        _colours_follow_signs(tile, w1[k], colour_scale(w1))
+
+    hand.six()
+    hand.settle(model="hidden")
+    x = _drawn_input(hand, net)
+    want = net.explain(x)
+    tiles = _tiles(page)
+    h = np.array([float(t["h"]) for t in tiles])
+    np.testing.assert_allclose(h, want["hidden"]["h"], atol=1e-6)
+    for t in tiles:
+        assert t["label"] == f"Hidden neuron {t['unit'] + 1}: output {h[t['unit']]:.2f}"
+        assert t["veil"] == pytest.approx(0.75 * (1 - h[t["unit"]]), abs=1e-3)
+    # the answer: the ten outputs' bars, their top digit CPython's
+    shown = hand.answer()
+    assert shown["digit"] == str(want["top"])
+    assert float(shown["probability"]) == pytest.approx(want["probability"], abs=1e-6)
+    top = page.locator("#ten-bars .bar-button.top")
+    assert top.inner_text().startswith(str(want["top"]))
+    assert page.locator("#ten-bars .bar-button:disabled").count() == 10  # tiles pick
+    # the neuron in view follows the answer: the one that pushes its digit up the most
+    w2 = net.weights_numpy()[1][0]
+    strongest = int(np.argmax(w2[want["top"]] * want["hidden"]["h"]))
+    assert page.get_attribute("#unit-grid", "data-shown") == str(strongest)
+    assert page.inner_text("#unit-title").startswith(f"Hidden neuron {strongest + 1}, ")
+
+
+# -- one neuron's view -----------------------------------------------------------------
+def test_a_picked_neuron_shows_cpythons_weights_and_sums(page, hand, net, figures):
+    hand.ready()
+    _choose(page)
+    hand.six()
+    hand.settle(model="hidden")
+    x = _drawn_input(hand, net)
+    want = net.explain(x)
+    (w1, b1), (w2, _) = net.weights_numpy()
+    k = int(np.argmax(want["hidden"]["h"]))  # the brightest tile
+    if page.get_attribute("#unit-grid", "data-shown") == str(k):
+        k = int(np.argsort(want["hidden"]["h"])[-2])  # a tile not already in view
+    page.click(f"{TILE}[data-unit='{k}']")
+    page.wait_for_selector(f"#unit-grid[data-shown='{k}']")
+    assert page.get_attribute(f"{TILE}[data-unit='{k}']", "aria-pressed") == "true"
+    assert page.inner_text("#unit-title").startswith(f"Hidden neuron {k + 1}, picked")
+
+    # its weights, large, and w ⊙ x: its weights under the ink, pale elsewhere
+    scale = colour_scale(w1)
+    _colours_follow_signs(page.evaluate(PIXELS, "#weights-map"), w1[k], scale)
+    contrib = np.asarray(page.evaluate(PIXELS, "#contrib-map"))
+    assert (contrib[x == 0] == 250).all()
+    inked = x == 1
+    _colours_follow_signs(contrib[inked], w1[k][inked], scale)
+    assert f"hidden neuron {k + 1}" in page.get_attribute("#weights-map", "aria-label")
+
+    # its sums: w·x + b = z, σ(z) = h, with CPython's numbers
+    dot = float(w1[k].astype(np.float64) @ x)
+    z = float(want["hidden"]["z"][k])
+    assert _number(page.inner_text("#m-dot")) == pytest.approx(dot, abs=1.5e-3)
+    assert _number(page.inner_text("#m-bias")) == pytest.approx(float(b1[k]), abs=5e-4)
+    assert _number(page.inner_text("#m-z")) == pytest.approx(z, abs=5e-4)
+    assert _number(page.inner_text("#m-p")) == pytest.approx(
+        float(want["hidden"]["h"][k]), abs=5e-5
+    )
+    sub = "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k + 1))
+    symbols = page.locator("#maths .sym").all_inner_texts()
+    assert symbols == [f"w{sub}·x", f"b{sub}", f"z{sub}", f"σ(z{sub})", f"h{sub}"]
+
+    # how it pushes each of the ten outputs: its column of output weights
+    pushes = page.locator("#push-bars .push-value").all_inner_texts()
+    np.testing.assert_allclose([_number(p) for p in pushes], w2[:, k], atol=0.006)
+
+    # picked again: the view follows the answer once more
+    page.click(f"{TILE}[data-unit='{k}']")
+    strongest = int(np.argmax(w2[want["top"]] * want["hidden"]["h"]))
+    page.wait_for_selector(f"#unit-grid[data-shown='{strongest}']")
+
+
+# -- switching neurons off -------------------------------------------------------------
+def test_switching_neurons_off_changes_the_answer_as_cpython_says(page, hand, net):
+    hand.ready()
+    _choose(page)
+    hand.six()
+    hand.settle(model="hidden")
+    x = _drawn_input(hand, net)
+    base = net.explain(x)
+    # which neurons the answer depends on: switch off, one by one, the neuron that
+    # pushes CPython's answer up the most, until CPython's answer changes
+    w2 = net.weights_numpy()[1][0]
+    off: list[int] = []
+    while net.explain(x, off=off)["top"] == base["top"]:
+        push = w2[base["top"]] * net.explain(x, off=off)["hidden"]["h"]
+        push[off] = -np.inf
+        off.append(int(np.argmax(push)))
+        assert len(off) <= 20, "the answer never changed"
+    want = net.explain(x, off=off)
+
+    _switch_off(page, off)
+    shown = hand.answer()
+    assert shown["digit"] == str(want["top"]) != str(base["top"])
+    assert float(shown["probability"]) == pytest.approx(want["probability"], abs=1e-6)
+    tiles = _tiles(page)
+    for t in tiles:
+        assert (t["off"] == "true") == (t["unit"] in off)
+        if t["unit"] in off:  # held at 0, and it looks and reads so
+            assert t["h"] == "0" and t["label"].endswith(", switched off")
+            assert t["veil"] == pytest.approx(0.85)
+    assert page.inner_text("#units-off").startswith(
+        f"{len(off)} hidden neuron{'s are' if len(off) > 1 else ' is'} switched off"
+    )
+    assert page.inner_text("#m-p") == "0 (off)"  # the neuron in view is off
+    assert page.inner_text("#unit-off") == f"Switch hidden neuron {off[-1] + 1} back on"
+
+    # one of them back on, then one click brings every neuron back
+    page.click("#unit-off")
+    page.wait_for_function(
+        SETTLED_OFF, arg=" ".join(map(str, sorted(off[:-1]))), timeout=10_000
+    )
+    assert float(hand.answer()["probability"]) == pytest.approx(
+        net.explain(x, off=off[:-1])["probability"], abs=1e-6
+    )
+    page.click("#units-on")
+    page.wait_for_function(SETTLED_OFF, arg="", timeout=10_000)
+    assert hand.answer()["digit"] == str(base["top"])
+    assert all(t["off"] == "false" for t in _tiles(page))
+    assert page.is_disabled("#units-on")
+    assert page.inner_text("#units-off") == "Every hidden neuron is on."
+
+
+# -- keyboard, screen readers, a phone -------------------------------------------------
+def test_the_tiles_work_from_the_keyboard(page, hand):
+    hand.ready()
+    _choose(page)
+    hand.six()
+    hand.settle(model="hidden")
+    # one tile in the tab order; arrows move between them, Enter picks
+    assert page.locator(f"{TILE}[tabindex='0']").count() == 1
+    page.focus("#pad")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('unit')"):
+            break
+    focused = "Number(document.activeElement.dataset.unit)"
+    assert page.evaluate(focused) == 0
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused) == 9
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#unit-grid[data-shown='9']")
+    assert page.inner_text("#unit-title").startswith("Hidden neuron 10, picked")
+    page.keyboard.press("End")
+    assert page.evaluate(focused) == 63
+    page.keyboard.press("Home")
+    assert page.evaluate(focused) == 0
+    page.keyboard.press("ArrowLeft")  # at the first: stays
+    assert page.evaluate(focused) == 0
+    # Tab leaves the grid (one stop), and reaches the switch of the neuron in view
+    seen = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        seen.append(
+            page.evaluate(
+                "document.activeElement.id || document.activeElement.className"
+            )
+        )
+        if seen[-1] == "unit-off":
+            break
+    assert "unit" not in seen and seen[-1] == "unit-off", seen
+    page.keyboard.press("Enter")
+    page.wait_for_function(SETTLED_OFF, arg="9", timeout=10_000)
+    assert page.get_attribute(f"{TILE}[data-unit='9']", "data-off") == "true"
+    # every tile has a name a screen reader reads
+    names = [t["label"] for t in _tiles(page)]
+    assert all(
+        re.fullmatch(r"Hidden neuron \d+: output [01]\.\d\d(, switched off)?", n)
+        for n in names
+    )
+    assert names[9].endswith(", switched off")
+    assert page.get_attribute("#unit-grid", "aria-label") == "The 64 hidden neurons"
+
+
+def test_the_hidden_layer_fits_a_phone(browser, base_url, hand_for):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(base_url + "/")
+        hand = hand_for(page)
+        hand.ready()
+        _choose(page)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth"
+            " - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page is {overflow} px wider than a 360-px screen"
+        page.locator("#unit-grid").scroll_into_view_if_needed()
+        boxes = [page.locator(TILE).nth(k).bounding_box() for k in (0, 7, 56, 63)]
+        assert boxes[0]["x"] >= 0 and boxes[1]["x"] + boxes[1]["width"] <= 360
+        assert (
+            boxes[1]["y"] == boxes[0]["y"] and boxes[2]["x"] == boxes[0]["x"]
+        )  # 8 × 8
+        assert min(b["width"] for b in boxes) >= 28  # big enough for a finger
+        grid = page.locator("#unit-grid").bounding_box()
+        assert grid["height"] <= 740  # all 64 on screen at once
+    finally:
+        context.close()
+
+
+def test_stroke_end_to_answer_with_the_hidden_layer(page, hand, figures):
+    """Stroke end → answer on screen, over 20 strokes, all 64 tiles updated each time
+    (the page's own measure, oneneuron:stroke-to-prediction), and the main thread's
+    long tasks while drawing."""
+    hand.ready()
+    _choose(page)
+    page.evaluate(
+        """() => { const t = (window.__longtasks = []);
+          new PerformanceObserver((l) => { for (const e of l.getEntries())
+            t.push(e.duration); }).observe({type: 'longtask'}); }"""
+    )
+    page.evaluate("performance.clearMeasures('oneneuron:stroke-to-prediction')")
+    for k in range(20):
+        page.click("#clear")
+        a = 0.25 * ((k % 3) - 1)
+        hand.stroke(
+            [(0.5 + a * t, 0.2 + 0.6 * t) for t in np.linspace(0, 1, 12)], steps=2
+        )
+        hand.settle(model="hidden")
+    ms = page.evaluate(
+        "performance.getEntriesByName('oneneuron:stroke-to-prediction')"
+        ".map((e) => e.duration)"
+    )
+    longtasks = page.evaluate("window.__longtasks")
+    assert len(ms) == 20
+    p50, p95 = np.percentile(ms, [50, 95])
+    figures.append(
+        f"hidden layer, stroke end → answer (20 strokes): p50 {p50:.1f} ms, "
+        f"p95 {p95:.1f} ms, max {max(ms):.1f} ms; long tasks while drawing: "
+        f"{longtasks or 'none'}"
+    )
+    assert p95 <= 100  # the goal is 16 ms; machines here vary, a regression does not
+
+
+# -- training a hidden layer in the panel ----------------------------------------------
+@pytest.fixture(scope="module")
+def recipe():
+    """The page's default run's inputs: the shipped ten neurons' preprocessing."""
+    from oneneuron import data
+
+    p = weights.load_weights(DIST / "weights" / "digits.json").preprocess
+    train = data.load_inputs("train", preprocess=p, progress=False)
+    test = data.load_inputs("test", preprocess=p, progress=False)
+    return train, test
+
+
+def test_the_panel_trains_a_hidden_layer_by_backpropagation(
+    page, hand, recipe, figures
+):
+    hand.ready()
+    page.locator("#train").scroll_into_view_if_needed()
+    page.wait_for_selector("#chart-loss[data-renders]")
+    page.select_option("#train-target", "hidden")
+    source = textwrap.dedent(inspect.getsource(Network.step_terms)).rstrip()
+    page.wait_for_function(
+        "(s) => document.getElementById('rule-gradient').textContent === s", arg=source
+    )
+    assert "oneneuron/network.py" in page.inner_text("#rule-gradient-where")
+    page.fill("#train-samples", "2000")
+    page.fill("#train-epochs", "1")
+    page.fill("#train-batch", "256")
+    page.wait_for_selector("[data-setting=deskew][data-shipped]", state="attached")
+    blank = page.evaluate(
+        "document.querySelector('#train-weights-grid canvas').toDataURL()"
+    )
+    page.click("#train-start")
+    page.wait_for_selector(f"{STATUS}[data-state=done]", timeout=120_000)
+    status = page.evaluate(f"({{...document.querySelector('{STATUS}').dataset}})")
+    assert status["step"] == status["steps"] == "8"  # 2,000 images in batches of 256
+
+    # the live weights: one canvas, 64 tiles of 24 × 24, no longer blank
+    size = page.evaluate(
+        "(() => { const c = document.querySelector('#train-weights-grid canvas');"
+        " return [c.width, c.height, c.toDataURL()]; })()"
+    )
+    assert size[:2] == [8 * 25 - 1, 8 * 25 - 1] and size[2] != blank
+    assert page.locator("#train-weights-grid canvas").count() == 1
+
+    # it learned as the same run in CPython does, and now answers as a network
+    (X, y), (X_test, y_test) = recipe
+    trainer = Trainer(
+        X,
+        y,
+        TrainConfig(target="all", hidden=64, samples=2000, epochs=1, batch_size=256),
+    )
+    trainer.run()
+    expected = metrics.evaluate(trainer.model, X_test, y_test)["accuracy"]
+    accuracy = float(status["testAccuracy"])
+    figures.append(
+        f"hidden layer trained in the page (2,000 images, 1 epoch): test accuracy "
+        f"{accuracy:.4f} (CPython {expected:.4f})"
+    )
+    assert accuracy == pytest.approx(expected, abs=0.01)
+    assert page.get_attribute(ANSWER, "data-model") == "trained"
+    assert page.get_attribute("body", "data-mode") == "hidden"
+    assert page.locator(TILE).count() == 64
+    cells = [int(c) for c in page.locator("#confusion tbody td").all_text_contents()]
+    assert len(cells) == 100 and sum(cells) == 10000
+    assert sum(cells[11 * i] for i in range(10)) / 10000 == pytest.approx(
+        accuracy, abs=1e-9
+    )
+    with page.expect_download() as info:
+        page.click("#export")
+    exported = weights.loads(Path(info.value.path()).read_bytes())
+    assert [len(layer["bias"]) for layer in exported["layers"]] == [64, 10]
+
+    # a mistake, inspected: the input and the hidden neurons that pushed each answer
+    page.locator("#mistakes button").first.click()
+    page.wait_for_selector("#inspector:not([hidden])")
+    assert "The network says" in page.text_content("#inspect-text")
+    assert "up the most" in page.text_content("#inspect-said-caption")
+
+    # the handwriting panel compares it with the shipped models, its column its own
+    hand.six()
+    hand.settle(model="trained")
+    page.click("#hand-run")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=handwriting]')"
+        ".dataset.state === 'done'",
+        timeout=180_000,
+    )
+    assert (
+        page.get_attribute("[data-testid=handwriting]", "data-models")
+        == "six digits hidden trained"
+    )
+    mnist = page.get_attribute(
+        "tr[data-set=mnist] td[data-model=trained]", "data-accuracy"
+    )
+    assert float(mnist) == accuracy  # the same 10,000 test images, the same model
+
+
+def test_screenshot_of_the_hidden_layer_for_the_readme(
+    page, hand, mnist_test_images, screenshot_path
+):
+    """The hidden layer reading a drawn 3: its tiles lit, the neuron in view."""
+    images, labels = mnist_test_images
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    hand.ready()
+    _choose(page)
+    hand.digit(images[int(np.flatnonzero(labels == 3)[1])])
+    hand.settle(model="hidden")
+    card = page.locator(".card-learned").bounding_box()
+    pushes = page.locator("#unit-detail .pushes").bounding_box()
+    bottom = pushes["y"] + pushes["height"] + 16
+    path = screenshot_path("hidden.png")
+    clip = {
+        "x": card["x"],
+        "y": card["y"],
+        "width": card["width"],
+        "height": bottom - card["y"],
+    }
+    page.screenshot(path=str(path), full_page=True, clip=clip)
+    assert path.stat().st_size > 10_000
