@@ -8,7 +8,7 @@
 // Each model is measured by oneneuron.page.Page.handwriting (every image made into an
 // input by that model's own preprocessing); a shipped model not held yet is loaded
 // first without becoming the active one ("select" with activate false). The table
-// and its words are js/handtable.js's.
+// and its words are js/handtable.js's, imported when there is a table to show.
 //
 // Test hooks on [data-testid=handwriting]: data-state (idle, loading, measuring, done,
 // error), data-models (the models in the table, in the switch's order, space-separated)
@@ -16,7 +16,6 @@
 // none).
 
 import { $ } from "./dom.js";
-import { HandTable } from "./handtable.js";
 
 export class Handwriting {
   /** data: js/trainingdata.js's TrainingData, which downloads into the worker once. */
@@ -27,7 +26,7 @@ export class Handwriting {
     this.button = $("hand-run");
     this.status = $("hand-status");
     this.bar = $("hand-progress");
-    this.view = new HandTable();
+    this.view = null; // js/handtable.js's HandTable, once imported
     this.measured = new Map(); // model name → {key: its weights in short, report}
     this.asked = false; // the button was pressed: measure every change of the models
     this.generation = 0;
@@ -65,6 +64,8 @@ export class Handwriting {
         if (gen !== this.generation) return;
         models.push({ ...m, report });
       }
+      this.view ??= new (await import("./handtable.js")).HandTable();
+      if (gen !== this.generation) return;
       this.view.show(models, sets);
       this.bar.hidden = true;
       this.status.textContent = "";
