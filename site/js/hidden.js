@@ -41,6 +41,7 @@ export class HiddenView {
     this.onButton = $("units-on");
     this.offText = $("units-off");
     this.model = null; // model_info of the network shown, or null
+    this.pushed = null; // the model whose neuron `shown` the view shows
     this.tiles = []; // {el, veil, fill, h, name} per hidden neuron
     this.off = new Set(); // the neurons switched off
     this.shown = 0; // the neuron whose view is shown
@@ -122,14 +123,16 @@ export class HiddenView {
   showUnit(k, { picked = false, top = null } = {}) {
     const { model } = this;
     if (!model) return;
-    const previous = this.tiles[this.shown];
-    if (previous) previous.el.setAttribute("aria-pressed", "false");
+    const title = picked
+      ? `${unitName(k)}, picked: pick it again to follow the answer`
+      : `${unitName(k)}${top === null ? "" : `, the one that pushes ${top} up the most on your drawing`}`;
+    if (this.title.textContent !== title) this.title.textContent = title;
+    if (this.pushed === model && this.shown === k) return; // each prediction: nothing more
+    this.pushed = model;
+    this.tiles[this.shown].el.setAttribute("aria-pressed", "false");
     this.shown = k;
     this.tiles[k].el.setAttribute("aria-pressed", "true");
     this.grid.dataset.shown = String(k);
-    this.title.textContent = picked
-      ? `${unitName(k)}, picked: pick it again to follow the answer`
-      : `${unitName(k)}${top === null ? "" : `, the one that pushes ${top} up the most on your drawing`}`;
     const H = model.hidden;
     const { weights, scale } = model.output;
     this.pushes.forEach((p, d) => {
