@@ -14,9 +14,16 @@
 // whole build is checked and repaired in the background. The MNIST training data
 // (megabytes) is not precached: it is kept by sha256 when training first fetches it.
 // Cache Storage may refuse a write (a full disk): the page still gets its answer.
+//
+// The pins and "current" are read and written under a Web Lock, so that the old and
+// the new version of this script (both alive while an update activates) never undo
+// each other's writes; and a pin is dropped only once its client has run and gone. A
+// page, or its Python worker, is pinned when its navigation (its script) is answered,
+// before it runs: until then the browser does not list it among the clients, and a
+// build switched meanwhile must not take it over.
 
 const PREFIX = "oneneuron-build-";
-const META = "oneneuron-meta"; // "current": the newest complete build; "clients": pins
+const META = "oneneuron-meta"; // "current": the newest complete build; "clients": the pins
 const DATA = "oneneuron-data"; // training data, keyed by path and sha256
 const MANIFEST = "manifest.json";
 const LAZY = /^data\/.+\.bin$/; // fetched only when asked: a training run, the handwriting panel
@@ -26,7 +33,8 @@ const scope = new URL(self.registration.scope);
 const at = (path) => new URL(path, scope).href;
 const relative = (url) => new URL(url, scope).pathname.slice(scope.pathname.length);
 const dataKey = (path, sha256) => at(`${path}?sha256=${sha256}`);
-let checking = null;
+let looking = null; // a look for a new build under way
+let tidying = null; // the check and clean-up after a visit
 
 async function hex(buffer) {
   const digest = await crypto.subtle.digest("SHA-256", buffer);
@@ -34,16 +42,26 @@ async function hex(buffer) {
 }
 
 // -- what is kept ------------------------------------------------------------------------
-let current = null; // a promise of the current build's version, or null
-function currentVersion() {
-  current ??= caches
-    .open(META)
-    .then((meta) => meta.match("current"))
-    .then((r) => (r ? r.text() : null));
-  return current;
+const PINS_LOCK = "oneneuron-pins"; // "current" and the pins: read, changed and written whole
+const FILL_LOCK = "oneneuron-fill"; // one build filled or dropped at a time
+const UNBORN_MS = 10 * 60 * 1000; // a pin whose client never ran (a navigation given up)
+
+// Under a Web Lock shared by every instance of this script; where there is none, one
+// after another within this one.
+const chains = new Map();
+function exclusive(name, job) {
+  if (self.navigator?.locks) return navigator.locks.request(name, job);
+  const done = (chains.get(name) ?? Promise.resolve()).then(job);
+  chains.set(name, done.catch(() => {}));
+  return done;
 }
 
-const manifests = new Map(); // version → a promise of its manifest's files, or null
+async function readCurrent(meta) {
+  const r = await (meta ?? (await caches.open(META))).match("current");
+  return r ? r.text() : null;
+}
+
+const manifests = new Map(); // version → a promise of its manifest's files (once kept)
 function filesOf(version) {
   if (!manifests.has(version)) {
     const files = caches
@@ -51,40 +69,64 @@ function filesOf(version) {
       .then((cache) => cache.match(at(MANIFEST)))
       .then((r) => (r ? r.json().then((m) => m.files) : null));
     manifests.set(version, files);
+    files.then((f) => f || manifests.delete(version), () => manifests.delete(version));
   }
   return manifests.get(version);
 }
 
-let pins = null; // a promise of the Map client id → version
-function clientBuilds() {
-  pins ??= caches
-    .open(META)
-    .then((meta) => meta.match("clients"))
-    .then(async (r) => new Map(Object.entries(r ? await r.json() : {})));
+// A pin: {version, at: when it was made, ran: its client has been seen running}. A
+// client's pin never changes, so what this instance learned is kept in memory too;
+// a pin it could not save (a full disk) lives as long as this instance.
+const known = new Map(); // client id → pin
+const running = new Set(); // clients whose running is saved: their fetches need no lock
+
+async function readPins(meta) {
+  const r = await meta.match("clients");
+  const saved = r ? Object.entries(await r.json().catch(() => ({}))) : [];
+  const pins = new Map(known);
+  for (const [id, pin] of saved) {
+    // the earlier form, a bare version, was made for a client that had run
+    pins.set(id, typeof pin === "string" ? { version: pin, at: 0, ran: true } : pin);
+  }
   return pins;
 }
 
-async function savePins(map) {
+async function savePins(meta, pins) {
   try {
-    await (await caches.open(META)).put("clients", new Response(JSON.stringify(Object.fromEntries(map))));
+    await meta.put("clients", new Response(JSON.stringify(Object.fromEntries(pins))));
   } catch {
-    // a full disk: the pins live as long as this worker
+    // a full disk: the pins live as long as this worker (known)
   }
 }
 
 /** The build that answers this fetch: the page's own, pinned at its navigation. */
 async function buildOf(event) {
-  const map = await clientBuilds();
   const { request, clientId, resultingClientId } = event;
-  if (request.mode === "navigate") current = null; // another worker may have moved it on
-  let version = request.mode === "navigate" ? await currentVersion() : map.get(clientId);
-  if (!version) {
-    version = await currentVersion(); // a page loaded before this worker controlled it
-    if (version && clientId) map.set(clientId, version);
-  }
-  if (version && resultingClientId) map.set(resultingClientId, version); // a page, a worker
-  if (version && (resultingClientId || !map.has(clientId))) await savePins(map);
-  return version;
+  const navigate = request.mode === "navigate";
+  const pinned = () => !navigate && !resultingClientId && running.has(clientId);
+  if (pinned()) return known.get(clientId).version;
+  return exclusive(PINS_LOCK, async () => {
+    if (pinned()) return known.get(clientId).version; // a fetch beside this one saved it
+    const meta = await caches.open(META);
+    const pins = await readPins(meta);
+    const before = JSON.stringify(Object.fromEntries(pins));
+    let version = null;
+    if (navigate) {
+      version = await readCurrent(meta); // the newest whole build
+    } else {
+      // no pin: a page loaded before this worker controlled it
+      const pin = pins.get(clientId) ?? { version: await readCurrent(meta), at: Date.now() };
+      pin.ran = true;
+      version = pin.version;
+      if (version && clientId) pins.set(clientId, pin);
+    }
+    // a page, or a worker whose script this is: pinned before it runs
+    if (version && resultingClientId) pins.set(resultingClientId, { version, at: Date.now(), ran: false });
+    if (JSON.stringify(Object.fromEntries(pins)) !== before) await savePins(meta, pins);
+    for (const id of [clientId, resultingClientId]) if (id && pins.has(id)) known.set(id, pins.get(id));
+    if (!navigate && version && clientId) running.add(clientId);
+    return version;
+  });
 }
 
 // -- fetching a build -------------------------------------------------------------------
@@ -113,46 +155,65 @@ async function cacheBuild() {
   const text = await response.text();
   const manifest = JSON.parse(text);
   const version = String(manifest.version);
-  if ((await currentVersion()) === version) return version;
-  const name = PREFIX + version;
-  await caches.delete(name); // a half-filled cache from an interrupted attempt
-  try {
-    const cache = await caches.open(name);
-    const files = Object.entries(manifest.files).filter(([path]) => !LAZY.test(path));
-    await Promise.all(files.map(async ([path, { sha256 }]) => cache.put(at(path), await fetchChecked(path, sha256))));
-    await cache.put(at(MANIFEST), stored(text, response.headers)); // last: the cache is whole
-  } catch (err) {
-    manifests.delete(version);
-    await caches.delete(name);
-    throw err;
-  }
-  await (await caches.open(META)).put("current", new Response(version));
-  current = Promise.resolve(version);
-  manifests.delete(version);
-  await prune();
+  if ((await readCurrent()) === version) return version;
+  const filled = await exclusive(FILL_LOCK, async () => {
+    if ((await readCurrent()) === version) return false; // another instance filled it
+    const name = PREFIX + version;
+    await caches.delete(name); // a half-filled cache from an interrupted attempt
+    try {
+      const cache = await caches.open(name);
+      const files = Object.entries(manifest.files).filter(([path]) => !LAZY.test(path));
+      await Promise.all(files.map(async ([path, { sha256 }]) => cache.put(at(path), await fetchChecked(path, sha256))));
+      await cache.put(at(MANIFEST), stored(text, response.headers)); // last: the cache is whole
+    } catch (err) {
+      manifests.delete(version);
+      await caches.delete(name);
+      throw err;
+    }
+    await exclusive(PINS_LOCK, async () => (await caches.open(META)).put("current", new Response(version)));
+    return true;
+  });
+  if (filled) await prune();
   return version;
 }
 
-/** Forget the pages that are gone, and every build and data file no page needs. */
+/** Forget the pages that have run and are gone, and every build and data file no page needs. */
 async function prune() {
-  const map = await clientBuilds();
-  const live = new Set((await self.clients.matchAll({ includeUncontrolled: true, type: "all" })).map((c) => c.id));
-  for (const id of map.keys()) if (!live.has(id)) map.delete(id);
-  await savePins(map);
-  const keep = new Set([await currentVersion(), ...map.values()]);
-  for (const name of await caches.keys()) {
-    if (name.startsWith(PREFIX) && !keep.has(name.slice(PREFIX.length))) {
-      manifests.delete(name.slice(PREFIX.length));
-      await caches.delete(name);
+  await exclusive(FILL_LOCK, async () => {
+    const keep = await exclusive(PINS_LOCK, async () => {
+      const meta = await caches.open(META);
+      const pins = await readPins(meta);
+      const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "all" });
+      const live = new Set(clients.map((c) => c.id));
+      for (const [id, pin] of pins) {
+        if (live.has(id)) pin.ran = true;
+        // a client not running yet (its navigation or script answered, the browser not
+        // listing it yet) keeps its pin; one given up on goes after UNBORN_MS
+        else if (pin.ran || Date.now() - pin.at > UNBORN_MS) {
+          pins.delete(id);
+          known.delete(id);
+          running.delete(id);
+        }
+      }
+      await savePins(meta, pins);
+      return new Set([await readCurrent(meta), ...[...pins.values()].map((pin) => pin.version)]);
+    });
+    // no pin made from here on can name a build outside keep: a navigation takes the
+    // current one, which only a fill (held off by this lock) changes
+    for (const name of await caches.keys()) {
+      if (name.startsWith(PREFIX) && !keep.has(name.slice(PREFIX.length))) {
+        manifests.delete(name.slice(PREFIX.length));
+        await caches.delete(name);
+      }
     }
-  }
-  const wanted = new Set();
-  for (const version of keep) {
-    const files = version && (await filesOf(version));
-    for (const [path, { sha256 }] of Object.entries(files || {})) if (LAZY.test(path)) wanted.add(dataKey(path, sha256));
-  }
-  const data = await caches.open(DATA);
-  for (const request of await data.keys()) if (!wanted.has(request.url)) await data.delete(request);
+    const wanted = new Set();
+    for (const version of keep) {
+      const files = version && (await filesOf(version));
+      for (const [path, { sha256 }] of Object.entries(files || {})) if (LAZY.test(path)) wanted.add(dataKey(path, sha256));
+    }
+    const data = await caches.open(DATA);
+    for (const request of await data.keys()) if (!wanted.has(request.url)) await data.delete(request);
+  });
 }
 
 /** Check every file kept for a build against its manifest; fetch the bad or missing again. */
@@ -178,21 +239,26 @@ self.addEventListener("install", (event) => {
 });
 
 // Pages already open (a first visit: loaded before this worker) stay on the build that
-// was current when this worker took them over.
+// was current when this worker took them over; a page pinned already (by the previous
+// version of this script) keeps its pin.
 async function pinAll() {
-  const [map, version] = await Promise.all([clientBuilds(), currentVersion()]);
-  for (const c of await self.clients.matchAll({ includeUncontrolled: true, type: "all" })) {
-    if (version && !map.has(c.id)) map.set(c.id, version);
-  }
-  await savePins(map);
+  await exclusive(PINS_LOCK, async () => {
+    const meta = await caches.open(META);
+    const [pins, version] = await Promise.all([readPins(meta), readCurrent(meta)]);
+    for (const c of await self.clients.matchAll({ includeUncontrolled: true, type: "all" })) {
+      if (version && !pins.has(c.id)) pins.set(c.id, { version, at: Date.now(), ran: true });
+    }
+    await savePins(meta, pins);
+  });
 }
 
 self.addEventListener("activate", (event) => {
+  // fetches wait while this worker activates: the builds no page uses are dropped after
   event.waitUntil(
     self.clients
       .claim()
       .then(pinAll)
-      .then(prune)
+      .then(() => void prune().catch(() => {}))
       .catch(() => {}),
   );
 });
@@ -248,17 +314,23 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   if (request.method !== "GET" || new URL(request.url).origin !== scope.origin) return;
   event.respondWith(respond(event));
-  if (request.mode === "navigate" && !checking) {
-    // a new build, if any, is cached for the next visit; then, once the page has
-    // started, the current build is checked and builds no page uses are dropped
-    checking = (async () => {
-      await cacheBuild().catch(() => {});
-      await new Promise((resolve) => setTimeout(resolve, REPAIR_AFTER_MS));
-      await repair(await currentVersion()).catch(() => {});
-      await prune().catch(() => {});
-    })().finally(() => {
-      checking = null;
+  if (request.mode !== "navigate") return;
+  // every visit looks for a new build (cached for the next visit), unless a look is
+  // under way; then, once the page has started, the current build is checked and
+  // builds no page uses are dropped
+  looking ??= cacheBuild()
+    .catch(() => {})
+    .finally(() => {
+      looking = null;
     });
-    event.waitUntil(checking);
-  }
+  tidying ??= looking
+    .then(() => new Promise((resolve) => setTimeout(resolve, REPAIR_AFTER_MS)))
+    .then(async () => {
+      await repair(await readCurrent()).catch(() => {});
+      await prune().catch(() => {});
+    })
+    .finally(() => {
+      tidying = null;
+    });
+  event.waitUntil(Promise.all([looking, tidying]));
 });

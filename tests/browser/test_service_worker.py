@@ -13,6 +13,7 @@ import hashlib
 import json
 import shutil
 import threading
+import time
 from functools import partial
 from pathlib import Path
 
@@ -53,6 +54,30 @@ CURRENT = """async () => {
 }"""
 
 
+class Gate:
+    """Requests held by the server (Site.hold) until the test opens the gate: a race
+    forced into the order under test, whatever the machine's speed."""
+
+    def __init__(self, path: str, headers: dict[str, str]) -> None:
+        self.path, self.headers = path, headers
+        self.arrived = threading.Event()  # a request came and waits
+        self._open = threading.Event()
+
+    def pass_through(self, handler) -> None:
+        if handler.path.split("?")[0] != self.path:
+            return
+        if any(handler.headers.get(k) != v for k, v in self.headers.items()):
+            return
+        self.arrived.set()
+        self._open.wait(120)
+
+    def wait(self, timeout: float = 60) -> None:
+        assert self.arrived.wait(timeout), f"no request for {self.path} came"
+
+    def open(self) -> None:
+        self._open.set()
+
+
 class Site:
     """A copy of dist/ on a server of its own, which can be rebuilt under it."""
 
@@ -61,10 +86,17 @@ class Site:
         shutil.copytree(DIST, root)
         self.server = build.make_server(root, port=0, quiet=True)
         self.requests: list[str] = []
+        self.gates: list[Gate] = []
         made = self.server.RequestHandlerClass  # partial(handler, directory=...)
         seen = self.requests
+        gates = self.gates
 
         class Logged(made.func):  # type: ignore[misc, name-defined]
+            def do_GET(self) -> None:
+                for gate in list(gates):
+                    gate.pass_through(self)
+                super().do_GET()
+
             def log_request(self, code="-", size="-") -> None:
                 seen.append(self.path)
 
@@ -97,7 +129,16 @@ class Site:
         (self.root / "manifest.json.gz").write_bytes(gzip.compress(text, mtime=0))
         return manifest["version"]
 
+    def hold(self, path: str, **headers: str) -> Gate:
+        """Hold every request for ``path`` (that has these headers: Sec_Fetch_Mode
+        for Sec-Fetch-Mode) until the returned gate is opened."""
+        gate = Gate(path, {k.replace("_", "-"): v for k, v in headers.items()})
+        self.gates.append(gate)
+        return gate
+
     def close(self) -> None:
+        for gate in self.gates:
+            gate.open()
         self.server.shutdown()
         self.server.server_close()
 
@@ -116,6 +157,15 @@ def context(browser):
     c.close()
 
 
+def _until(page, predicate: str, arg=None, timeout: float = 60) -> None:
+    """Wait until an async predicate (Cache Storage is async) holds in the page.
+    page.wait_for_function does not await a promise: it takes it for true at once."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate, arg):
+        assert time.monotonic() < deadline, f"false for {timeout} s: {predicate}"
+        page.wait_for_timeout(100)
+
+
 def _visit(context, site: Site, hand_for):
     """A new page (a new client) on the site, started and kept offline-ready."""
     page = context.new_page()
@@ -126,12 +176,11 @@ def _visit(context, site: Site, hand_for):
 
 
 def _wait_for_build(page, version: str, only: bool = False) -> None:
-    page.wait_for_function(
+    _until(
+        page,
         f"async () => {{ const b = await ({BUILDS})();"
         f" return b.includes('oneneuron-build-{version}')"
         f"{' && b.length === 1' if only else ''}; }}",
-        polling=200,
-        timeout=60_000,
     )
 
 
@@ -181,18 +230,60 @@ def test_a_page_started_on_a_build_reads_python_from_that_build(
     new = site.rebuild({"pyodide/site-packages.bin": b"not a bundle"})
     second = _visit(context, site, hand_for)  # its visit caches the new build
     _wait_for_build(second, new)
-    second.wait_for_function(f"async () => (await ({CURRENT})()) === '{new}'")
-    # A page on the new build shows that the new build's copy is unusable. (Rarely a
-    # page opened right after the switch was seen pinned to the old build; which
-    # build a new page gets is the test above's subject, so wait for one here.)
-    for _ in range(3):
-        third = _visit(context, site, hand_for)
-        if third.evaluate(MANIFEST_VERSION) == new:
-            break
-        third.close()
+    _until(second, f"async () => (await ({CURRENT})()) === '{new}'")
+    third = _visit(context, site, hand_for)  # a page on the new build
     assert third.evaluate(MANIFEST_VERSION) == new
     assert third.evaluate(NEW_WORKER) == "wheels"  # the new build's copy is unusable
     assert first.evaluate(NEW_WORKER) == "site-packages.bin"
+
+
+# How the page's Python started: numpy and oneneuron from "site-packages.bin" (read from
+# its build's cache) or from the "wheels" (the bundle it read was unusable).
+PACKAGES = "() => performance.getEntriesByName('oneneuron:ready')[0].detail.packages"
+JUNK = "oneneuron-build-0000000000000000"  # a build no page uses: a prune drops it
+
+
+@pytest.mark.parametrize("script", ["same", "new"])
+def test_a_worker_not_yet_running_when_a_new_build_lands_keeps_its_pages_build(
+    context, site, hand_for, script
+):
+    """The racy moment: a page answered from the old build starts its Python worker;
+    the worker's script has been asked for (the worker is pinned to the page's build)
+    but the worker is not running yet, when the new build becomes the current one and
+    builds and pins no page uses are dropped. The worker, once running, still reads
+    Python from its page's build (the new build's bundle is unusable: read, it would
+    send the start to the wheels)."""
+    first = _visit(context, site, hand_for)  # a first visit: the service worker's in
+    old = site.version
+    changes = {"pyodide/site-packages.bin": b"not a bundle"}
+    if script == "new":  # a new version of the service worker installs meanwhile
+        changes["sw.js"] = (site.root / "sw.js").read_bytes() + b"// the next one\n"
+    new = site.rebuild(changes)
+    # the next page's worker script comes from the network (as if not kept), held there
+    # (the service worker's own fetches are "cors", a worker's script "same-origin")
+    first.evaluate(
+        "async ([name, url]) => (await caches.open(name)).delete(url)",
+        [f"oneneuron-build-{old}", site.url + "worker/worker.js"],
+    )
+    worker_script = site.hold("/worker/worker.js", Sec_Fetch_Mode="same-origin")
+    update = site.hold("/manifest.json")  # the service worker's look for a new build
+
+    second = context.new_page()
+    second.goto(site.url)  # answered from the old build; its visit looks for a new one
+    update.wait()
+    worker_script.wait()  # the worker is pinned, and not running
+    update.open()  # the new build is cached and becomes the current one ...
+    _until(first, f"async () => (await ({CURRENT})()) === '{new}'")
+    # ... and what no page uses has been dropped since
+    first.evaluate(f"caches.open('{JUNK}')")
+    _until(first, f"async () => !(await caches.keys()).includes('{JUNK}')")
+    worker_script.open()
+    hand_for(second).ready()
+    assert second.evaluate(MANIFEST_VERSION) == old
+    assert second.evaluate(PACKAGES) == "site-packages.bin"
+    hand_for(second).six()
+    hand_for(second).settle(model="six")
+    assert hand_for(second).answer()["digit"] == "6"
 
 
 def test_training_data_is_kept_by_its_hash_and_follows_the_build(
@@ -202,9 +293,9 @@ def test_training_data_is_kept_by_its_hash_and_follows_the_build(
     first = _visit(context, site, hand_for)
     status, size, head = first.evaluate(BYTES, "data/test-labels.bin")
     assert (status, size, head) == (200, len(labels), list(labels[:16]))
-    first.wait_for_function(
+    _until(
+        first,
         "async () => (await (await caches.open('oneneuron-data')).keys()).length === 1",
-        polling=200,
     )
 
     changed = bytes((b + 1) % 10 for b in labels)  # a rebuild with other labels
@@ -223,11 +314,11 @@ def test_training_data_is_kept_by_its_hash_and_follows_the_build(
         key,
     )
     assert third.evaluate(BYTES, "data/test-labels.bin")[1] == len(changed)
-    third.wait_for_function(
+    _until(
+        third,
         "async (k) => { const r = await (await caches.open('oneneuron-data')).match(k);"
         f" return r && (await r.arrayBuffer()).byteLength === {len(changed)}; }}",
-        arg=key,
-        polling=200,
+        key,
     )
 
 
@@ -248,20 +339,16 @@ def test_a_corrupted_cache_entry_is_checked_and_repaired(context, site, hand_for
         page.evaluate(spoil, [name, site.url + path])
     # served through the service worker: checked, fetched again, kept again
     assert page.evaluate(TEXT, "js/format.js") == good["js/format.js"].decode()
-    page.wait_for_function(
+    _until(
+        page,
         f"async () => ({kept})({json.dumps([name, site.url + 'js/format.js'])})"
         " !== 'spoilt'",
-        polling=200,
     )
     # read by Python's start straight from the cache: repaired after the next visit
     page.reload()
     hand_for(page).ready()
     lock = json.dumps([name, site.url + "pyodide/pyodide-lock.json"])
-    page.wait_for_function(
-        f"async () => ({kept})({lock}) !== 'spoilt'",
-        polling=500,
-        timeout=30_000,
-    )
+    _until(page, f"async () => ({kept})({lock}) !== 'spoilt'", timeout=30)
     for path, data in good.items():
         assert page.evaluate(kept, [name, site.url + path]) == data.decode()
 
