@@ -234,27 +234,39 @@ def test_the_deskew_switch_picks_the_training_images_and_is_recorded(
             assert not [f for f in train if f.startswith("train-plain-")], train
 
 
-def test_an_early_train_waits_for_the_switchs_shipped_default(page, hand):
-    """The deskew default comes from digits.json, fetched when the panel is seen; a
-    Train pressed before it arrives (here: digits.json held back 3 s) still uses it."""
+def test_an_early_train_waits_for_the_switchs_shipped_default(
+    browser, browser_context_args, hand_for
+):
+    """The deskew default comes from digits.json, which the worker fetches when the
+    panel is seen; a Train pressed before it arrives (here: digits.json held until
+    Train was pressed) still uses it. No service worker: one that has taken the page
+    over answers digits.json from its cache, before the held route could hold it."""
     shipped = _shipped("digits")
-    held: list[str] = []
-
-    def slow(route):
-        held.append(route.request.url)
-        page.wait_for_timeout(3000)
-        route.continue_()
-
-    page.route("**/weights/digits.json", slow)
-    hand.ready()
-    page.locator("#train").scroll_into_view_if_needed()
-    page.fill("[data-setting=samples]", "3000")
-    page.fill("[data-setting=epochs]", "1")
-    page.click("#train-start")  # before the default is known
-    assert page.get_attribute(DESKEW, "data-shipped") is None
-    page.wait_for_selector(f"{STATUS}[data-state=done]", timeout=120_000)
-    assert held, "digits.json was not held back: the test did not test the race"
-    with page.expect_download() as info:
-        page.click("#export")
-    exported = weights.loads(Path(info.value.path()).read_bytes())
-    assert exported["preprocess"]["deskew"] is shipped.deskew is True
+    context = browser.new_context(**browser_context_args, service_workers="block")
+    held = []
+    # held until Train was pressed (below)
+    context.route("**/weights/digits.json", lambda route: held.append(route))
+    try:
+        page = context.new_page()
+        page.goto("/")
+        hand = hand_for(page)
+        hand.ready()
+        page.locator("#train").scroll_into_view_if_needed()
+        page.fill("[data-setting=samples]", "3000")
+        page.fill("[data-setting=epochs]", "1")
+        page.click("#train-start")  # before the default is known
+        assert page.get_attribute(DESKEW, "data-shipped") is None
+        for _ in range(600):  # the worker asks for digits.json once the panel is seen
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert held, "digits.json was not asked for: the test did not test the race"
+        held[0].continue_()
+        page.wait_for_selector(f"{DESKEW}[data-shipped]", state="attached")
+        page.wait_for_selector(f"{STATUS}[data-state=done]", timeout=120_000)
+        with page.expect_download() as info:
+            page.click("#export")
+        exported = weights.loads(Path(info.value.path()).read_bytes())
+        assert exported["preprocess"]["deskew"] is shipped.deskew is True
+    finally:
+        context.close()

@@ -90,11 +90,14 @@ def _downloads(page, base_url: str) -> list[tuple[str, str]]:
     return seen
 
 
-def _first_visit_predicting_six(page, hand, base_url: str) -> list[tuple[str, str]]:
+def _first_visit_predicting_six(page, hand_for, base_url: str) -> list[tuple[str, str]]:
     """A first visit (no service worker) on which a drawn 6 is read as a 6; returns
-    its requests (_downloads)."""
+    its requests (_downloads). The page is a fresh one (the hand fixture's would have
+    visited "/" already, and that visit's late requests, site-packages.bin or
+    worker/python.js, would be logged among this one's)."""
     seen = _downloads(page, base_url)
     page.goto("/?nosw")
+    hand = hand_for(page)
     hand.ready()
     hand.six()
     hand.settle(model="six")
@@ -102,11 +105,13 @@ def _first_visit_predicting_six(page, hand, base_url: str) -> list[tuple[str, st
     return seen
 
 
-def test_a_first_visit_downloads_python_before_its_worker_is_in(page, hand, base_url):
+def test_a_first_visit_downloads_python_before_its_worker_is_in(
+    page, hand_for, base_url
+):
     """The wasm and the standard library are asked for by the page itself, before the
     worker's own modules; site-packages.bin once they are in (Python's start runs
     while it downloads); each once."""
-    seen = _first_visit_predicting_six(page, hand, base_url)
+    seen = _first_visit_predicting_six(page, hand_for, base_url)
     at = {event: seen.index(event) for event in seen}
     python_js = at["request", "/worker/python.js"]
     for path in EARLY:
@@ -116,7 +121,7 @@ def test_a_first_visit_downloads_python_before_its_worker_is_in(page, hand, base
         assert seen.count(("request", path)) == 1, seen
 
 
-def test_without_streams_across_threads_the_files_go_whole(page, hand, base_url):
+def test_without_streams_across_threads_the_files_go_whole(page, hand_for, base_url):
     """A browser that cannot hand a stream to a worker (postMessage refuses it) gets
     each early file whole instead, and starts as well."""
     page.add_init_script("""
@@ -130,7 +135,7 @@ def test_without_streams_across_threads_the_files_go_whole(page, hand, base_url)
         return post.call(this, message, transfer);
       };
     """)
-    seen = _first_visit_predicting_six(page, hand, base_url)
+    seen = _first_visit_predicting_six(page, hand_for, base_url)
     assert page.evaluate("window.refusedStreams") == 1  # the wasm's
     for path in (*EARLY, BUNDLE):
         assert seen.count(("request", path)) == 1, seen
