@@ -472,6 +472,33 @@ def test_the_panel_trains_a_hidden_layer_by_backpropagation(
     assert float(mnist) == accuracy  # the same 10,000 test images, the same model
 
 
+def test_step_pause_and_reset_with_a_hidden_layer(page, hand):
+    hand.ready()
+    page.locator("#train").scroll_into_view_if_needed()
+    page.select_option("#train-target", "hidden")
+    page.fill("#train-samples", "3000")
+    page.fill("#train-batch", "100")
+    live = "document.querySelector('#train-weights-grid canvas').toDataURL()"
+    blank = page.evaluate(live)
+    seen = set()
+    for n in (1, 2):  # exactly one batch each, the tiles move each time
+        page.click("#train-step")
+        page.wait_for_selector(f"{STATUS}[data-state=paused][data-step='{n}']")
+        page.wait_for_function(f"() => ({live}) !== {blank!r}")
+        seen.add(page.evaluate(live))
+    assert len(seen) == 2 and "batch 2 of 150" in page.inner_text("#train-numbers")
+    page.click("#train-pause")  # Resume, then Pause again
+    page.wait_for_selector(f"{STATUS}[data-state=running]")
+    page.click("#train-pause")
+    page.wait_for_selector(f"{STATUS}[data-state=paused]")
+    page.click("#train-reset")
+    page.wait_for_selector(f"{STATUS}[data-state=idle][data-step='0']")
+    # 64 blank tiles again, for the next run: only zero's colour and the gutters
+    assert page.get_attribute("#train-weights-grid", "data-kind") == "hidden"
+    colours = {tuple(c) for c in page.evaluate(PIXELS, "#train-weights-grid canvas")}
+    assert colours == {(247, 247, 247), (226, 228, 236)}
+
+
 def test_screenshot_of_the_hidden_layer_for_the_readme(
     page, hand, mnist_test_images, screenshot_path
 ):
