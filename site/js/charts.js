@@ -1,13 +1,15 @@
 // The loss and accuracy charts of a training run, drawn with uPlot (vendored from
 // npm into dist/vendor/uplot). uPlot is imported on first use, so the page's first
 // prediction never waits for it. Points arrive a slice at a time and are drawn at
-// most once per animation frame; a long run is averaged into at most MAX_POINTS
-// points, so a frame stays cheap however many batches there are. DOM only.
+// most once per animation frame, one chart a frame; a long run is averaged into at
+// most MAX_POINTS points, so a frame stays cheap however many batches there are.
+// DOM only.
 
 import { num } from "./format.js";
 import { nextFrame } from "./dom.js";
 
 const MAX_POINTS = 1500; // batch points per chart, at most (plus one per check)
+const CHARTS = ["loss", "accuracy"];
 const COLOURS = { batch: "#e08214", check: "#542788" }; // PuOr, as the heatmaps
 const HEIGHT = 180;
 const lossText = (v) => (Math.abs(v) >= 1e4 ? v.toExponential(1).replace("-", "−") : num(v, 3));
@@ -37,7 +39,10 @@ export class TrainingCharts {
     this.plots = null;
     this.wanted = false; // draw (and import uPlot) only once the panel is wanted
     this.frame = 0;
-    this.renders = 0; // how many times the charts were drawn (tests watch it)
+    this.renders = 0; // how many times a chart was drawn (tests watch it)
+    this.version = 0; // of the data; each chart's drawn one, and the one drawn next
+    this.drawn = { loss: -1, accuracy: -1 };
+    this.next = "loss";
     this.clear();
   }
 
@@ -48,6 +53,7 @@ export class TrainingCharts {
     this.data = { x: [], loss: [], accuracy: [], checkLoss: [], checkAccuracy: [] };
     this.bucket = { n: 0, loss: 0, accuracy: 0, step: 0 };
     this.last = { loss: null, accuracy: null, checkLoss: null, checkAccuracy: null };
+    this.version += 1;
     this.schedule();
   }
 
@@ -77,6 +83,7 @@ export class TrainingCharts {
       this.last.checkLoss = check.loss;
       this.last.checkAccuracy = check.accuracy;
     }
+    this.version += 1;
     this.schedule(true);
   }
 
@@ -101,27 +108,38 @@ export class TrainingCharts {
     });
   }
 
+  // One chart a frame, the one drawn longer ago; the other follows in the next frame.
+  // uPlot redraws a chart whole: both in one frame made a task of over 50 ms on a slow
+  // machine while training.
   async render() {
     if (!this.plots) {
       if (!this.creating) this.creating = this.#create();
       await this.creating;
     }
+    const stale = CHARTS.filter((k) => this.drawn[k] !== this.version);
+    if (!stale.length) return;
+    const k = stale.includes(this.next) ? this.next : stale[0];
+    this.next = k === "loss" ? "accuracy" : "loss";
+    this.drawn[k] = this.version;
     const d = this.data;
-    this.plots.loss.setData([d.x, d.loss, d.checkLoss]);
-    this.plots.accuracy.setData([d.x, d.accuracy, d.checkAccuracy]);
-    this.renders += 1;
-    for (const box of Object.values(this.boxes)) {
-      box.dataset.renders = String(this.renders); // test hooks: the drawings and their points
-      box.dataset.points = String(d.x.length);
-    }
     const l = this.last;
     const text = (what, batch, check, fmt) =>
       batch === null
         ? ""
         : `Last batch: ${what} ${fmt(batch)}` + (check === null ? "." : `; held-out check: ${fmt(check)}.`);
-    this.summaries.loss.textContent = text("loss", l.loss, l.checkLoss, lossText);
-    const pct = (v) => `${(100 * v).toFixed(1)} %`;
-    this.summaries.accuracy.textContent = text("accuracy", l.accuracy, l.checkAccuracy, pct);
+    if (k === "loss") {
+      this.plots.loss.setData([d.x, d.loss, d.checkLoss]);
+      this.summaries.loss.textContent = text("loss", l.loss, l.checkLoss, lossText);
+    } else {
+      this.plots.accuracy.setData([d.x, d.accuracy, d.checkAccuracy]);
+      const pct = (v) => `${(100 * v).toFixed(1)} %`;
+      this.summaries.accuracy.textContent = text("accuracy", l.accuracy, l.checkAccuracy, pct);
+    }
+    this.renders += 1;
+    const box = this.boxes[k];
+    box.dataset.renders = String(this.renders); // test hooks: the drawings and their points
+    box.dataset.points = String(d.x.length);
+    if (stale.length > 1) this.schedule();
   }
 
   async #create() {
