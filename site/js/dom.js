@@ -53,3 +53,27 @@ export function button(className, label, onClick) {
   b.addEventListener("click", onClick);
   return b;
 }
+
+const sheets = new Map(); // href → a promise: the stylesheet is in the page
+
+/**
+ * Add the stylesheet at `url` to the page, once; resolves when it has loaded, or
+ * failed (what it styles then shows unstyled rather than not at all).
+ */
+export function stylesheet(url) {
+  const href = String(url);
+  if (!sheets.has(href)) {
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = href;
+    sheets.set(
+      href,
+      new Promise((resolve) => {
+        link.addEventListener("load", resolve, { once: true });
+        link.addEventListener("error", resolve, { once: true });
+      }),
+    );
+    document.head.append(link);
+  }
+  return sheets.get(href);
+}

@@ -17,18 +17,7 @@
 import { $, element } from "./dom.js";
 import { signed } from "./format.js";
 import { tileGrid, tileSheet } from "./heatmap.js";
-
-/** What a person calls hidden neuron k (counted from 0). */
-export const unitName = (k) => `Hidden neuron ${k + 1}`;
-
-/** The hidden neuron that pushes `digit` up the most: the largest W₂[digit, k]·h[k]. */
-export function strongest(model, h, digit) {
-  const H = model.hidden;
-  const row = model.output.weights.subarray(digit * H, (digit + 1) * H);
-  let best = 0;
-  for (let k = 1; k < H; k++) if (row[k] * h[k] > row[best] * h[best]) best = k;
-  return best;
-}
+import { unitName } from "./units.js";
 
 export class HiddenView {
   /** onPick(k): a tile was chosen; onSwitch(k): neuron k went off or on (null: all on). */

@@ -15,11 +15,14 @@
 //
 // Once a prediction is on screen, the pen is up and no prediction is waiting, the
 // steps of the drawing's preprocessing are asked for (js/steps.js).
+//
+// A network's view (js/hidden.js and css/hidden.css) loads when a network is first
+// shown: until then, and for the other models, nothing stands in its place.
 
 import { AnswerView } from "./answer.js";
-import { HiddenView, strongest } from "./hidden.js";
 import { MapsView } from "./maps.js";
 import { Steps } from "./steps.js";
+import { NO_UNITS, strongest, unitsView } from "./units.js";
 
 // While drawing, at most one prediction in flight, and at most one per half frame (a
 // frame's pointer moves come together; a whole frame would let the requests drift
@@ -36,14 +39,8 @@ export class Live {
     this.onAnswer = onAnswer;
     this.answer = new AnswerView({ onPick: (d) => this.pick(d) });
     this.maps = new MapsView({ onPick: (d) => this.pick(d) });
-    this.hidden = new HiddenView({
-      onPick: (k) => this.pick(k),
-      onSwitch: (k) => {
-        if (k !== null) this.state.pin = k; // the neuron switched stays in view
-        this.pick(null, false);
-        this.repredict();
-      },
-    });
+    this.hidden = NO_UNITS; // js/hidden.js's HiddenView, once a network was shown
+    this.unitsLoading = null;
     this.el = this.answer.el;
     this.state = {
       ready: false,
@@ -94,6 +91,7 @@ export class Live {
     document.body.dataset.mode = model.kind;
     this.el.dataset.model = model.name;
     this.answer.setModel(model);
+    if (model.kind === "hidden" && this.hidden === NO_UNITS) this.#loadUnits();
     this.hidden.setModel(model);
     this.#showNeuron(this.#neuron());
     if (this.pad.empty) this.#showEmpty();
@@ -116,6 +114,30 @@ export class Live {
       state.sentence = this.answer.show(state.model, state.result, k, this.hidden.isOff(k));
       this.maps.showContributions(state.model, state.result, k);
     }
+  }
+
+  /** Import the view of a network's hidden neurons, then show the model of now in it. */
+  async #loadUnits() {
+    this.unitsLoading ??= unitsView({
+      onPick: (k) => this.pick(k),
+      onSwitch: (k) => {
+        if (k !== null) this.state.pin = k; // the neuron switched stays in view
+        this.pick(null, false);
+        this.repredict();
+      },
+    });
+    try {
+      this.hidden = await this.unitsLoading;
+    } catch (err) {
+      this.unitsLoading = null; // tried again when a network is next shown
+      this.onError(`the view of the hidden neurons could not load (${err.message})`);
+      return;
+    }
+    const { model, result } = this.state;
+    if (!model || model.kind !== "hidden" || this.hidden.model === model) return;
+    this.hidden.setModel(model);
+    this.#showNeuron(this.#neuron());
+    if (result) this.hidden.show(result.hidden.h);
   }
 
   /** Neuron k's weights, and which one it is: a digit's bar, a hidden neuron's view. */

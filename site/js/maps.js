@@ -6,7 +6,7 @@
 import { GRID, N, paintBinary, paintDiverging, paintLegend } from "./heatmap.js";
 import { $ } from "./dom.js";
 import { num, signed, sub } from "./format.js";
-import { unitName } from "./hidden.js";
+import { unitName } from "./units.js";
 
 export class MapsView {
   constructor({ onPick }) {

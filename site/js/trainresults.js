@@ -5,7 +5,7 @@
 import { $, button, fillDefinitions } from "./dom.js";
 import { aDigit, num, percent, signed, sub, whole as fmt } from "./format.js";
 import { N, paintBinary, paintDiverging, thumbnail } from "./heatmap.js";
-import { strongest, unitName } from "./hidden.js";
+import { strongest, unitName } from "./units.js";
 
 export class ResultsView {
   /** onInspect(index): a mistake was picked. */

@@ -14,6 +14,7 @@ import inspect
 import re
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -159,6 +160,46 @@ def test_the_tiles_light_up_as_cpythons_network_reads_the_drawing(page, hand, ne
     strongest = int(np.argmax(w2[want["top"]] * want["hidden"]["h"]))
     assert page.get_attribute("#unit-grid", "data-shown") == str(strongest)
     assert page.inner_text("#unit-title").startswith(f"Hidden neuron {strongest + 1}, ")
+
+
+# -- loaded only when chosen -------------------------------------------------------------
+HIDDEN_FILES = {"/js/hidden.js", "/css/hidden.css", "/weights/hidden.json"}
+
+
+def test_a_visit_that_never_chooses_the_hidden_layer_never_fetches_it(
+    browser, base_url, hand_for
+):
+    """Its view, its stylesheet and its weights are asked for when the hidden layer is
+    first chosen, not before: a first visit that draws, switches to ten neurons and
+    scrolls through the training panel fetches none of them (its bytes before the
+    first prediction stay as they were)."""
+    context = browser.new_context(service_workers="block")  # its copies: not a visit's
+    try:
+        asked: list[str] = []
+        context.on("request", lambda r: asked.append(urlsplit(r.url).path))
+        page = context.new_page()
+        page.goto(base_url + "/")
+        hand = hand_for(page)
+        hand.ready()
+        hand.six()
+        hand.settle(model="six")
+        page.locator("label.switch-option", has=page.locator("[value=digits]")).click()
+        hand.settle(model="digits")
+        page.locator("#train").scroll_into_view_if_needed()
+        page.wait_for_selector("#chart-loss[data-renders]")
+        assert page.locator("#units").is_hidden()
+        assert not HIDDEN_FILES & set(asked)
+        assert "/weights/digits.json" in asked  # the worker's fetches are seen too
+        _choose(page)  # now each comes, once
+        hand.settle(model="hidden")
+        assert sorted(p for p in asked if p in HIDDEN_FILES) == sorted(HIDDEN_FILES)
+        assert page.locator(TILE).count() == 64
+        tile = page.locator(TILE).first
+        assert tile.evaluate("(b) => getComputedStyle(b).backgroundImage").startswith(
+            'url("data:image/png'
+        )
+    finally:
+        context.close()
 
 
 # -- one neuron's view -----------------------------------------------------------------
