@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from oneneuron import metrics, weights
 from oneneuron.data import load_mnist
@@ -309,5 +310,6 @@ def test_a_shipped_models_test_scores_need_no_preprocessing(page_data, monkeypat
     np.testing.assert_array_equal(scores["p"], np.asarray(want, np.float32))
     np.testing.assert_array_equal(scores["truth"], (labels == 6).astype(np.uint8))
     assert scores["target"] == 6 and scores["p"].dtype == np.float32
+    assert scores["auc"] == pytest.approx(roc_auc_score(labels == 6, want), rel=1e-12)
     error = page.handle("scores", {"name": "digits"})["error"]
     assert error["kind"] == "invalid" and "one neuron's" in error["message"]

@@ -157,12 +157,13 @@ def test_the_page_teaches_its_active_model_and_undoes():
     assert r["after"]["loss"] < r["before"]["loss"]
     assert r["steps"] == 1 and r["gradient"].shape == (576,)
     assert not r["gradient"][x == 0].any() and r["gradient"][x == 1].all()
-    assert r["model"]["name"] == "six"
+    assert r["model"]["name"] == "six" and r["model"]["taught"] == 1
     assert ["Taught", "a step on your own drawings in this page"] in r["model"][
         "summary"
     ]
     assert weights.loads(page.export())["training"]["taught"] == 1
     back = page.call("untaught", {})
+    assert back["model"]["taught"] == 0
     assert (
         back["steps"] == 0 and "taught" not in weights.loads(page.export())["training"]
     )
@@ -182,3 +183,21 @@ def test_the_card_counts_the_steps_taught():
         "Taught": "3 steps on your own drawings in this page"
     }
     assert summary({"taught": "3"}, None) == []
+
+
+def test_a_model_that_replaces_a_taught_one_has_no_steps_to_undo():
+    """A new model under the same name (a second run's "trained", another file) is
+    not the one taught: Undo must not give it the first one's weights."""
+    page = Page()
+    page.load_weights(weights.dumps(_neuron(0)), name="file")
+    args = {"pixels": _drawing().tobytes(), "height": 140, "width": 140}
+    page.call("teach", {**args, "label": 2, "lr": 1.0})
+    fresh = page.load_weights(weights.dumps(_neuron(5)), name="file")["model"]
+    assert fresh["taught"] == 0
+    assert page.handle("untaught", {})["error"]["message"].startswith(
+        "there is no step"
+    )
+    np.testing.assert_array_equal(fresh["weights"], _neuron(5).weights_numpy()[0][0])
+    # choosing a taught model again keeps its steps
+    page.call("teach", {**args, "label": 2, "lr": 1.0})
+    assert page.call("select", {"name": "file"})["model"]["taught"] == 1

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import weights
+from . import metrics, weights
 from .card import colour_scale, model_label, summary
 from .checks import error_data, whole
 from .images import from_canvas
@@ -202,7 +202,8 @@ class Page:
         ``scale`` is the colour scale of the heatmaps, :func:`colour_scale`;
         ``preprocess`` is how its inputs are made (``Preprocess.to_dict()``);
         ``summary`` is a list of [what, value] strings for the model card, the
-        last one the preprocessing in words (``Preprocess.describe()``).
+        last one the preprocessing in words (``Preprocess.describe()``);
+        ``taught`` is how many steps on drawings Undo can take back (:meth:`teach`).
         """
         name = self._name(name)
         return self._info(name, self._entry(name), self.active)
@@ -234,6 +235,7 @@ class Page:
             "preprocess": model.preprocess.to_dict(),
             "summary": summary(e["training"], e["metrics"], model.preprocess),
             "active": name == active,
+            "taught": self.lessons.steps(name),  # steps Undo can take back
         }
         if model.kind == "hidden":  # the ten output neurons, reading the H
             w, b = (np.asarray(a, np.float32) for a in model.output.weights_numpy())
@@ -250,6 +252,8 @@ class Page:
         only once everything the page will show of it is built: a step that fails
         (the card of an odd record, say) leaves the models as they were."""
         self._info(name, entry, active)
+        if self._models.get(name) is not entry:  # another model: not its steps
+            self.lessons.forget(name)
         self._models[name] = entry
         self.active = active
         return self.answer(name)
@@ -383,7 +387,8 @@ class Page:
     def scores(self, name: str | None = None) -> dict[str, Any]:
         """A one-neuron model's probabilities on the MNIST test images (each made
         into an input by its own preprocessing), for the page's threshold: ``p``
-        (float32 [N]), ``truth`` (uint8 [N], 1 for its digit) and ``target``."""
+        (float32 [N]), ``truth`` (uint8 [N], 1 for its digit), ``target`` and
+        ``auc``, the area under their ROC curve (:func:`~oneneuron.metrics.roc_auc`)."""
         name = self._name(name)
         model = self._entry(name)["model"]
         if model.kind != "one":
@@ -391,7 +396,8 @@ class Page:
         test = self.training.test_set()
         p = np.asarray(model.predict_proba(test.inputs(model.preprocess)), np.float32)
         truth = (test.labels == model.target).astype(np.uint8)
-        return {"model": name, "target": model.target, "p": p, "truth": truth}
+        out = {"model": name, "target": model.target, "p": p, "truth": truth}
+        return {**out, "auc": metrics.roc_auc(truth, p)}
 
     # -- other people's handwriting --------------------------------------------------
     def load_set(self, name: str, images: Any, labels: Any) -> dict[str, Any]:
