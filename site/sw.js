@@ -76,9 +76,10 @@ function filesOf(version) {
 
 // A pin: {version, at: when it was made, ran: its client has been seen running}. A
 // client's pin never changes, so what this instance learned is kept in memory too;
-// a pin it could not save (a full disk) lives as long as this instance.
+// a pin it could not save (a full disk) lives as long as this instance. That a client
+// ran is saved by prune (a client it finds running, or one this instance answered).
 const known = new Map(); // client id → pin
-const running = new Set(); // clients whose running is saved: their fetches need no lock
+const running = new Set(); // clients this instance has answered
 
 async function readPins(meta) {
   const r = await meta.match("clients");
@@ -103,28 +104,43 @@ async function savePins(meta, pins) {
 async function buildOf(event) {
   const { request, clientId, resultingClientId } = event;
   const navigate = request.mode === "navigate";
-  const pinned = () => !navigate && !resultingClientId && running.has(clientId);
-  if (pinned()) return known.get(clientId).version;
+  const pinned = () => {
+    if (navigate || resultingClientId || !known.has(clientId)) return null;
+    running.add(clientId);
+    return known.get(clientId).version;
+  };
+  // a page's or a worker's fetches once it runs: no lock, nothing written
+  const version = pinned();
+  if (version) return version;
   return exclusive(PINS_LOCK, async () => {
-    if (pinned()) return known.get(clientId).version; // a fetch beside this one saved it
+    const again = pinned();
+    if (again) return again;
     const meta = await caches.open(META);
     const pins = await readPins(meta);
-    const before = JSON.stringify(Object.fromEntries(pins));
+    let changed = false;
     let version = null;
     if (navigate) {
       version = await readCurrent(meta); // the newest whole build
     } else {
-      // no pin: a page loaded before this worker controlled it
-      const pin = pins.get(clientId) ?? { version: await readCurrent(meta), at: Date.now() };
-      pin.ran = true;
+      let pin = pins.get(clientId);
+      if (!pin) {
+        // a page loaded before this worker controlled it: the current build
+        pin = { version: await readCurrent(meta), at: Date.now(), ran: true };
+        if (pin.version && clientId) {
+          pins.set(clientId, pin);
+          changed = true;
+        }
+      }
       version = pin.version;
-      if (version && clientId) pins.set(clientId, pin);
     }
     // a page, or a worker whose script this is: pinned before it runs
-    if (version && resultingClientId) pins.set(resultingClientId, { version, at: Date.now(), ran: false });
-    if (JSON.stringify(Object.fromEntries(pins)) !== before) await savePins(meta, pins);
+    if (version && resultingClientId) {
+      pins.set(resultingClientId, { version, at: Date.now(), ran: false });
+      changed = true;
+    }
+    if (changed) await savePins(meta, pins);
     for (const id of [clientId, resultingClientId]) if (id && pins.has(id)) known.set(id, pins.get(id));
-    if (!navigate && version && clientId) running.add(clientId);
+    if (!navigate && clientId && version) running.add(clientId);
     return version;
   });
 }
@@ -186,10 +202,11 @@ async function prune() {
       const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "all" });
       const live = new Set(clients.map((c) => c.id));
       for (const [id, pin] of pins) {
-        if (live.has(id)) pin.ran = true;
+        if (live.has(id) || running.has(id)) pin.ran = true;
+        if (live.has(id)) continue;
         // a client not running yet (its navigation or script answered, the browser not
         // listing it yet) keeps its pin; one given up on goes after UNBORN_MS
-        else if (pin.ran || Date.now() - pin.at > UNBORN_MS) {
+        if (pin.ran || Date.now() - pin.at > UNBORN_MS) {
           pins.delete(id);
           known.delete(id);
           running.delete(id);
