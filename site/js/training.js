@@ -280,8 +280,8 @@ export class Training {
     }
   }
 
-  /** Bring back the model trained on an earlier visit, if one was kept. */
+  /** Bring back the model trained and the drawings added on an earlier visit, if kept. */
   restore() {
-    return this.trained.restore();
+    return Promise.all([this.trained.restore(), this.examples.restore()]);
   }
 }

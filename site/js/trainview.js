@@ -243,13 +243,21 @@ export class TrainingView {
   }
 
   // -- your examples ---------------------------------------------------------------------
-  setExamples(examples) {
+  /** The drawings added (`key`: kept by this browser, or null), and a note on them. */
+  setExamples(examples, note = "") {
     const count = $("examples-count");
-    count.dataset.count = String(examples.length);
-    count.textContent = examples.length
-      ? `${examples.length} drawing${examples.length === 1 ? "" : "s"} of yours will be in the next training run.`
-      : "No drawings added yet.";
-    $("example-clear").disabled = examples.length === 0;
+    const n = examples.length;
+    const kept = examples.filter((e) => e.key !== null).length;
+    const keeps =
+      kept === n
+        ? "this browser keeps them until you remove them"
+        : `this browser keeps ${kept ? `${kept} of them until you remove them` : "none of them"}`;
+    count.dataset.count = String(n);
+    count.dataset.kept = String(kept);
+    count.textContent =
+      (n ? `${n} drawing${n === 1 ? "" : "s"} of yours will be in the next training run; ${keeps}.` : "No drawings added yet.") +
+      (note ? ` ${note}` : "");
+    $("example-clear").disabled = n === 0;
     const items = examples.map(({ seen, label }, i) => {
       const li = document.createElement("li");
       li.append(thumbnail(seen, `Your drawing ${i + 1}, labelled ${label}`));
