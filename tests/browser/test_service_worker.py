@@ -176,12 +176,11 @@ def _visit(context, site: Site, hand_for):
 
 
 def _wait_for_build(page, version: str, only: bool = False) -> None:
-    _until(
-        page,
-        f"async () => {{ const b = await ({BUILDS})();"
-        f" return b.includes('oneneuron-build-{version}')"
-        f"{' && b.length === 1' if only else ''}; }}",
-    )
+    """Until the build is the current one (kept whole: its cache appears as soon as
+    it starts to fill); ``only``: and no other build is kept."""
+    _until(page, f"async () => (await ({CURRENT})()) === '{version}'")
+    if only:
+        _until(page, f"async () => (await ({BUILDS})()).length === 1")
 
 
 def test_an_open_page_keeps_its_build_while_a_new_page_gets_the_new_one(
@@ -230,7 +229,6 @@ def test_a_page_started_on_a_build_reads_python_from_that_build(
     new = site.rebuild({"pyodide/site-packages.bin": b"not a bundle"})
     second = _visit(context, site, hand_for)  # its visit caches the new build
     _wait_for_build(second, new)
-    _until(second, f"async () => (await ({CURRENT})()) === '{new}'")
     third = _visit(context, site, hand_for)  # a page on the new build
     assert third.evaluate(MANIFEST_VERSION) == new
     assert third.evaluate(NEW_WORKER) == "wheels"  # the new build's copy is unusable
@@ -273,7 +271,7 @@ def test_a_worker_not_yet_running_when_a_new_build_lands_keeps_its_pages_build(
     update.wait()
     worker_script.wait()  # the worker is pinned, and not running
     update.open()  # the new build is cached and becomes the current one ...
-    _until(first, f"async () => (await ({CURRENT})()) === '{new}'")
+    _wait_for_build(first, new)
     # ... and what no page uses has been dropped since
     first.evaluate(f"caches.open('{JUNK}')")
     _until(first, f"async () => !(await caches.keys()).includes('{JUNK}')")
@@ -368,8 +366,8 @@ def test_a_failed_update_leaves_no_half_filled_cache(context, site, hand_for):
             break
         page.wait_for_timeout(100)
     assert "/weights/six.json" in site.requests  # the update fetched it, and failed
-    page.wait_for_timeout(1500)  # the other files' fetches settle
-    assert page.evaluate(BUILDS) == [f"oneneuron-build-{old}"]
+    # the new build's cache, made before its files were fetched, is dropped whole
+    _until(page, f"async () => (await ({BUILDS})()).join() === 'oneneuron-build-{old}'")
     assert f"oneneuron-build-{new}" not in page.evaluate("caches.keys()")
     hand_for(page).six()
     hand_for(page).settle(model="six")
