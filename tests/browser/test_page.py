@@ -16,6 +16,8 @@ import pytest
 from oneneuron import weights
 from oneneuron.model import Neuron
 
+from .conftest import until
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -465,20 +467,21 @@ def test_a_new_build_replaces_the_cached_one_whole(browser, tmp_path, hand_for):
         page.reload()  # served from the cache; the new build is fetched meanwhile
         hand_for(page).ready()
         assert page.inner_text("h1") == old_title
-        page.wait_for_function(
-            "async () => (await caches.keys()).includes('oneneuron-build-new-build')",
-            polling=200,
-            timeout=30_000,
+        until(  # the new build kept whole: it is the current one
+            page,
+            "async () => (await (await caches.match('current', "
+            "{cacheName: 'oneneuron-meta'}))?.text()) === 'new-build'",
+            timeout=30,
         )
         page.reload()
         hand_for(page).ready()
         assert page.inner_text("h1") == "A new build"
         # no page uses the old build any more: its cache goes, the new one is whole
-        page.wait_for_function(
+        until(
+            page,
             "async () => (await caches.keys()).filter(k => k.startsWith("
             "'oneneuron-build-')).join() === 'oneneuron-build-new-build'",
-            polling=200,
-            timeout=30_000,
+            timeout=30,
         )
     finally:
         context.close()

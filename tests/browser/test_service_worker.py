@@ -13,12 +13,13 @@ import hashlib
 import json
 import shutil
 import threading
-import time
 from functools import partial
 from pathlib import Path
 
 import build
 import pytest
+
+from .conftest import until
 
 pytestmark = pytest.mark.browser
 
@@ -157,15 +158,6 @@ def context(browser):
     c.close()
 
 
-def _until(page, predicate: str, arg=None, timeout: float = 60) -> None:
-    """Wait until an async predicate (Cache Storage is async) holds in the page.
-    page.wait_for_function does not await a promise: it takes it for true at once."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(predicate, arg):
-        assert time.monotonic() < deadline, f"false for {timeout} s: {predicate}"
-        page.wait_for_timeout(100)
-
-
 def _visit(context, site: Site, hand_for):
     """A new page (a new client) on the site, started and kept offline-ready."""
     page = context.new_page()
@@ -178,9 +170,9 @@ def _visit(context, site: Site, hand_for):
 def _wait_for_build(page, version: str, only: bool = False) -> None:
     """Until the build is the current one (kept whole: its cache appears as soon as
     it starts to fill); ``only``: and no other build is kept."""
-    _until(page, f"async () => (await ({CURRENT})()) === '{version}'")
+    until(page, f"async () => (await ({CURRENT})()) === '{version}'")
     if only:
-        _until(page, f"async () => (await ({BUILDS})()).length === 1")
+        until(page, f"async () => (await ({BUILDS})()).length === 1")
 
 
 def test_an_open_page_keeps_its_build_while_a_new_page_gets_the_new_one(
@@ -274,7 +266,7 @@ def test_a_worker_not_yet_running_when_a_new_build_lands_keeps_its_pages_build(
     _wait_for_build(first, new)
     # ... and what no page uses has been dropped since
     first.evaluate(f"caches.open('{JUNK}')")
-    _until(first, f"async () => !(await caches.keys()).includes('{JUNK}')")
+    until(first, f"async () => !(await caches.keys()).includes('{JUNK}')")
     worker_script.open()
     hand_for(second).ready()
     assert second.evaluate(MANIFEST_VERSION) == old
@@ -291,7 +283,7 @@ def test_training_data_is_kept_by_its_hash_and_follows_the_build(
     first = _visit(context, site, hand_for)
     status, size, head = first.evaluate(BYTES, "data/test-labels.bin")
     assert (status, size, head) == (200, len(labels), list(labels[:16]))
-    _until(
+    until(
         first,
         "async () => (await (await caches.open('oneneuron-data')).keys()).length === 1",
     )
@@ -312,7 +304,7 @@ def test_training_data_is_kept_by_its_hash_and_follows_the_build(
         key,
     )
     assert third.evaluate(BYTES, "data/test-labels.bin")[1] == len(changed)
-    _until(
+    until(
         third,
         "async (k) => { const r = await (await caches.open('oneneuron-data')).match(k);"
         f" return r && (await r.arrayBuffer()).byteLength === {len(changed)}; }}",
@@ -337,7 +329,7 @@ def test_a_corrupted_cache_entry_is_checked_and_repaired(context, site, hand_for
         page.evaluate(spoil, [name, site.url + path])
     # served through the service worker: checked, fetched again, kept again
     assert page.evaluate(TEXT, "js/format.js") == good["js/format.js"].decode()
-    _until(
+    until(
         page,
         f"async () => ({kept})({json.dumps([name, site.url + 'js/format.js'])})"
         " !== 'spoilt'",
@@ -346,7 +338,7 @@ def test_a_corrupted_cache_entry_is_checked_and_repaired(context, site, hand_for
     page.reload()
     hand_for(page).ready()
     lock = json.dumps([name, site.url + "pyodide/pyodide-lock.json"])
-    _until(page, f"async () => ({kept})({lock}) !== 'spoilt'", timeout=30)
+    until(page, f"async () => ({kept})({lock}) !== 'spoilt'", timeout=30)
     for path, data in good.items():
         assert page.evaluate(kept, [name, site.url + path]) == data.decode()
 
@@ -367,7 +359,7 @@ def test_a_failed_update_leaves_no_half_filled_cache(context, site, hand_for):
         page.wait_for_timeout(100)
     assert "/weights/six.json" in site.requests  # the update fetched it, and failed
     # the new build's cache, made before its files were fetched, is dropped whole
-    _until(page, f"async () => (await ({BUILDS})()).join() === 'oneneuron-build-{old}'")
+    until(page, f"async () => (await ({BUILDS})()).join() === 'oneneuron-build-{old}'")
     assert f"oneneuron-build-{new}" not in page.evaluate("caches.keys()")
     hand_for(page).six()
     hand_for(page).settle(model="six")
