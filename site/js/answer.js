@@ -1,10 +1,15 @@
 // The answer card: the probability (one neuron) or ten bars (ten neurons, a hidden
-// layer's ten outputs), and the arithmetic w·x + b = z, σ(z) = p with the actual
-// numbers: of the neuron, of a digit's neuron, or of a hidden neuron (js/hidden.js).
-// DOM only.
+// layer's ten outputs), the arithmetic w·x + b = z, σ(z) = p with the actual
+// numbers (of the neuron, of a digit's neuron, or of a hidden neuron: js/hidden.js),
+// and the drawing's loss for the answer the person says it is. One neuron says yes
+// when p ≥ t, the threshold (0.5, the model's own rule, until js/threshold.js moves
+// it). DOM only.
+//
+// Test hooks: #loss-value data-loss (the loss, as Python sent it) and data-label (the
+// answer it is for); the meter's data-threshold.
 
 import { $ } from "./dom.js";
-import { aDigit, num, percent, signed, sub } from "./format.js";
+import { aDigit, num, percent, prob, signed, sub } from "./format.js";
 
 export class AnswerView {
   constructor({ onPick }) {
@@ -12,6 +17,8 @@ export class AnswerView {
     this.verdict = $("verdict");
     this.bigP = $("big-p");
     this.meter = $("meter-fill");
+    this.mid = $("meter-mid");
+    this.loss = { fn: $("loss-fn"), of: $("loss-of"), value: $("loss-value") };
     this.bars = $("ten-bars");
     this.announcer = $("announce");
     this.math = {
@@ -69,20 +76,27 @@ export class AnswerView {
     }
     for (const k of ["dot", "bias", "z", "squash", "p"]) this.math[k].textContent = "–";
     if (model) this.#symbols(model, model.kind === "one" ? model.target : k);
+    this.#loss(model, null);
+  }
+
+  /** One neuron says yes from p ≥ t: the line on its meter. */
+  setThreshold(t) {
+    this.mid.style.left = `${(100 * t).toFixed(2)}%`;
+    this.mid.parentElement.dataset.threshold = String(t);
   }
 
   /**
    * Show a prediction. `pick` is the neuron whose arithmetic is shown (a digit's, or
-   * a network's hidden neuron, `off` when switched off). Returns the sentence for
-   * screen readers.
+   * a network's hidden neuron, `off` when switched off); one neuron says yes when
+   * p ≥ `threshold`. Returns the sentence for screen readers.
    */
-  show(model, r, pick, off = false) {
+  show(model, r, pick, off = false, threshold = 0.5) {
     const one = model.kind === "one";
     const k = one ? 0 : pick;
+    const p = r.p[0];
+    const yes = p >= threshold;
     if (one) {
-      const p = r.p[0];
-      const yes = r.digit !== undefined && r.digit !== null;
-      this.#hooks(yes ? String(r.digit) : "", String(r.probability), yes ? "yes" : "no");
+      this.#hooks(yes ? String(model.target) : "", String(r.probability), yes ? "yes" : "no");
       this.verdict.textContent = yes ? `Yes: it looks like ${aDigit(model.target)}` : `No: not ${aDigit(model.target)}`;
       this.bigP.textContent = percent(p);
       this.meter.style.width = `${(100 * p).toFixed(2)}%`;
@@ -103,8 +117,9 @@ export class AnswerView {
     this.math.z.textContent = num(t.z);
     this.math.squash.textContent = model.kind === "ten" ? `e^${num(t.z, 2)} / Σ e^z` : `σ(${num(t.z, 2)})`;
     this.math.p.textContent = off ? "0 (off)" : t.out.toFixed(4);
+    this.#loss(model, r);
     return one
-      ? `${r.digit != null ? `Looks like ${aDigit(model.target)}` : `Not ${aDigit(model.target)}`}: probability ${percent(r.p[0])} percent.`
+      ? `${yes ? `Looks like ${aDigit(model.target)}` : `Not ${aDigit(model.target)}`}: probability ${percent(p)} percent.`
       : `Most likely ${aDigit(r.top)}: ${percent(r.probability)} percent.`;
   }
 
@@ -133,6 +148,21 @@ export class AnswerView {
       fn.textContent = model.kind === "hidden" ? `σ(z${s})` : `softmax(z)${s}`;
       p.textContent = model.kind === "hidden" ? `h${s}` : `p${s}`;
     }
+  }
+
+  // −log of the probability the model gives the answer the person chose (r.label)
+  #loss(model, r) {
+    const { fn, of, value } = this.loss;
+    const d = r ? r.label : null;
+    if (model && d !== null) {
+      const one = model.kind === "one";
+      fn.textContent = one ? (d === model.target ? "−log p" : "−log(1 − p)") : `−log p${sub(d)}`;
+    }
+    const known = r !== null && Number.isFinite(r.loss);
+    of.textContent = known ? `−log ${prob(Math.exp(-r.loss))}` : "–";
+    value.textContent = known ? num(r.loss) : "–";
+    value.dataset.loss = known ? String(r.loss) : "";
+    value.dataset.label = known ? String(d) : "";
   }
 
   // The stable test hooks (DESIGN.md); data-render changes on every render, so an

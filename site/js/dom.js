@@ -54,6 +54,21 @@ export function button(className, label, onClick) {
   return b;
 }
 
+/**
+ * The Python that trains (oneneuron.train.rule_source: its gradient and its step, each
+ * {name, file, line, source, path}) in the <code> elements #<prefix>-gradient and
+ * #<prefix>-update, and where each lives in #<prefix>-gradient-where and so on.
+ */
+export function showRule(rule, prefix) {
+  for (const key of ["gradient", "update"]) {
+    const r = rule[key];
+    $(`${prefix}-${key}`).textContent = r.source.trimEnd();
+    const where = $(`${prefix}-${key}-where`);
+    where.textContent = `${r.file}, line ${r.line}`;
+    where.title = `${r.name} in ${r.path || r.file}`;
+  }
+}
+
 const sheets = new Map(); // href → a promise: the stylesheet is in the page
 
 /**

@@ -16,6 +16,7 @@
 // none).
 
 import { $ } from "./dom.js";
+import { modelKey } from "./models.js";
 
 export class Handwriting {
   /** data: js/trainingdata.js's TrainingData, which downloads into the worker once. */
@@ -94,7 +95,7 @@ export class Handwriting {
   /** Python's handwriting report of a model, measured again only when its weights changed. */
   async #report(name) {
     const { model } = await this.api.call("select", { name, activate: false }); // held, or loaded now
-    const key = JSON.stringify([model.label, model.scale, model.bias, model.output?.bias ?? null]);
+    const key = modelKey(model);
     const kept = this.measured.get(name);
     if (kept && kept.key === key) return kept.report;
     const report = await this.api.call("handwriting", { name });

@@ -1,6 +1,7 @@
 // The live prediction: asks for predictions while a person draws (throttled, one in
-// flight) and once more when a stroke ends, and hands the answers to the answer card
-// and the maps. Knows the active model and the neuron picked to inspect.
+// flight) and once more when a stroke ends, with the answer the person says the
+// drawing is (its loss), and hands the answers to the views (js/shown.js). Knows the
+// active model.
 //
 // Performance marks for benchmarks (performance.getEntriesByName):
 //   oneneuron:stroke-end             a stroke ended (pointer up, Undo, keyboard)
@@ -15,14 +16,9 @@
 //
 // Once a prediction is on screen, the pen is up and no prediction is waiting, the
 // steps of the drawing's preprocessing are asked for (js/steps.js).
-//
-// A network's view (js/hidden.js and css/hidden.css) loads when a network is first
-// shown: until then, and for the other models, nothing stands in its place.
 
-import { AnswerView } from "./answer.js";
-import { MapsView } from "./maps.js";
+import { Shown } from "./shown.js";
 import { Steps } from "./steps.js";
-import { NO_UNITS, strongest, unitsView } from "./units.js";
 
 // While drawing, at most one prediction in flight, and at most one per half frame (a
 // frame's pointer moves come together; a whole frame would let the requests drift
@@ -31,23 +27,21 @@ import { NO_UNITS, strongest, unitsView } from "./units.js";
 const LIVE_MS = 8;
 
 export class Live {
-  /** onError(message): a prediction failed; onAnswer(): a prediction is on screen. */
-  constructor({ api, pad, onError, onAnswer = () => {} }) {
+  /**
+   * onError(message): a prediction failed; onAnswer(): a prediction is on screen;
+   * label(): the digit the person says the drawing is (predict's label: its loss).
+   */
+  constructor({ api, pad, label, onError, onAnswer = () => {} }) {
     this.api = api;
     this.pad = pad;
+    this.label = label;
     this.onError = onError;
     this.onAnswer = onAnswer;
-    this.answer = new AnswerView({ onPick: (d) => this.pick(d) });
-    this.maps = new MapsView({ onPick: (d) => this.pick(d) });
-    this.hidden = NO_UNITS; // js/hidden.js's HiddenView, once a network was shown
-    this.unitsLoading = null;
-    this.el = this.answer.el;
+    this.shown = new Shown({ onSwitch: () => this.repredict(), onError });
+    this.el = this.shown.answer.el;
     this.state = {
       ready: false,
       model: null, // model_info of the active model
-      result: null, // the last prediction shown
-      sentence: "", // and how it reads to a screen reader
-      pin: null, // the neuron picked to inspect (a digit, a hidden neuron), or null to follow the answer
       shown: null, // {version, model}: the pad version and model of the answer on screen
     };
     this.flow = {
@@ -68,7 +62,6 @@ export class Live {
       busy: () => this.flow.inFlight || this.flow.queued,
       model: () => this.state.model && this.state.model.name,
     });
-    this.answer.showEmpty(null, true);
     pad.addEventListener("change", ({ detail }) => this.#changed(detail.final));
   }
 
@@ -84,68 +77,17 @@ export class Live {
 
   /** The active model changed: its labels, its weights, and an empty answer if no ink. */
   setModel(model) {
-    const state = this.state;
-    state.model = model;
-    state.pin = null;
-    state.result = null; // another model's answer: its numbers are not this one's
-    document.body.dataset.mode = model.kind;
+    this.state.model = model;
     this.el.dataset.model = model.name;
-    this.answer.setModel(model);
-    if (model.kind === "hidden" && this.hidden === NO_UNITS) this.#loadUnits();
-    this.hidden.setModel(model);
-    this.#showNeuron(this.#neuron());
+    this.shown.setModel(model);
     if (this.pad.empty) this.#showEmpty();
   }
 
-  /** The model changed: predict the drawing again and announce the new answer. */
-  repredict() {
-    this.flow.announce = this.pad.version;
+  /** The model changed (`announce`: say its new answer), or the answer the person
+   * says the drawing is: predict the drawing again. */
+  repredict(announce = true) {
+    if (announce) this.flow.announce = this.pad.version;
     this.#request();
-  }
-
-  /** Inspect neuron d (a digit, a hidden neuron); picked again, follow the answer. */
-  pick(d, toggle = true) {
-    const state = this.state;
-    if (!state.model || state.model.kind === "one") return;
-    if (toggle) state.pin = state.pin === d ? null : d;
-    const k = this.#neuron();
-    this.#showNeuron(k);
-    if (state.result) {
-      state.sentence = this.answer.show(state.model, state.result, k, this.hidden.isOff(k));
-      this.maps.showContributions(state.model, state.result, k);
-    }
-  }
-
-  /** Import the view of a network's hidden neurons, then show the model of now in it. */
-  async #loadUnits() {
-    this.unitsLoading ??= unitsView({
-      onPick: (k) => this.pick(k),
-      onSwitch: (k) => {
-        if (k !== null) this.state.pin = k; // the neuron switched stays in view
-        this.pick(null, false);
-        this.repredict();
-      },
-    });
-    try {
-      this.hidden = await this.unitsLoading;
-    } catch (err) {
-      this.unitsLoading = null; // tried again when a network is next shown
-      this.onError(`the view of the hidden neurons could not load (${err.message})`);
-      return;
-    }
-    const { model, result } = this.state;
-    if (!model || model.kind !== "hidden" || this.hidden.model === model) return;
-    this.hidden.setModel(model);
-    this.#showNeuron(this.#neuron());
-    if (result) this.hidden.show(result.hidden.h);
-  }
-
-  /** Neuron k's weights, and which one it is: a digit's bar, a hidden neuron's view. */
-  #showNeuron(k) {
-    const { model, pin, result } = this.state;
-    this.maps.showWeights(model, k);
-    this.answer.setPick(model.kind === "ten" ? k : null);
-    this.hidden.showUnit(k, { picked: pin !== null, top: result ? result.top : null });
   }
 
   #changed(final) {
@@ -166,11 +108,10 @@ export class Live {
 
   /** A stroke ended: predict it, unless the answer for this ink is shown or coming. */
   #ended() {
-    const { state, flow, pad } = this;
-    const s = state.shown;
-    if (state.ready && state.result && s.version === pad.version && s.model === state.model.name) {
+    const { flow, shown } = this;
+    if (this.state.ready && this.#current()) {
       this.#answered();
-      this.answer.announce(state.sentence);
+      shown.answer.announce(shown.sentence);
       this.steps.update();
     } else if (!(flow.inFlight && flow.sent === pad.version && !flow.queued)) {
       this.#request();
@@ -220,10 +161,11 @@ export class Live {
     this.#pending();
     const version = (flow.sent = pad.version);
     const pixels = pad.pixels();
-    const args = { pixels, width: pad.width, height: pad.height };
-    if (state.model.kind === "hidden") args.off = this.hidden.offList();
+    const args = { pixels, width: pad.width, height: pad.height, label: this.label() };
+    if (state.model.kind === "hidden") args.off = this.shown.offList();
     try {
       const r = await this.api.call("predict", args, [pixels.buffer]);
+      r.label = args.label; // the answer its loss is for
       if (version >= flow.floor && !pad.empty && r.model === state.model.name) this.#show(r, version, args.off);
     } catch (err) {
       this.onError(err.message);
@@ -241,9 +183,13 @@ export class Live {
 
   /** No prediction is waiting: if the answer on screen is for the ink, show its steps. */
   #idle() {
-    const { state, pad } = this;
-    const s = state.shown;
-    if (state.result && s.version === pad.version && s.model === state.model.name) this.steps.update();
+    if (this.#current()) this.steps.update();
+  }
+
+  /** Whether the answer on screen is the active model's, for the ink on the pad. */
+  #current() {
+    const s = this.state.shown;
+    return this.shown.result !== null && s.version === this.pad.version && s.model === this.state.model.name;
   }
 
   #pending() {
@@ -260,48 +206,28 @@ export class Live {
   }
 
   #show(r, version, off) {
-    const { state, flow, answer, maps } = this;
-    state.result = r;
+    const { state, flow } = this;
     this.#shown(version, state.model.name, off);
-    const k = this.#neuron();
-    const sentence = (state.sentence = answer.show(state.model, r, k, this.hidden.isOff(k)));
-    maps.showSeen(r.seen, r.ink);
-    this.#showNeuron(k);
-    maps.showContributions(state.model, r, k);
-    if (r.hidden) this.hidden.show(r.hidden.h);
+    const sentence = this.shown.show(r);
     if (flow.strokeEnd && version >= flow.strokeEnd.version) {
       this.#answered();
       flow.announce = version;
     }
     if (version >= flow.announce) {
       flow.announce = Infinity;
-      answer.announce(sentence);
+      this.shown.answer.announce(sentence);
     }
     this.onAnswer();
   }
 
   #showEmpty() {
-    const { state, flow, answer, maps } = this;
-    state.result = null;
+    const { state, flow, shown } = this;
     this.#shown(this.pad.version, state.model && state.model.name);
-    answer.showEmpty(state.model, !state.ready, this.#neuron());
-    maps.showSeen(null, 0);
-    maps.showContributions(state.model, null, 0);
-    this.hidden.show(null);
+    shown.showEmpty(!state.ready);
     this.steps.clear();
-    if (state.model) this.#showNeuron(this.#neuron());
     if (flow.strokeEnd) {
       flow.strokeEnd = null;
-      answer.announce("The pad is empty.");
+      shown.answer.announce("The pad is empty.");
     }
-  }
-
-  /** The neuron whose weights and arithmetic are shown. */
-  #neuron() {
-    const { model: m, pin, result } = this.state;
-    if (!m || m.kind === "one") return 0;
-    if (pin !== null) return pin;
-    if (m.kind === "hidden") return result ? strongest(m, result.hidden.h, result.top) : 0;
-    return result ? result.top : 6;
   }
 }

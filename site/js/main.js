@@ -13,6 +13,7 @@
 
 import { connect } from "./api.js";
 import { Handwriting } from "./handwriting.js";
+import { DrawingLabel } from "./label.js";
 import { Live } from "./live.js";
 import { ModelsView } from "./models.js";
 import { Pad } from "./pad.js";
@@ -33,22 +34,24 @@ const api = connect(window.oneneuronWorker || workerUrl, { onEvent });
 const pad = new Pad(document.getElementById("pad"), document.getElementById("pad-input"), {
   cursor: document.querySelector(".pad-cursor"),
 });
+// What the person says the drawing is: beside the answer (its loss) and in Examples.
+const label = new DrawingLabel([document.getElementById("drawing-label"), document.getElementById("example-label")]);
 const live = new Live({
   api,
   pad,
+  label: () => label.value,
   onError: (message) => setStatus("error", `Prediction failed: ${message}`, 1),
   onAnswer: () => handwriting.enable(), // never downloads before the first prediction
 });
+label.addEventListener("change", () => live.repredict(false)); // its loss
 const models = new ModelsView({ onSelect: selectModel, onImport: loadWeights, onExport: exportModel });
 models.enable(false);
-const training = new Training({
-  api,
-  pad,
-  onModel: (model, list) => {
-    applyModel(model, list);
-    live.repredict();
-  },
-});
+// A model trained or taught in the page: it answers now.
+const adopt = (model, list) => {
+  applyModel(model, list);
+  live.repredict();
+};
+const training = new Training({ api, pad, onModel: adopt });
 // "Other people's handwriting" downloads through the training's data, once for both.
 const handwriting = new Handwriting({ api, data: training.data });
 const panelSeen = watchTrainingPanel();
@@ -161,20 +164,23 @@ async function exportModel() {
 // The charts' library loads when the training panel comes near the screen; the
 // promise resolves then (and the update rule is asked for).
 function watchTrainingPanel() {
-  const panel = document.getElementById("train");
-  if (!("IntersectionObserver" in window)) return Promise.resolve(training.prepareCharts());
+  return near([document.getElementById("train")]).then(() => training.prepareCharts());
+}
+
+/** A promise that resolves once one of these elements comes near the screen. */
+function near(elements) {
+  if (!("IntersectionObserver" in window)) return Promise.resolve();
   return new Promise((resolve) => {
     const seen = new IntersectionObserver(
       (entries) => {
         if (entries.some((e) => e.isIntersecting)) {
           seen.disconnect();
-          training.prepareCharts();
           resolve();
         }
       },
       { rootMargin: "200px" },
     );
-    seen.observe(panel);
+    for (const el of elements) seen.observe(el);
   });
 }
 
@@ -203,4 +209,4 @@ function registerServiceWorker() {
 
 // For curious people and the benchmark (bench/browser_bench.py reads
 // training.view.charts): the API and the pad (window.oneneuron.api.call(...)).
-window.oneneuron = { api, pad, training };
+window.oneneuron = { api, pad, training, label };

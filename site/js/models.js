@@ -4,6 +4,10 @@
 
 import { $, fillDefinitions } from "./dom.js";
 
+/** A model's weights in short (model_info): two models with the same key answer alike. */
+export const modelKey = (model) =>
+  JSON.stringify([model.name, model.label, model.scale, model.bias, model.output?.bias ?? null]);
+
 export class ModelsView {
   constructor({ onSelect, onImport, onExport }) {
     this.switch = $("model-switch");

@@ -5,8 +5,8 @@
 // textContent.
 
 import { TrainingCharts } from "./charts.js";
-import { $ } from "./dom.js";
-import { num, whole as fmt } from "./format.js";
+import { $, showRule } from "./dom.js";
+import { num, parse, whole as fmt } from "./format.js";
 import { canvas24, N, paintDiverging, paintTiles, thumbnail } from "./heatmap.js";
 import { ResultsView } from "./trainresults.js";
 
@@ -17,13 +17,6 @@ import { ResultsView } from "./trainresults.js";
 const settingFields = () => document.querySelectorAll("[data-setting]");
 const INTEGERS = new Set(["batch_size", "epochs", "samples"]);
 
-/** A field's text as a number when it reads as one; else the text, for Python to refuse. */
-function parse(text, integer) {
-  const t = integer ? text.replace(/[,_\s]/g, "") : text.trim();
-  if (t === "") return t;
-  const n = Number(t);
-  return Number.isNaN(n) && t.toLowerCase() !== "nan" ? t : n;
-}
 
 export class TrainingView {
   constructor(handlers) {
@@ -233,13 +226,7 @@ export class TrainingView {
 
   // -- the update rule -------------------------------------------------------------------
   setRule(rule) {
-    for (const key of ["gradient", "update"]) {
-      const r = rule[key];
-      $(`rule-${key}`).textContent = r.source.trimEnd();
-      const where = $(`rule-${key}-where`);
-      where.textContent = `${r.file}, line ${r.line}`;
-      where.title = `${r.name} in ${r.path || r.file}`;
-    }
+    showRule(rule, "rule");
   }
 
   // -- your examples ---------------------------------------------------------------------

@@ -162,7 +162,7 @@ def test_the_tiles_light_up_as_cpythons_network_reads_the_drawing(page, hand, ne
     assert page.inner_text("#unit-title").startswith(f"Hidden neuron {strongest + 1}, ")
 
 
-# -- loaded only when chosen -------------------------------------------------------------
+# -- loaded only when chosen ----------------------------------------------------------
 HIDDEN_FILES = {"/js/hidden.js", "/css/hidden.css", "/weights/hidden.json"}
 
 
