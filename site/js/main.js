@@ -7,7 +7,7 @@
 // and shows the list every answer that changes the models brings.
 //
 // Performance mark for benchmarks (performance.getEntriesByName; js/live.js has the
-// strokes' marks):
+// strokes' marks, js/lesson.js Teach's, js/threshold.js the slider's):
 //   oneneuron:ready                  the model can predict (startTime = navigation → ready;
 //                                    detail: the worker's own timings, its "ready")
 
@@ -41,7 +41,10 @@ const live = new Live({
   pad,
   label: () => label.value,
   onError: (message) => setStatus("error", `Prediction failed: ${message}`, 1),
-  onAnswer: () => handwriting.enable(), // never downloads before the first prediction
+  onAnswer: () => {
+    handwriting.enable(); // never downloads before the first prediction
+    loadLater();
+  },
 });
 label.addEventListener("change", () => live.repredict(false)); // its loss
 const models = new ModelsView({ onSelect: selectModel, onImport: loadWeights, onExport: exportModel });
@@ -116,11 +119,36 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+// Teaching a drawing (js/lesson.js) and the threshold (js/threshold.js; uPlot once its
+// counts are asked for) are imported once a first answer is on screen and their cards
+// come near the screen: not among the bytes before the first answer.
+let loading = null;
+const later = { lesson: null, threshold: null };
+const cards = ["lesson", "threshold-card"].map((id) => document.getElementById(id));
+
+function loadLater() {
+  loading ??= near(cards)
+    .then(() => Promise.all([import("./lesson.js"), import("./threshold.js")]))
+    .then(
+      ([{ Lesson }, { Threshold }]) => {
+        later.lesson = new Lesson({ api, pad, label, onModel: adopt });
+        const onThreshold = (t) => live.shown.setThreshold(t);
+        later.threshold = new Threshold({ api, data: training.data, onThreshold });
+        for (const view of Object.values(later)) view.setModel(live.model);
+      },
+      (err) => {
+        loading = null; // tried again at the next answer
+        console.warn("oneneuron: teaching and the threshold could not load", err);
+      },
+    );
+}
+
 // -- models -------------------------------------------------------------------------------
 /** The active model and Python's list of models (the switch offers each). */
 function applyModel(model, list) {
   live.setModel(model);
   handwriting.setModel(model);
+  for (const view of Object.values(later)) view?.setModel(model);
   models.setModels(list);
   models.setCard(model);
 }
@@ -209,4 +237,4 @@ function registerServiceWorker() {
 
 // For curious people and the benchmark (bench/browser_bench.py reads
 // training.view.charts): the API and the pad (window.oneneuron.api.call(...)).
-window.oneneuron = { api, pad, training, label };
+window.oneneuron = { api, pad, training, label, later };
