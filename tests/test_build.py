@@ -650,6 +650,6 @@ def test_readmes_layout_names_every_module_tool_and_script():
     assert tools == {p.name for p in TOOLS.iterdir() if p.suffix in (".py", ".mjs")} - {
         "__init__.py"
     }
-    scripts = set(re.findall(r"\b\w+\.js\b", entries["site/"]))
+    scripts = set(re.findall(r"(?<![\w-])[\w-]+\.js\b", entries["site/"]))
     site = ROOT / "site"
     assert scripts == {p.name for p in [*site.glob("*/*.js"), *site.glob("*.js")]}

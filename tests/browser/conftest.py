@@ -15,7 +15,6 @@ import base64
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -216,12 +215,3 @@ def hand(page) -> Hand:
 def hand_for():
     """Make a Hand for a page of one's own (another context, another viewport)."""
     return Hand
-
-
-def until(page, predicate: str, arg=None, timeout: float = 60) -> None:
-    """Wait until an async predicate (Cache Storage is async) holds in the page.
-    page.wait_for_function does not await a promise: it takes it for true at once."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(predicate, arg):
-        assert time.monotonic() < deadline, f"false for {timeout} s: {predicate}"
-        page.wait_for_timeout(100)

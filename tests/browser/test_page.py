@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ import pytest
 from oneneuron import weights
 from oneneuron.model import Neuron
 
-from .conftest import until
+sys.path.insert(0, str(Path(__file__).parent))
+from test_service_worker import until
 
 pytestmark = pytest.mark.browser
 

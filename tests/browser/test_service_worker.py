@@ -13,13 +13,12 @@ import hashlib
 import json
 import shutil
 import threading
+import time
 from functools import partial
 from pathlib import Path
 
 import build
 import pytest
-
-from .conftest import until
 
 pytestmark = pytest.mark.browser
 
@@ -165,6 +164,15 @@ def _visit(context, site: Site, hand_for):
     hand_for(page).ready()
     page.wait_for_selector("body[data-offline=ready]", state="attached", timeout=60_000)
     return page
+
+
+def until(page, predicate: str, arg=None, timeout: float = 60) -> None:
+    """Wait until an async predicate (Cache Storage is async) holds in the page.
+    page.wait_for_function does not await a promise: it takes it for true at once."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate, arg):
+        assert time.monotonic() < deadline, f"false for {timeout} s: {predicate}"
+        page.wait_for_timeout(100)
 
 
 def _wait_for_build(page, version: str, only: bool = False) -> None:
