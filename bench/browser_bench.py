@@ -344,6 +344,71 @@ def stroke_latency(browser, base: str, strokes: int, model: str | None = None) -
     }
 
 
+def lesson(browser, base: str, steps: int) -> dict:
+    """Teach (click → the step's numbers on screen, the page's measure
+    oneneuron:teach-to-shown) for each shipped model, and the threshold slider
+    (input → answer, counts and dots redrawn: oneneuron:threshold-redraw, 120 key
+    presses); and the longest main-thread task meanwhile."""
+    context = browser.new_context()
+    context.add_init_script(OBSERVER)
+    page = context.new_page()
+    page.goto(base + "/")
+    page.wait_for_function(
+        "() => window.__bench && window.__bench.ready !== null", timeout=60000
+    )
+    started = page.evaluate("performance.now()")
+    _stroke(page, 1)
+    page.wait_for_function("() => window.__bench.shown.length > 0", timeout=10000)
+    out: dict[str, Any] = {}
+    for model in ("six", "digits", "hidden"):
+        if model != "six":
+            page.check(f"#model-switch input[value={model}]")
+            page.wait_for_selector(f"[data-testid=prediction][data-model={model}]")
+        page.locator("#lesson").scroll_into_view_if_needed()
+        page.wait_for_selector("#teach:not([disabled])", timeout=60000)
+        page.fill("#teach-lr", "0.001")
+        page.evaluate("performance.clearMeasures('oneneuron:teach-to-shown')")
+        for n in range(1, steps + 1):
+            page.click("#teach")
+            page.wait_for_function(
+                "(n) => performance.getEntriesByName("
+                "'oneneuron:teach-to-shown').length >= n",
+                arg=n,
+            )
+        ms = page.evaluate(
+            "performance.getEntriesByName('oneneuron:teach-to-shown')"
+            ".map((e) => e.duration)"
+        )
+        out[f"teach {model}"] = {"p50_ms": _pct(ms, 0.5), "p95_ms": _pct(ms, 0.95)}
+    page.check("#model-switch input[value=six]")
+    page.wait_for_selector("[data-testid=prediction][data-model=six]")
+    page.locator("#threshold-card").scroll_into_view_if_needed()
+    page.click("#threshold-run")
+    page.wait_for_selector("#threshold-card[data-state=measured]", timeout=120000)
+    page.focus("#threshold")
+    page.keyboard.press("Home")
+    page.evaluate("performance.clearMeasures('oneneuron:threshold-redraw')")
+    for key in ["ArrowRight"] * 100 + ["ArrowLeft"] * 20:
+        page.keyboard.press(key)
+    ms = page.evaluate(
+        "performance.getEntriesByName('oneneuron:threshold-redraw')"
+        ".map((e) => e.duration)"
+    )
+    out["slider"] = {
+        "p50_ms": _pct(ms, 0.5),
+        "p95_ms": _pct(ms, 0.95),
+        "moves": len(ms),
+    }
+    tasks = page.evaluate(
+        "(from) => window.__bench.longtasks.filter(([t]) => t >= from)"
+        ".map(([, d]) => d)",
+        started,
+    )
+    out["longest_task_ms"] = max(tasks, default=0)
+    context.close()
+    return out
+
+
 # The standard run (issue 5) set through the training panel's hooks.
 STANDARD_RUN = {
     "#train-optimizer": "adam",
@@ -541,6 +606,16 @@ def run(quick: bool = False) -> dict:
                 f"p95 {s['p95_ms']:.1f} ms, longest task {s['longest_task_ms']:.0f} ms",
                 flush=True,
             )
+            results["lesson"] = lesson(browser, base, 5 if quick else 20)
+            print(
+                "  "
+                + ", ".join(
+                    f"{k} p95 {v['p95_ms']:.1f} ms"
+                    for k, v in results["lesson"].items()
+                    if isinstance(v, dict)
+                ),
+                flush=True,
+            )
             results["training"] = page_training(browser, base, 1 if quick else 3)
             results["peers"] = peers(browser, base, 1 if quick else 3)
             results["seconds"] = time.perf_counter() - start
@@ -605,6 +680,20 @@ def markdown(r: dict) -> list[str]:
             f"longest task while drawing: {_ms(s['longest_task_ms'])} "
             "| p95 ≤ 16 ms, tasks < 50 ms |"
         )
+    if "lesson" in r:
+        les = r["lesson"]
+        teach = "; ".join(
+            f"{k.split()[1]} p50 {v['p50_ms']:.1f} ms, p95 {v['p95_ms']:.1f} ms"
+            for k, v in les.items()
+            if k.startswith("teach")
+        )
+        lines += [
+            f"| Teach clicked → the step's numbers on screen | {teach} | ≤ 50 ms |",
+            f"| threshold slider moved → answer, counts and curves' dots redrawn "
+            f"| p50 {les['slider']['p50_ms']:.2f} ms, p95 "
+            f"{les['slider']['p95_ms']:.2f} ms ({les['slider']['moves']} moves); "
+            f"longest task: {_ms(les['longest_task_ms'])} | p95 ≤ 16 ms |",
+        ]
     lines += [
         "",
         "Training one neuron for 6 (Adam, lr 0.01, batch 512, 5 epochs, 60,000 images) "
