@@ -349,7 +349,8 @@ def test_the_worker_reads_the_cache_the_service_worker_fills():
     """worker/python.js reads Python's files from the service worker's build cache by
     name; both must name it alike, or every repeat visit quietly takes the slow way
     (tests/browser/test_service_worker.py starts Python from that cache)."""
-    sw = (ROOT / "site" / "sw.js").read_text()
+    # the service worker is sw.js and the build part it imports (sw-build.js)
+    sw = "".join((ROOT / "site" / n).read_text() for n in ("sw.js", "sw-build.js"))
     python = (ROOT / "site" / "worker" / "python.js").read_text()
     prefix = re.search(r'const PREFIX = "([\w-]+)"', sw)[1]
     meta = re.search(r'const META = "([\w-]+)"', sw)[1]

@@ -11,7 +11,6 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
 
 from oneneuron import metrics, weights
 from oneneuron.data import load_mnist
@@ -291,6 +290,8 @@ def test_a_run_on_a_packed_variant_preprocesses_no_test_image(page_data, monkeyp
 def test_a_shipped_models_test_scores_need_no_preprocessing(page_data, monkeypatch):
     """The threshold's data: a one-neuron model's probabilities on the test images,
     read from the inputs packed as that model makes them."""
+    from sklearn.metrics import roc_auc_score  # CPython only, as this whole file
+
     out, _ = page_data
     rng = np.random.default_rng(0)
     six = Neuron(target=6, preprocess=EXTRA)
