@@ -270,6 +270,7 @@ RUNTIME_PARTS = (
     "python_stdlib_later.zip",
     "site-packages.bin",
     "site-packages-later.bin",
+    "oneneuron-later.bin",
     "runtime-parts.json",
     "runtime-files.json",
 )
@@ -287,8 +288,7 @@ def _write_bytecode(pyo: Path) -> None:
     ]
     key = hashlib.sha256((_digest(*inputs) + _digest(*programs)).encode())
     cached = CACHE / "bytecode" / key.hexdigest()[:16]
-    names = RUNTIME_PARTS
-    if not all((cached / n).is_file() for n in names):
+    if not all((cached / n).is_file() for n in RUNTIME_PARTS):
         say("compiling the bytecode the page imports, under Pyodide")
         shutil.rmtree(cached, ignore_errors=True)
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -298,11 +298,11 @@ def _write_bytecode(pyo: Path) -> None:
             try:
                 work.rename(cached)
             except OSError:  # a build beside this one made the same files first
-                if not all((cached / n).is_file() for n in names):
+                if not all((cached / n).is_file() for n in RUNTIME_PARTS):
                     raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    for name in names:
+    for name in RUNTIME_PARTS:
         shutil.copyfile(cached / name, pyo / name)
 
 

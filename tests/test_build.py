@@ -142,7 +142,7 @@ def _bundle(path: Path) -> dict[str, bytes]:
 
 
 def test_installed_packages_are_the_wheels_with_valid_bytecode(dist):
-    """site-packages.bin and site-packages-later.bin are numpy and oneneuron as
+    """site-packages.bin and the later bundles are numpy and oneneuron as
     loadPackage installs them: every file of both wheels byte for byte but those left
     out (tests/test_runtime_split.py), the two marks Pyodide's installer adds, and
     bytecode: for numpy's start modules an unchecked .pyc in place of the .py (as the
@@ -152,9 +152,10 @@ def test_installed_packages_are_the_wheels_with_valid_bytecode(dist):
     pyo = dist / "pyodide"
     site = "/lib/python3.12/site-packages/"
     files = _bundle(pyo / "site-packages.bin")
-    later = _bundle(pyo / "site-packages-later.bin")
-    assert not set(files) & set(later)
-    files.update(later)
+    for name in ("site-packages-later.bin", "oneneuron-later.bin"):
+        later = _bundle(pyo / name)
+        assert not set(files) & set(later)
+        files.update(later)
     wheels = {}
     for wheel in pyo.glob("*.whl"):
         with zipfile.ZipFile(wheel) as z:

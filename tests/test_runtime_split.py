@@ -29,7 +29,7 @@ from tools.bytecode_pyodide import read_bundle  # noqa: E402
 DIST = ROOT / "dist"
 pytestmark = pytest.mark.cpython_only  # reads dist/ and node_modules
 SITE = "/lib/python3.12/site-packages/"
-BUNDLES = ("site-packages.bin", "site-packages-later.bin")
+BUNDLES = ("site-packages.bin", "site-packages-later.bin", "oneneuron-later.bin")
 ZIPS = ("python_stdlib.zip", "python_stdlib_later.zip")
 PY312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
 FINDER = "tools/later_parts.py"  # the finder of later parts, in the start's zip
@@ -143,10 +143,11 @@ def test_nothing_is_lost_but_what_was_left_out_and_that_is_listed(pyo, parts, of
 
 
 def test_a_start_gets_no_later_part(parts, pyo):
-    """The start's parts hold what a start imports (json, numpy.linalg, oneneuron)
-    and none of the later parts (numpy.random, fft, polynomial; difflib; numpy's
-    modules a start does not import, and the deferred numpy.linalg._umath_linalg),
-    which the later parts and runtime-parts.json hold."""
+    """The start's parts hold what a start imports (json, numpy.linalg, oneneuron's
+    page) and none of the later parts (numpy.random, fft, polynomial; difflib; numpy's
+    modules a start does not import, and the deferred numpy.linalg._umath_linalg;
+    oneneuron's trainer, hidden layer and command line), which the later parts and
+    runtime-parts.json hold."""
     start = set(parts["site-packages.bin"])
     later = set(parts["site-packages-later.bin"])
     for sub in ("random", "fft", "polynomial"):
@@ -158,6 +159,12 @@ def test_a_start_gets_no_later_part(parts, pyo):
     unused = f"{SITE}numpy/linalg/lapack_lite.cpython-312-wasm32-emscripten.so"
     assert core in later and unused in later and not {core, unused} & start
     assert f"{SITE}oneneuron/page.py" in start
+    ours = set(parts["oneneuron-later.bin"])
+    for module in ("train", "session", "network", "cli", "data", "digitsets"):
+        assert f"{SITE}oneneuron/{module}.py" in ours - start, module
+    for module in ("page", "model", "teach", "weights", "preprocess"):
+        assert f"{SITE}oneneuron/{module}.py" in start - ours, module
+    assert f"{SITE}oneneuron/__pycache__/train.cpython-312.pyc" in ours
     assert "json/__init__.pyc" in parts["python_stdlib.zip"]
     assert "difflib.py" in parts["python_stdlib_later.zip"]
     assert not set(parts["python_stdlib.zip"]) & {
@@ -173,6 +180,10 @@ def test_a_start_gets_no_later_part(parts, pyo):
     assert {"numpy.linalg._umath_linalg", "numpy.linalg.lapack_lite"} <= later_numpy
     assert set(layout["deferred"]) == {"numpy.linalg._umath_linalg"}
     assert "json" not in holds["python_stdlib_later.zip"]
+    assert {"oneneuron.train", "oneneuron.network", "oneneuron.cli"} <= holds[
+        "oneneuron-later.bin"
+    ]
+    assert not {m for m in holds["oneneuron-later.bin"] if m.startswith("numpy")}
 
 
 def test_the_start_is_recorded_from_the_page_start_alone(parts, pyo):

@@ -21,6 +21,9 @@ recorded, then every other module of oneneuron is imported too, and:
   Layout: uint32 length, a JSON index [[path, bytes], ...], then the files in order;
 - site-packages-later.bin: numpy's subpackages a start does not import (random, fft,
   polynomial, ...), in the same layout;
+- oneneuron-later.bin: oneneuron's modules a start does not import (the trainer, the
+  hidden layer, the command line, MNIST's reader...), in the same layout: small, so
+  that a first Teach or a first look at the training panel loads only these;
 - runtime-parts.json: for the worker (worker/python.js), which later part holds which
   modules, which modules were left out and why, which are deferred (DEFERRED), which
   standard-library modules a start imports after Python's own start (preload: the
@@ -48,6 +51,8 @@ STDLIB = "/lib/python312.zip"
 SITE = "/lib/python3.12/site-packages/"
 OUT = "/out/"
 NOT_IN_PAGE = ("oneneuron.cli", "oneneuron.__main__")
+# site-packages' parts: what a start imports, numpy's later part, oneneuron's
+BUNDLES = ("site-packages.bin", "site-packages-later.bin", "oneneuron-later.bin")
 
 # Files of numpy's wheel the page does not need: (pattern on the path in
 # site-packages, why; the why is what the ImportError says). A module that the page's
@@ -213,15 +218,16 @@ def read_bundle(blob: bytes) -> dict[str, bytes]:
 
 
 def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
-    """site-packages.bin and site-packages-later.bin; returns the parts' modules."""
+    """site-packages.bin and the later bundles (:data:`BUNDLES`); returns the parts'
+    modules."""
     start_entries = {
         f[len(SITE) :].split("/")[1]
         for f in start
         if f.startswith(SITE + "numpy/") and f.count("/") > SITE.count("/") + 1
     }
     numpy_start = {f for f in start if f.startswith(SITE + "numpy/")}
-    later_paths, left_out = [], {}
-    parts = {"site-packages.bin": [], "site-packages-later.bin": []}
+    later_paths, left_out = {part: [] for part in BUNDLES[1:]}, {}
+    parts = {part: [] for part in BUNDLES}
     wheel_of = origins()
     for root, dirs, found in os.walk(SITE):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -242,13 +248,15 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
                 later = (
                     top[0] == "numpy" and len(top) > 2 and top[1] not in start_entries
                 )
-            if later and module:
-                later_paths.append(module)
+            ours_later = top[0] == "oneneuron" and module and path not in start
+            part = BUNDLES[2 if ours_later else 1 if later else 0]
+            if part != BUNDLES[0] and module:
+                later_paths[part].append(module)
             with open(path, "rb") as fh:
                 data = fh.read()
             wheel = wheel_of.get(rel, ("installer", ""))[0]
             source = {"from": f"{wheel}:{rel}", "sha256": sha(data)}
-            part = parts["site-packages-later.bin" if later else "site-packages.bin"]
+            part = parts[part]
             if path.endswith(".py") and path in numpy_start:
                 # numpy's start modules: the .pyc alone, as the standard library's
                 # start (compiled as they are: docstrings stripped at compile time
@@ -269,7 +277,10 @@ def write_bundles(start: set[str], imported: set[str], files: dict) -> dict:
         return sorted(n for n in names if n.rpartition(".")[0] not in names)
 
     return {
-        "later": outer(set(later_paths)),
+        "later": [
+            {"file": part, "modules": outer(set(names))}
+            for part, names in later_paths.items()
+        ],
         "left_out": {n: left_out[n] for n in outer(set(left_out))},
         "deferred": DEFERRED,
     }
@@ -282,14 +293,14 @@ def main() -> None:
     imported = all_imports()
     files: dict = {}
     stdlib_later = write_stdlib(start, files)
-    numpy = write_bundles(start, imported, files)
+    packages = write_bundles(start, imported, files)
     parts = {
         "later": [
             {"file": "python_stdlib_later.zip", "modules": stdlib_later},
-            {"file": "site-packages-later.bin", "modules": numpy["later"]},
+            *packages["later"],
         ],
-        "left_out": numpy["left_out"],
-        "deferred": numpy["deferred"],
+        "left_out": packages["left_out"],
+        "deferred": packages["deferred"],
         "preload": preload,
         "finder": finder()["name"],
     }
@@ -298,10 +309,10 @@ def main() -> None:
     with open(OUT + "runtime-files.json", "w") as fh:
         json.dump(files, fh, indent=1, sort_keys=True)
     compiled = sum(p.endswith("c") for f in files.values() for p in f)
+    held = [f"{p['file']}: {', '.join(p['modules'])}" for p in packages["later"]]
     print(
         f"{len(files['python_stdlib.zip'])} standard-library modules at start, "
-        f"{len(stdlib_later)} later; numpy later: {', '.join(numpy['later'])}; "
-        f"{compiled} modules compiled"
+        f"{len(stdlib_later)} later; {'; '.join(held)}; {compiled} modules compiled"
     )
 
 

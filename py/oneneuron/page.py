@@ -10,8 +10,9 @@ model that fails validation, or a run that diverges, never replaces the one in u
 
 from __future__ import annotations
 
+from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,12 +21,12 @@ from .card import colour_scale, model_label, summary
 from .checks import error_data, whole
 from .images import from_canvas
 from .model import N_INPUTS, Layer, Neuron
-from .network import Network
 from .pagedata import ImageSet, file_report
-from .session import TrainingSession
 from .steps import flat
 from .teach import Lessons, drawing_loss
-from .train import rule_source
+
+if TYPE_CHECKING:
+    from .session import TrainingSession
 
 MISREAD = 8  # misread digits shown per set in the handwriting report
 
@@ -89,9 +90,15 @@ class Page:
     def __init__(self) -> None:
         self._models: dict[str, dict[str, Any]] = {}  # name → model and its file
         self.active: str | None = None  # the name of the model that predicts
-        self.training = TrainingSession()  # data, added drawings, the run
         self.sets: dict[str, ImageSet] = {}  # foreign digit sets loaded: name → set
         self.lessons = Lessons()  # the weights before each step taught by drawing
+
+    @cached_property
+    def training(self) -> TrainingSession:
+        """Data, added drawings, the run: made when first asked (a start needs none)."""
+        from .session import TrainingSession
+
+        return TrainingSession()
 
     # -- requests --------------------------------------------------------------------
     def call(self, request: str, args: dict[str, Any] | None = None) -> Any:
@@ -186,14 +193,8 @@ class Page:
         return out
 
     def _listed(self, name: str, label: str, kind: str, *, held: bool) -> dict:
-        active = name == self.active
-        return {
-            "name": name,
-            "label": label,
-            "kind": kind,
-            "held": held,
-            "active": active,
-        }
+        listed = {"name": name, "label": label, "kind": kind, "held": held}
+        return {**listed, "active": name == self.active}
 
     def model_info(self, name: str | None = None) -> dict[str, Any]:
         """Everything the page shows about a model (the active one by default).
@@ -379,6 +380,9 @@ class Page:
     ) -> dict[str, dict[str, Any]]:
         """The Python that trains a model of this ``kind`` ("one", "ten", "hidden"),
         read from the package as it runs (:func:`oneneuron.train.rule_source`)."""
+        from .network import Network
+        from .train import rule_source
+
         models = {"one": Neuron, "ten": Layer, "hidden": Network}
         if kind not in models:
             raise ValueError(f"kind must be one of {', '.join(models)}, got {kind!r}")

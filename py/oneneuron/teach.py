@@ -18,7 +18,6 @@ import numpy as np
 
 from .backend import to_numpy
 from .model import N_INPUTS, Model
-from .train import SGD, TrainConfig, TrainingDiverged
 
 
 def drawing_loss(model: Model, x: np.ndarray, label: int) -> float:
@@ -43,6 +42,8 @@ def step(model: Model, x: np.ndarray, label: int, lr: float) -> np.ndarray:
     """One gradient step on one drawing, in place: the model's own gradient and the
     trainer's SGD (no momentum). Returns the gradient of the layer that reads the
     image, float32 [K, 576]: zero wherever the drawing has no ink."""
+    from .train import SGD, TrainConfig, TrainingDiverged  # not needed at a start
+
     config = TrainConfig(lr=lr, momentum=0.0).validate()  # the same checks as a run
     X = model.as_inputs(np.asarray(x).reshape(1, N_INPUTS))
     with warnings.catch_warnings():  # an overflow is refused below, in one line

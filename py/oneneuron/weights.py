@@ -37,7 +37,6 @@ import numpy as np
 from .checks import kind_of, show
 from .files import atomic_write
 from .model import DIGITS, N_INPUTS, Layer, Model, Neuron
-from .network import MAX_HIDDEN, Network
 from .preprocess import Preprocess
 
 FORMAT = "oneneuron-weights"
@@ -86,12 +85,12 @@ def to_dict(
     """
     head = {
         "format": FORMAT,
-        "version": 3 if isinstance(model, Network) else VERSION,
+        "version": 3 if model.kind == "hidden" else VERSION,
         "classes": list(model.classes_),
         "input": dict(INPUT),
         "preprocess": model.preprocess.to_dict(),
     }
-    if isinstance(model, Network):
+    if model.kind == "hidden":
         layers = [
             {**_layer(w, b), "activation": a}
             for (w, b), a in zip(model.weights_numpy(), ACTIVATIONS, strict=True)
@@ -171,6 +170,8 @@ def from_dict(d: dict, *, backend: str = "numpy") -> Model:
     classes = d["classes"]
     pre = Preprocess.from_dict(d["preprocess"]) if "preprocess" in d else Preprocess()
     if "layers" in d:
+        from .network import Network  # a start (one neuron) does without it
+
         layers = [(layer["weights"], layer["bias"]) for layer in d["layers"]]
         net = Network(hidden=len(layers[0][1]), backend=backend, preprocess=pre)
         return net.set_weights(layers)
@@ -253,6 +254,8 @@ def _weights(d: dict, at: str, k: int, n: int, rows: str) -> None:
 def _layers(layers: Any, classes: list) -> None:
     """Check a version-3 file's layers: H sigmoid neurons reading the 576 inputs,
     then ten softmax neurons reading the H outputs."""
+    from .network import MAX_HIDDEN  # a start (one neuron) does without it
+
     if classes != list(DIGITS):
         raise ValueError(
             f"a network's classes must be all ten digits, got {show(classes)}"

@@ -3,11 +3,12 @@
 // The build splits the runtime into what a start imports and later parts
 // (tools/bytecode_pyodide.py): python_stdlib.zip holds only the standard-library
 // modules a start imports, as bytecode (nothing of it is compiled in the page), and
-// site-packages.bin numpy's modules a start imports, as bytecode alone, and oneneuron
-// with its sources and hash-checked .pyc files. Every visit writes that bundle into
+// site-packages.bin numpy's modules a start imports, as bytecode alone, and oneneuron's
+// with their sources and hash-checked .pyc files. Every visit writes that bundle into
 // site-packages (no wheel is unzipped; numpy's compiled extensions are linked when
-// imported). The later parts (python_stdlib_later.zip, site-packages-later.bin) are
-// loaded when a module they hold is first imported (numpy.random, at the first Train)
+// imported). The later parts (python_stdlib_later.zip, site-packages-later.bin,
+// oneneuron-later.bin: the trainer, the hidden layer) are loaded when a module
+// they hold is first imported (numpy.random, at the first Train; oneneuron.train)
 // by the finder of later parts (tools/later_parts.py, a module of the start's zip),
 // which runtime-parts.json tells which part holds what, which modules were left out
 // and which are deferred. The service worker keeps every part after the first visit.

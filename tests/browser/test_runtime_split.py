@@ -47,8 +47,8 @@ RUN = """async (code) => {
   worker.terminate();
   return answer;
 }"""
-# numpy.random (Train's first need), numpy.fft, and a standard-library module a start
-# does not import; each value is what CPython's numpy and Python give
+# numpy.random (Train's first need), numpy.fft, a standard-library module and a module
+# of oneneuron's a start does not import; each value is what CPython gives
 LATER = [
     "import numpy.random; repr(numpy.random.default_rng(0).random())",
     # numpy.linalg's compiled core is deferred: a stand-in until first used
@@ -56,6 +56,7 @@ LATER = [
     "import numpy; repr(numpy.linalg.solve([[2.0, 0.0], [0.0, 4.0]], [2, 4]).tolist())",
     "import numpy.fft; repr(float(abs(numpy.fft.fft([1, 2, 3, 4])[1])))",
     "import difflib; repr(difflib.SequenceMatcher(None, 'abcd', 'abce').ratio())",
+    "from oneneuron import network; repr(network.MAX_HIDDEN)",
 ]
 LATER_VALUES = [
     "0.6369616873214543",
@@ -63,8 +64,13 @@ LATER_VALUES = [
     "[1.0, 1.0]",
     "2.8284271247461903",
     "0.75",
+    "256",
 ]
-LATER_FILES = ("/pyodide/site-packages-later.bin", "/pyodide/python_stdlib_later.zip")
+LATER_FILES = (
+    "/pyodide/site-packages-later.bin",
+    "/pyodide/python_stdlib_later.zip",
+    "/pyodide/oneneuron-later.bin",
+)
 
 
 @pytest.fixture
