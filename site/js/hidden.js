@@ -77,7 +77,9 @@ export class HiddenView {
     if (!network) return;
     const H = model.hidden;
     if (this.tiles.length !== H) this.#build(H);
-    this.grid.style.setProperty("--sheet", `url("${tileSheet(model.weights, H, model.scale)}")`);
+    if (this.sheet) URL.revokeObjectURL(this.sheet);
+    this.sheet = tileSheet(model.weights, H, model.scale);
+    this.grid.style.setProperty("--sheet", `url("${this.sheet}")`);
     this.#offChanged();
     this.show(null);
   }

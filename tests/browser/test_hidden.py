@@ -194,10 +194,17 @@ def test_a_visit_that_never_chooses_the_hidden_layer_never_fetches_it(
         hand.settle(model="hidden")
         assert sorted(p for p in asked if p in HIDDEN_FILES) == sorted(HIDDEN_FILES)
         assert page.locator(TILE).count() == 64
-        tile = page.locator(TILE).first
-        assert tile.evaluate("(b) => getComputedStyle(b).backgroundImage").startswith(
-            'url("data:image/png'
+        # the tiles show one sheet, a PNG at a blob: URL (a short custom property)
+        sheet = page.locator(TILE).first.evaluate(
+            """async (b) => {
+              const url = getComputedStyle(b).backgroundImage.slice(5, -2);
+              const img = new Image();
+              img.src = url;
+              await img.decode();
+              return [url.slice(0, 5), img.naturalWidth, img.naturalHeight];
+            }"""
         )
+        assert sheet == ["blob:", 8 * 24, 8 * 24]
     finally:
         context.close()
 
