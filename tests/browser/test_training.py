@@ -238,6 +238,15 @@ def test_pause_really_stops_and_resume_goes_on(page, hand):
     page.click("#train-pause")
     page.wait_for_selector(f"{STATUS}[data-state=paused]")
     assert page.inner_text("#train-pause") == "Resume"
+    # the charts draw one a frame: let them show what came before the pause (a
+    # loaded machine's frames come late), then nothing may change
+    page.wait_for_function(
+        """() => {
+          const c = window.oneneuron.training.view.charts;
+          return c.drawn.loss === c.version && c.drawn.accuracy === c.version;
+        }""",
+        timeout=10_000,
+    )
     paused = (_status(page), _weights_now(page), _charts(page)["points"])
     page.wait_for_timeout(800)
     assert (_status(page), _weights_now(page), _charts(page)["points"]) == paused
