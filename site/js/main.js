@@ -131,7 +131,11 @@ function loadLater() {
     .then(() => Promise.all([import("./lesson.js"), import("./threshold.js")]))
     .then(
       ([{ Lesson }, { Threshold }]) => {
-        later.lesson = new Lesson({ api, pad, label, onModel: adopt });
+        const taught = (model, list) => {
+          adopt(model, list);
+          training.trained.taught(model); // a taught trained model is kept as taught
+        };
+        later.lesson = new Lesson({ api, pad, label, onModel: taught });
         const onThreshold = (t) => live.shown.setThreshold(t);
         later.threshold = new Threshold({ api, data: training.data, onThreshold });
         for (const view of Object.values(later)) view.setModel(live.model);

@@ -5,6 +5,9 @@
 const STORE = "oneneuron.trained"; // {version, label, text}: the trained weights file
 const NAME = "trained"; // the name the worker keeps the trained model under
 
+// Why the trained model could not be kept, in a sentence's words.
+const why = (err) => (err.name === "QuotaExceededError" ? "its storage is full" : err.message);
+
 export class TrainedModel {
   /** onModel(model_info, models): the page shows that model as the active one. */
   constructor({ api, view, onModel }) {
@@ -24,12 +27,33 @@ export class TrainedModel {
   /** Keep the trained model for the next visit; null, or why it could not be kept. */
   async save() {
     try {
-      const text = await this.api.call("export", { name: NAME });
-      localStorage.setItem(STORE, JSON.stringify({ version: 1, label: this.model.label, text }));
+      await this.#write(this.model.label);
       return null;
     } catch (err) {
       this.discard(); // not an older model in its place on reload
-      return err.name === "QuotaExceededError" ? "its storage is full" : err.message;
+      return why(err);
+    }
+  }
+
+  // The trained model's weights file, as Python exports it, into localStorage.
+  async #write(label) {
+    const text = await this.api.call("export", { name: NAME });
+    localStorage.setItem(STORE, JSON.stringify({ version: 1, label, text }));
+  }
+
+  /**
+   * A step taught to the trained model (or undone): its kept file follows, so that a
+   * reload brings back the weights the page shows. Where it cannot be written, the
+   * file kept before stays (the model as trained). Null, or why it was not kept.
+   */
+  async taught(model) {
+    if (model.name !== NAME) return null;
+    this.model = model;
+    try {
+      await this.#write(model.label);
+      return null;
+    } catch (err) {
+      return why(err);
     }
   }
 

@@ -369,6 +369,32 @@ def test_a_trained_model_survives_a_reload_until_reset(page, hand):
     assert page.get_attribute(ANSWER, "data-model") == "six"
 
 
+def test_a_taught_trained_model_is_kept_as_taught(page, hand):
+    """Teach (issue 23) changes the trained model: its kept file follows the step, so a
+    reload brings back the weights the page showed, not the ones before the step."""
+    hand.ready()
+    _train(page, target="3", samples="3000", epochs="1", batch_size="128")
+    hand.six()
+    hand.settle(model="trained")
+    trained = _export(page)
+    kept = "() => localStorage.getItem('oneneuron.trained')"
+    stored = page.evaluate(kept)
+    page.select_option("#drawing-label", "6")
+    page.locator("#lesson").scroll_into_view_if_needed()
+    page.wait_for_selector("#teach:not([disabled])")
+    page.fill("#teach-lr", "0.5")
+    page.click("#teach")
+    page.wait_for_selector("#lesson[data-state=taught][data-steps='1']")
+    page.wait_for_function(f"(s) => ({kept})() !== s", arg=stored)
+    taught = _export(page)
+    assert taught["weights"] != trained["weights"]
+
+    page.reload()
+    hand.ready()
+    page.wait_for_selector(f"{ANSWER}[data-model=trained]")
+    assert _export(page)["weights"] == taught["weights"]
+
+
 def test_a_repeat_visit_trains_exactly_like_the_first(page, hand):
     """A repeat visit starts from the snapshot and site-packages.bin (numpy's
     extensions linked when imported, numpy.random's only at the first run): the same
