@@ -91,6 +91,21 @@ def test_a_later_part_loads_once_on_the_first_import_it_serves(runtime):
     assert asked == ["later.zip", "later.bin"]
 
 
+def test_a_later_part_loads_without_importlib_metadata(runtime):
+    """After a part's files come, the path finders forget their listings, and that
+    alone: importlib.invalidate_caches() would import importlib.metadata (email, csv:
+    the standard library's later part, in the page)."""
+    _, asked = runtime
+
+    def refused() -> None:
+        raise AssertionError("importlib.invalidate_caches() was called")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(importlib, "invalidate_caches", refused)
+        assert importlib.import_module("lp_pkg.extra").__name__ == "lp_pkg.extra"
+    assert asked == ["later.bin"]
+
+
 def test_a_left_out_module_is_refused_with_its_reason(runtime):
     with pytest.raises(ModuleNotFoundError, match="lp_gone is left out") as info:
         importlib.import_module("lp_gone.sub")
