@@ -58,6 +58,9 @@ const training = new Training({ api, pad, onModel: adopt });
 // "Other people's handwriting" downloads through the training's data, once for both.
 const handwriting = new Handwriting({ api, data: training.data });
 const panelSeen = watchTrainingPanel();
+// Python's trainer (Teach and Train use it) comes with a later part of the runtime:
+// fetched when one of them comes near, so that their first click does not wait for it
+const trainer = () => api.call("prefetch", { module: "oneneuron.train" }).catch(() => null);
 
 // -- start ------------------------------------------------------------------------------
 api
@@ -74,7 +77,7 @@ api
     registerServiceWorker();
     // the update rule's source (the panel shows it) is asked for once the panel comes
     // near the screen: reading it takes the worker ~0.1 s, not in a first stroke's way
-    panelSeen.then(() => training.ready());
+    panelSeen.then(trainer).then(() => training.ready());
     training.awaitDefaults(panelSeen.then(shippedDefaults));
     training.restore();
   })
@@ -136,6 +139,7 @@ function loadLater() {
           training.trained.taught(model); // a taught trained model is kept as taught
         };
         later.lesson = new Lesson({ api, pad, label, onModel: taught });
+        trainer();
         const onThreshold = (t) => live.shown.setThreshold(t);
         later.threshold = new Threshold({ api, data: training.data, onThreshold });
         for (const view of Object.values(later)) view.setModel(live.model);

@@ -138,3 +138,30 @@ def test_later_parts_import_offline_after_one_visit(browser, site, hand_for):
         assert answer == {"results": LATER_VALUES}
     finally:
         context.close()
+
+
+def test_the_trainer_comes_ahead_of_the_first_teach(browser, site, hand_for):
+    """oneneuron's trainer is in a later part: fetched and imported when "Teach it
+    this drawing" comes near, so the first Teach downloads nothing; and loading a later
+    part never pulls in the standard library's (importlib.metadata, email, csv)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(site.url + "?nosw")  # no offline copy: only what the page asks for
+        hand = hand_for(page)
+        hand.ready()
+        _predicts_six(hand)
+        assert not _got(site) & set(LATER_FILES)
+        page.locator("#lesson").scroll_into_view_if_needed()
+        page.wait_for_selector("#teach:not([disabled])")
+        for _ in range(300):  # fetched ahead, while nobody clicks
+            if "/pyodide/oneneuron-later.bin" in _got(site):
+                break
+            page.wait_for_timeout(100)
+        asked = len(site.requests)
+        page.click("#teach")
+        page.wait_for_selector("#lesson[data-state=taught][data-steps='1']")
+        assert not [p for p in site.requests[asked:] if "/pyodide/" in p]
+        assert _got(site) & set(LATER_FILES) == {"/pyodide/oneneuron-later.bin"}
+    finally:
+        context.close()
