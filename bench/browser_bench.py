@@ -176,6 +176,23 @@ def _counter(context) -> dict[str, list]:
     return counts
 
 
+def _ready(page) -> None:
+    """Until the page is ready (the observer's mark)."""
+    page.wait_for_function(
+        "() => window.__bench && window.__bench.ready !== null", timeout=60000
+    )
+
+
+def _visit(browser, base: str):
+    """A fresh visit: a new context with the observer, its page ready; both returned."""
+    context = browser.new_context()
+    context.add_init_script(OBSERVER)
+    page = context.new_page()
+    page.goto(base + "/")
+    _ready(page)
+    return context, page
+
+
 def page_load(browser, base: str, visits: int) -> dict:
     """Navigation → data-ready (first and repeat visit); bytes before a prediction."""
     first, repeat, transferred, transferred_br = [], [], [], []
@@ -185,9 +202,7 @@ def page_load(browser, base: str, visits: int) -> dict:
         counts = _counter(context)
         page = context.new_page()
         page.goto(base + "/")
-        page.wait_for_function(
-            "() => window.__bench && window.__bench.ready !== null", timeout=60000
-        )
+        _ready(page)
         first.append(page.evaluate("window.__bench.ready") / 1000)
         _stroke(page, 0)
         page.wait_for_function("() => window.__bench.shown.length > 0", timeout=10000)
@@ -197,9 +212,7 @@ def page_load(browser, base: str, visits: int) -> dict:
         page.close()
         page = context.new_page()
         page.goto(base + "/")
-        page.wait_for_function(
-            "() => window.__bench && window.__bench.ready !== null", timeout=60000
-        )
+        _ready(page)
         repeat.append(page.evaluate("window.__bench.ready") / 1000)
         context.close()
     return {
@@ -295,13 +308,7 @@ def stroke_latency(browser, base: str, strokes: int, model: str | None = None) -
     ``model``, that model chosen in the switch first (the hidden layer: all its
     tiles updated). Also the longest main-thread task while drawing (0: none of
     50 ms or more)."""
-    context = browser.new_context()
-    context.add_init_script(OBSERVER)
-    page = context.new_page()
-    page.goto(base + "/")
-    page.wait_for_function(
-        "() => window.__bench && window.__bench.ready !== null", timeout=60000
-    )
+    context, page = _visit(browser, base)
     if model:
         page.check(f"#model-switch input[value={model}]")
         page.wait_for_function(
@@ -349,13 +356,7 @@ def lesson(browser, base: str, steps: int) -> dict:
     oneneuron:teach-to-shown) for each shipped model, and the threshold slider
     (input → answer, counts and dots redrawn: oneneuron:threshold-redraw, 120 key
     presses); and the longest main-thread task meanwhile."""
-    context = browser.new_context()
-    context.add_init_script(OBSERVER)
-    page = context.new_page()
-    page.goto(base + "/")
-    page.wait_for_function(
-        "() => window.__bench && window.__bench.ready !== null", timeout=60000
-    )
+    context, page = _visit(browser, base)
     started = page.evaluate("performance.now()")
     _stroke(page, 1)
     page.wait_for_function("() => window.__bench.shown.length > 0", timeout=10000)
@@ -458,13 +459,7 @@ def page_training(browser, base: str, repeats: int) -> dict:
     ):
         seconds, accuracy, longest, longest_all, gaps = [], [], [], [], []
         for _ in range(repeats if target == "6" else 1):
-            context = browser.new_context()
-            context.add_init_script(OBSERVER)
-            page = context.new_page()
-            page.goto(base + "/")
-            page.wait_for_function(
-                "() => window.__bench && window.__bench.ready !== null", timeout=60000
-            )
+            context, page = _visit(browser, base)
             page.select_option("#train-target", target)
             for field, value in STANDARD_RUN.items():
                 if field == "#train-optimizer":

@@ -140,13 +140,14 @@ function download(indexURL, file) {
 }
 
 const ahead = new Map(); // later part → its bytes fetched ahead, or null once loaded
+let runtimeParts = null; // runtime-parts.json's text, as the start fetched it
 
 /** Fetch the later part that holds `module` (a dotted name) before an import needs it:
  * the import then finds its bytes here, not in a synchronous download in Python's way
  * (oneneuron's trainer: ~70 ms of a first Teach). Resolves to the part's file, or null
- * when no later part holds the module. */
+ * when no later part holds the module. Called once Python started (runtimeParts). */
 export async function prefetchLater(indexURL, module) {
-  const { later = [] } = await (await fetch(new URL("runtime-parts.json", indexURL))).json();
+  const { later = [] } = JSON.parse(await runtimeParts);
   const within = (m) => module === m || module.startsWith(`${m}.`);
   const part = later.find((p) => p.modules.some(within));
   if (!part) return null;
@@ -197,7 +198,7 @@ async function start({ indexURL, fast = true, progress = () => {} }) {
         .catch(() => null)
     : Promise.resolve(null);
   // which later part holds which modules (the build writes it beside the parts)
-  const parts = fetch(new URL("runtime-parts.json", indexURL)).then((r) => r.text());
+  const parts = (runtimeParts = fetch(new URL("runtime-parts.json", indexURL)).then((r) => r.text()));
   parts.catch(() => {}); // reported by watchFetches, or when awaited
   progress("python", 0.05);
 

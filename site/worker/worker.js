@@ -235,7 +235,10 @@ const REQUESTS = {
   // runtime: its part fetched now, not in Python's way (python.js: prefetchLater), then
   // imported in the queue (~7 ms) rather than in the first click's
   prefetch: {
-    first: async ({ module }) => ({ module, file: await prefetchLater(indexURL, module) }),
+    first: async ({ module }) => {
+      await booting; // its list of parts comes with the start
+      return { module, file: await prefetchLater(indexURL, module) };
+    },
     answer: ({ module, file }) => {
       if (file) pyodide.pyimport(module).destroy();
       return { result: file };
