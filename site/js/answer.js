@@ -8,7 +8,7 @@
 // Test hooks: #loss-value data-loss (the loss, as Python sent it) and data-label (the
 // answer it is for); the meter's data-threshold.
 
-import { $ } from "./dom.js";
+import { $, setText } from "./dom.js";
 import { aDigit, num, percent, prob, signed, sub } from "./format.js";
 
 export class AnswerView {
@@ -135,18 +135,18 @@ export class AnswerView {
   #symbols(model, k) {
     const [dot, bias, z, fn, p] = this.math.syms;
     if (model.kind === "one") {
-      dot.textContent = "w·x";
-      bias.textContent = "b";
-      z.textContent = "z";
-      fn.textContent = "σ(z)";
-      p.textContent = "p";
+      setText(dot, "w·x");
+      setText(bias, "b");
+      setText(z, "z");
+      setText(fn, "σ(z)");
+      setText(p, "p");
     } else {
       const s = sub(model.kind === "hidden" ? k + 1 : k); // hidden neurons count from 1
-      dot.textContent = `w${s}·x`;
-      bias.textContent = `b${s}`;
-      z.textContent = `z${s}`;
-      fn.textContent = model.kind === "hidden" ? `σ(z${s})` : `softmax(z)${s}`;
-      p.textContent = model.kind === "hidden" ? `h${s}` : `p${s}`;
+      setText(dot, `w${s}·x`);
+      setText(bias, `b${s}`);
+      setText(z, `z${s}`);
+      setText(fn, model.kind === "hidden" ? `σ(z${s})` : `softmax(z)${s}`);
+      setText(p, model.kind === "hidden" ? `h${s}` : `p${s}`);
     }
   }
 
@@ -156,10 +156,10 @@ export class AnswerView {
     const d = r ? r.label : null;
     if (model && d !== null) {
       const one = model.kind === "one";
-      fn.textContent = one ? (d === model.target ? "−log p" : "−log(1 − p)") : `−log p${sub(d)}`;
+      setText(fn, one ? (d === model.target ? "−log p" : "−log(1 − p)") : `−log p${sub(d)}`);
     }
     const known = r !== null && Number.isFinite(r.loss);
-    of.textContent = known ? `−log ${prob(Math.exp(-r.loss))}` : "–";
+    setText(of, known ? `−log ${prob(Math.exp(-r.loss))}` : "–");
     value.textContent = known ? num(r.loss) : "–";
     value.dataset.loss = known ? String(r.loss) : "";
     value.dataset.label = known ? String(d) : "";

@@ -19,7 +19,7 @@
 // #lesson-rows data-q (dot, bias, z, p, loss) with data-before and data-after, as
 // Python sent them.
 
-import { $, element, showRule } from "./dom.js";
+import { $, element, setText, showRule } from "./dom.js";
 import { aDigit, num, parse, signed, sub } from "./format.js";
 import { canvas24, N, paintDiverging, paintTiles } from "./heatmap.js";
 
@@ -147,7 +147,8 @@ export class Lesson {
         tr.dataset.q = q;
         tr.dataset.before = String(of(b));
         tr.dataset.after = String(of(a));
-        const th = element("th", "", sym);
+        const th = element("th");
+        setText(th, sym);
         th.scope = "row";
         tr.append(th, element("td", "", num(of(b), digits)), element("td", "", num(of(a), digits)));
         tr.append(element("td", "", signed(of(a) - of(b), digits)));

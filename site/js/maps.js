@@ -4,7 +4,7 @@
 // only; the colours are heatmap.js's.
 
 import { GRID, N, paintBinary, paintDiverging, paintLegend } from "./heatmap.js";
-import { $ } from "./dom.js";
+import { $, setText } from "./dom.js";
 import { num, signed, sub } from "./format.js";
 import { unitName } from "./units.js";
 
@@ -61,13 +61,15 @@ export class MapsView {
     const { kind } = model;
     const digit = kind === "one" ? model.target : k;
     if (kind === "hidden") {
-      this.weightsCaption.textContent = `Of ${unitName(k).toLowerCase()}; bias b${sub(k + 1)} = ${num(model.bias[k])}.`;
+      setText(this.weightsCaption, `Of ${unitName(k).toLowerCase()}; bias b${sub(k + 1)} = ${num(model.bias[k])}.`);
       this.weights.setAttribute("aria-label", `Weights of ${unitName(k).toLowerCase()}: orange raises its z, purple lowers it`);
     } else {
-      this.weightsCaption.textContent =
+      setText(
+        this.weightsCaption,
         kind === "one"
           ? `One per pixel; bias b = ${num(model.bias[0])}.`
-          : `Of the neuron for ${digit}; bias b${sub(digit)} = ${num(model.bias[k])}.`;
+          : `Of the neuron for ${digit}; bias b${sub(digit)} = ${num(model.bias[k])}.`,
+      );
       this.weights.setAttribute("aria-label", `Weights of the neuron for ${digit}: orange pushes towards ${digit}, purple away`);
       for (const el of document.querySelectorAll(".neuron-digit")) el.textContent = String(digit);
     }

@@ -73,6 +73,7 @@ export class Pad extends EventTarget {
     this.current = null; // the stroke being drawn, or null
     this.version = 0; // changes with every change of the pixels, and only then
     this.pointerId = null;
+    this.rect = null; // the pad's box on screen, for the stroke being drawn (#point)
     this.cursor = cursor;
     this.key = { x: 0.5, y: 0.5, down: false };
     this.#fit();
@@ -170,7 +171,7 @@ export class Pad extends EventTarget {
 
   // The visible canvas follows its size on screen and the screen's pixel density.
   #fit() {
-    const r = this.canvas.getBoundingClientRect();
+    const r = (this.rect = this.canvas.getBoundingClientRect());
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(r.width * dpr));
     const h = Math.max(1, Math.round(r.height * dpr));
@@ -193,8 +194,10 @@ export class Pad extends EventTarget {
   }
 
   // -- input ----------------------------------------------------------------------------
+  // the pad's box is read once a stroke, and again after a scroll or resize: read on
+  // every pointer event, it made each one wait for the layout of what last changed
   #point(e) {
-    const r = this.canvas.getBoundingClientRect();
+    const r = (this.rect ??= this.canvas.getBoundingClientRect());
     return { x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height };
   }
 
@@ -205,6 +208,7 @@ export class Pad extends EventTarget {
       e.preventDefault();
       this.pointerId = e.pointerId;
       c.setPointerCapture?.(e.pointerId);
+      this.rect = null;
       this.#finish(false);
       this.#begin(this.#point(e));
     });
@@ -221,6 +225,9 @@ export class Pad extends EventTarget {
     c.addEventListener("pointerup", end);
     c.addEventListener("pointercancel", end);
     c.addEventListener("lostpointercapture", end);
+    const moved = () => (this.rect = null);
+    addEventListener("scroll", moved, { capture: true, passive: true });
+    addEventListener("resize", moved, { passive: true });
 
     // Keyboard drawing: arrows move the brush, Space or Enter puts it down / lifts it.
     c.addEventListener("keydown", (e) => this.#key(e));

@@ -2,7 +2,7 @@
 // matrix, the gallery of mistakes and the inspector of one test image. DOM only;
 // js/training.js decides what happens. Texts from Python go in with textContent.
 
-import { $, button, fillDefinitions } from "./dom.js";
+import { $, button, fillDefinitions, setText } from "./dom.js";
 import { aDigit, num, percent, signed, sub, whole as fmt } from "./format.js";
 import { N, paintBinary, paintDiverging, thumbnail } from "./heatmap.js";
 import { strongest, unitName } from "./units.js";
@@ -161,8 +161,8 @@ export class ResultsView {
         const k = neuron(d);
         return `${unitName(k)}, output h = ${num(r.hidden.h[k], 2)}, pushes ${d} up the most`;
       };
-      $("inspect-said-caption").textContent = `${push(said)}: z${sub(said)} = ${num(r.z[said])}.`;
-      $("inspect-truth-caption").textContent = `${push(r.label)}, the true digit: z${sub(r.label)} = ${num(r.z[r.label])}.`;
+      setText($("inspect-said-caption"), `${push(said)}: z${sub(said)} = ${num(r.z[said])}.`);
+      setText($("inspect-truth-caption"), `${push(r.label)}, the true digit: z${sub(r.label)} = ${num(r.z[r.label])}.`);
       text =
         `The network says ${said} (${percent(r.p[said])} %); the true digit ${r.label} gets ` +
         `${percent(r.p[r.label])} %. Each map is a hidden neuron's weights under the ink: ` +
@@ -170,22 +170,21 @@ export class ResultsView {
     } else if (one) {
       const t = model.target;
       const p = r.p[0];
-      $("inspect-said-caption").textContent = `The neuron for ${t}: orange pushed towards ${t}, purple away.`;
+      setText($("inspect-said-caption"), `The neuron for ${t}: orange pushed towards ${t}, purple away.`);
       text =
         `w·x + b = ${num(r.dot[0])} ${signed(r.bias[0]).replace(/^([+−])/, "$1 ")} = ${num(r.z[0])}, ` +
         `σ(z) = ${percent(p)} %: the neuron says ${p >= 0.5 ? `it is ${aDigit(t)}` : `it is not ${aDigit(t)}`}, ` +
         `but it ${r.label === t ? "is" : `is ${aDigit(r.label)}`}.`;
     } else {
       paintDiverging($("inspect-truth"), model.weights, r.label * N, model.scale, r.seen);
-      $("inspect-said-caption").textContent = `The neuron for ${said}, which won: z${sub(said)} = ${num(r.z[said])}.`;
-      $("inspect-truth-caption").textContent =
-        `The neuron for ${r.label}, the true digit: z${sub(r.label)} = ${num(r.z[r.label])}.`;
+      setText($("inspect-said-caption"), `The neuron for ${said}, which won: z${sub(said)} = ${num(r.z[said])}.`);
+      setText($("inspect-truth-caption"), `The neuron for ${r.label}, the true digit: z${sub(r.label)} = ${num(r.z[r.label])}.`);
       text =
         `The ten neurons say ${said} (${percent(r.p[said])} %); the true digit ${r.label} gets ` +
         `${percent(r.p[r.label])} %: z${sub(said)} = ${num(r.z[said])} beat z${sub(r.label)} = ` +
         `${num(r.z[r.label])}. Compare where the ink falls on the two maps.`;
     }
-    $("inspect-text").textContent = text;
+    setText($("inspect-text"), text);
     $("inspector").scrollIntoView({ block: "nearest" });
   }
 }
