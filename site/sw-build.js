@@ -36,7 +36,7 @@ async function cacheBuild() {
     try {
       const cache = await caches.open(name);
       const files = Object.entries(manifest.files).filter(([path]) => !LAZY.test(path));
-      await Promise.all(files.map(async ([path, { sha256 }]) => cache.put(at(path), await fetchChecked(path, sha256))));
+      for (const [path, { sha256 }] of files) await cache.put(at(path), await fetchChecked(path, sha256));
       await cache.put(at(MANIFEST), stored(text, response.headers)); // last: the cache is whole
     } catch (err) {
       manifests.delete(version);

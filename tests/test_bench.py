@@ -65,6 +65,8 @@ def test_quick_benchmark_runs_every_part_and_reports(tmp_path):
     assert "phone's network" in "\n".join(b["markdown"])
     assert b["stroke"]["strokes"] >= 5
     assert b["stroke_hidden"]["strokes"] >= 5  # with the hidden layer chosen
+    assert b["stroke_hidden"]["switch_longest_task_ms"] is not None  # and choosing it
+    assert b["stroke"]["visits"] == b["stroke_hidden"]["visits"] > 1
     for name, peer in b["peers"].items():  # the hidden layer: 5 epochs of batch 512
         assert peer["test_accuracy"] > (0.9 if "hidden" in name else 0.97), name
     for run in b["training"].values():  # the page's own training panel

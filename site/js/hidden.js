@@ -5,9 +5,8 @@
 // and a switch that holds its output at 0 (predict's `off`). DOM only; js/live.js
 // decides which neuron is shown and asks for the predictions.
 //
-// The tiles are painted once a model, as one image (heatmap.js: tileSheet) of which
-// each tile's button shows its part; a prediction only sets each tile's veil and bar
-// (two style properties) and, where it changed, its name.
+// The tiles are buttons over one canvas that draws them (js/tiles.js): a prediction
+// redraws the canvas and, where it changed, sets a tile's name.
 //
 // People count the hidden neurons from 1 ("Hidden neuron 12"); data-unit and `off`
 // count from 0, as Python does. Test hooks: .unit buttons with data-unit, data-h (the
@@ -16,7 +15,8 @@
 
 import { $, element } from "./dom.js";
 import { signed } from "./format.js";
-import { tileGrid, tileSheet } from "./heatmap.js";
+import { tileGrid } from "./heatmap.js";
+import { TileCanvas } from "./tiles.js";
 import { unitName } from "./units.js";
 
 export class HiddenView {
@@ -31,7 +31,8 @@ export class HiddenView {
     this.offText = $("units-off");
     this.model = null; // model_info of the network shown, or null
     this.pushed = null; // the model whose neuron `shown` the view shows
-    this.tiles = []; // {el, veil, fill, h, name} per hidden neuron
+    this.look = new TileCanvas(this.grid);
+    this.tiles = []; // {el, h, name} per hidden neuron
     this.off = new Set(); // the neurons switched off
     this.shown = 0; // the neuron whose view is shown
     this.focus = 0; // the tile in the tab order (one tile: arrows move between them)
@@ -68,18 +69,18 @@ export class HiddenView {
     });
   }
 
-  /** A new active model: a network's tiles, painted once; any other kind hides them. */
+  /** A new active model: a network's tiles, painted once a model; any other kind hides them. */
   setModel(model) {
     const network = model.kind === "hidden";
+    // the same network taught a step (or undone) keeps its switches; another starts all on
+    const same = network && this.model?.name === model.name && this.tiles.length === model.hidden;
     this.box.hidden = this.detail.hidden = !network;
     this.model = network ? model : null;
-    this.off.clear();
+    if (!same) this.off.clear();
     if (!network) return;
     const H = model.hidden;
     if (this.tiles.length !== H) this.#build(H);
-    if (this.sheet) URL.revokeObjectURL(this.sheet);
-    this.sheet = tileSheet(model.weights, H, model.scale);
-    this.grid.style.setProperty("--sheet", `url("${this.sheet}")`);
+    this.look.paint(model.weights, H, model.scale);
     this.#offChanged();
     this.show(null);
   }
@@ -95,16 +96,17 @@ export class HiddenView {
 
   /** Each tile lit by its neuron's output h (float32 [H]); null: no drawing. */
   show(h) {
+    let changed = false;
     for (let k = 0; k < this.tiles.length; k++) {
       const t = this.tiles[k];
       const v = h ? h[k] : null;
       if (v === t.h) continue;
+      changed = true;
       t.h = v;
-      t.veil.style.opacity = v === null ? "0" : (0.75 * (1 - v)).toFixed(3);
-      t.fill.style.transform = `scaleX(${v === null ? 0 : v.toFixed(3)})`;
       t.el.dataset.h = v === null ? "" : String(v);
       this.#name(k);
     }
+    if (changed) this.look.draw(h, this.off);
   }
 
   /**
@@ -139,11 +141,9 @@ export class HiddenView {
 
   // -- the tiles ----------------------------------------------------------------------
   #build(H) {
-    const { cols, rows } = tileGrid(H);
+    const { cols } = tileGrid(H);
     this.grid.style.setProperty("--cols", String(cols));
-    this.grid.style.setProperty("--sheet-size", `${100 * cols}% ${100 * rows}%`);
     this.grid.setAttribute("aria-label", `The ${H} hidden neurons`);
-    const at = (i, n) => (n > 1 ? (100 * i) / (n - 1) : 0);
     this.tiles = [];
     for (let k = 0; k < H; k++) {
       const el = document.createElement("button");
@@ -152,15 +152,11 @@ export class HiddenView {
       el.dataset.unit = String(k);
       el.tabIndex = k === 0 ? 0 : -1;
       el.setAttribute("aria-pressed", "false");
-      el.style.backgroundPosition = `${at(k % cols, cols)}% ${at(Math.floor(k / cols), rows)}%`;
-      const veil = element("span", "unit-veil");
-      const bar = element("span", "unit-bar");
-      const fill = element("span", "unit-fill");
-      bar.append(fill);
-      el.append(veil, bar);
-      this.tiles.push({ el, veil, fill, h: undefined, name: "" });
+      this.tiles.push({ el, h: undefined, name: "" });
     }
-    this.grid.replaceChildren(...this.tiles.map((t) => t.el));
+    const buttons = this.tiles.map((t) => t.el);
+    this.grid.replaceChildren(this.look.canvas, ...buttons);
+    this.look.setButtons(buttons);
     this.focus = 0;
     this.shown = 0;
   }
@@ -179,6 +175,7 @@ export class HiddenView {
       this.#name(k);
     });
     this.grid.dataset.off = this.offList().join(" ");
+    this.look.draw(this.look.h, this.off);
     const n = this.off.size;
     this.onButton.disabled = n === 0;
     this.offText.textContent = n

@@ -74,7 +74,7 @@ api
     setStatus("ready", "Ready: the neuron runs in your browser.", 1);
     document.getElementById("status").title = `Python, numpy and the neuron started in ${(performance.now() / 1000).toFixed(1)} s`;
     live.setReady(true);
-    registerServiceWorker();
+    quiet(QUIET_MS, QUIET_MOST_MS).then(registerServiceWorker);
     // the update rule's source (the panel shows it) is asked for once the panel comes
     // near the screen: reading it takes the worker ~0.1 s, not in a first stroke's way
     panelSeen.then(trainer).then(() => training.ready());
@@ -138,7 +138,8 @@ function loadLater() {
           adopt(model, list);
           training.trained.taught(model); // a taught trained model is kept as taught
         };
-        later.lesson = new Lesson({ api, pad, label, onModel: taught });
+        const offList = () => live.shown.offList();
+        later.lesson = new Lesson({ api, pad, label, onModel: taught, offList });
         trainer();
         const onThreshold = (t) => live.shown.setThreshold(t);
         later.threshold = new Threshold({ api, data: training.data, onThreshold });
@@ -233,6 +234,35 @@ async function shippedDefaults() {
 }
 
 // -- offline ------------------------------------------------------------------------------
+// The offline copy (the service worker fetches, checks and keeps some 30 MB) starts once
+// the person has paused: begun while they drew, it took a core from the page on two-core
+// machines, and the first strokes after choosing the hidden layer made tasks of 50-70 ms.
+const QUIET_MS = 1000; // this long without a press, a drag, a key or a wheel
+const QUIET_MOST_MS = 20000; // and never later than this after the page is ready
+const INPUT = ["pointerdown", "pointerup", "keydown", "wheel"];
+
+function quiet(ms, most) {
+  return new Promise((resolve) => {
+    let timer = null;
+    const done = () => {
+      clearTimeout(timer);
+      clearTimeout(cap);
+      for (const type of INPUT) removeEventListener(type, again, true);
+      removeEventListener("pointermove", dragged, true);
+      resolve();
+    };
+    const again = () => {
+      clearTimeout(timer);
+      timer = setTimeout(done, ms);
+    };
+    const dragged = (e) => e.buttons && again();
+    const cap = setTimeout(done, most);
+    for (const type of INPUT) addEventListener(type, again, { capture: true, passive: true });
+    addEventListener("pointermove", dragged, { capture: true, passive: true });
+    again();
+  });
+}
+
 function registerServiceWorker() {
   if (!("serviceWorker" in navigator) || params.has("nosw")) return;
   navigator.serviceWorker.register(new URL("../sw.js", import.meta.url)).catch((err) => {

@@ -47,23 +47,33 @@ PIXELS = """(selector) => {
                     (_, i) => [d[4*i], d[4*i+1], d[4*i+2]]);
 }"""
 
-# The image every tile shows a part of (--sheet), decoded: its size and pixels.
-SHEET = """async () => {
-  const grid = document.getElementById("unit-grid");
-  const css = getComputedStyle(grid).getPropertyValue("--sheet");
-  const img = new Image();
-  img.src = css.trim().slice(5, -2);
-  await img.decode();
-  const c = document.createElement("canvas");
-  c.width = img.width;
-  c.height = img.height;
-  const ctx = c.getContext("2d");
-  ctx.drawImage(img, 0, 0);
-  const d = ctx.getImageData(0, 0, c.width, c.height).data;
-  return {width: c.width, height: c.height,
-          rgb: Array.from({length: c.width * c.height},
-                          (_, i) => [d[4*i], d[4*i+1], d[4*i+2]])};
+# What the canvas under the tiles shows in each tile's box (js/tiles.js): the colour at
+# the centre of each of its 24 × 24 cells ([r, g, b], row by row) and the share of its
+# bar (2 px above its bottom edge) that is ink.
+LOOKS = """() => {
+  const c = document.getElementById("unit-canvas");
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  const s = c.width / c.clientWidth;
+  const px = (x, y) => {
+    const i = 4 * (Math.floor(y) * c.width + Math.floor(x));
+    return [d[i], d[i + 1], d[i + 2]];
+  };
+  return [...document.querySelectorAll("#unit-grid .unit")].map((b) => {
+    const x0 = (b.offsetLeft + b.clientLeft) * s, y0 = (b.offsetTop + b.clientTop) * s;
+    const w = b.clientWidth * s, h = b.clientHeight * s;
+    const cells = [];
+    for (let r = 0; r < 24; r++)
+      for (let q = 0; q < 24; q++)
+        cells.push(px(x0 + (q + 0.5) * w / 24, y0 + (r + 0.5) * h / 24));
+    let ink = 0, n = 0;
+    for (let x = Math.ceil(x0) + 1; x < x0 + w - 1; x++, n++) {
+      const [r, g, bl] = px(x, y0 + h - 2 * s);
+      if (r + g + bl < 150) ink++;
+    }
+    return {cells, bar: ink / n};
+  });
 }"""
+ABOVE_BAR = 21 * 24  # the cells of rows 0-20: the bar (4 px) lies over rows 22 and 23
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +88,20 @@ def _choose(page) -> None:
 
 
 def _tiles(page) -> list[dict]:
-    return page.evaluate(
+    """Each tile's button (its hooks and name) and what it looks like (LOOKS)."""
+    page.wait_for_selector("#unit-canvas[data-drawn]")
+    buttons = page.evaluate(
         """(s) => [...document.querySelectorAll(s)].map((b) => ({
           unit: Number(b.dataset.unit), h: b.dataset.h, off: b.dataset.off,
-          label: b.getAttribute("aria-label"), pressed: b.getAttribute("aria-pressed"),
-          veil: Number(getComputedStyle(b.querySelector(".unit-veil")).opacity)}))""",
+          label: b.getAttribute("aria-label"),
+          pressed: b.getAttribute("aria-pressed")}))""",
         TILE,
     )
+    looks = page.evaluate(LOOKS)
+    for t, look in zip(buttons, looks, strict=True):
+        t["cells"] = np.asarray(look["cells"], float)
+        t["bar"] = look["bar"]
+    return buttons
 
 
 def _number(text: str) -> float:
@@ -125,18 +142,14 @@ def _switch_off(page, units: list[int]) -> None:
 def test_the_tiles_light_up_as_cpythons_network_reads_the_drawing(page, hand, net):
     hand.ready()
     _choose(page)
-    tiles = _tiles(page)
-    assert [t["unit"] for t in tiles] == list(range(64))
-    assert all(t["h"] == "" and t["veil"] == 0 for t in tiles)  # nothing drawn yet
-    # one image for all the tiles, each tile its neuron's weights, on the layer's scale
+    before = _tiles(page)
+    assert [t["unit"] for t in before] == list(range(64))
+    assert all(t["h"] == "" and t["bar"] == 0 for t in before)  # no drawing, no bar
+    # each tile its neuron's weights, unveiled, on the layer's colour scale
     w1 = net.weights_numpy()[0][0]
-    sheet = page.evaluate(SHEET)
-    assert (sheet["width"], sheet["height"]) == (8 * 24, 8 * 24)
-    rgb = np.asarray(sheet["rgb"]).reshape(192, 192, 3)
     for k in (0, 11, 63):
-        row, col = divmod(k, 8)
-        tile = rgb[24 * row : 24 * row + 24, 24 * col : 24 * col + 24].reshape(576, 3)
-        _colours_follow_signs(tile, w1[k], colour_scale(w1))
+        seen = before[k]["cells"][:ABOVE_BAR]
+        _colours_follow_signs(seen, w1[k][:ABOVE_BAR], colour_scale(w1))
 
     hand.six()
     hand.settle(model="hidden")
@@ -145,9 +158,14 @@ def test_the_tiles_light_up_as_cpythons_network_reads_the_drawing(page, hand, ne
     tiles = _tiles(page)
     h = np.array([float(t["h"]) for t in tiles])
     np.testing.assert_allclose(h, want["hidden"]["h"], atol=1e-6)
-    for t in tiles:
-        assert t["label"] == f"Hidden neuron {t['unit'] + 1}: output {h[t['unit']]:.2f}"
-        assert t["veil"] == pytest.approx(0.75 * (1 - h[t["unit"]]), abs=1e-3)
+    for t, was in zip(tiles, before, strict=True):
+        k = t["unit"]
+        assert t["label"] == f"Hidden neuron {k + 1}: output {h[k]:.2f}"
+        # lit by its output: a white veil of 0.75 × (1 − h) over its weights, a bar of h
+        veil = 0.75 * (1 - h[k])
+        want_cells = (was["cells"] * (1 - veil) + 255 * veil)[:ABOVE_BAR]
+        np.testing.assert_allclose(t["cells"][:ABOVE_BAR], want_cells, atol=2)
+        assert t["bar"] == pytest.approx(h[k], abs=0.06)
     # the answer: the ten outputs' bars, their top digit CPython's
     shown = hand.answer()
     assert shown["digit"] == str(want["top"])
@@ -163,7 +181,12 @@ def test_the_tiles_light_up_as_cpythons_network_reads_the_drawing(page, hand, ne
 
 
 # -- loaded only when chosen ----------------------------------------------------------
-HIDDEN_FILES = {"/js/hidden.js", "/css/hidden.css", "/weights/hidden.json"}
+HIDDEN_FILES = {
+    "/js/hidden.js",
+    "/js/tiles.js",
+    "/css/hidden.css",
+    "/weights/hidden.json",
+}
 
 
 def test_a_visit_that_never_chooses_the_hidden_layer_never_fetches_it(
@@ -194,17 +217,6 @@ def test_a_visit_that_never_chooses_the_hidden_layer_never_fetches_it(
         hand.settle(model="hidden")
         assert sorted(p for p in asked if p in HIDDEN_FILES) == sorted(HIDDEN_FILES)
         assert page.locator(TILE).count() == 64
-        # the tiles show one sheet, a PNG at a blob: URL (a short custom property)
-        sheet = page.locator(TILE).first.evaluate(
-            """async (b) => {
-              const url = getComputedStyle(b).backgroundImage.slice(5, -2);
-              const img = new Image();
-              img.src = url;
-              await img.decode();
-              return [url.slice(0, 5), img.naturalWidth, img.naturalHeight];
-            }"""
-        )
-        assert sheet == ["blob:", 8 * 24, 8 * 24]
     finally:
         context.close()
 
@@ -244,8 +256,10 @@ def test_a_picked_neuron_shows_cpythons_weights_and_sums(page, hand, net, figure
     assert _number(page.inner_text("#m-p")) == pytest.approx(
         float(want["hidden"]["h"][k]), abs=5e-5
     )
-    sub = "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k + 1))
-    symbols = page.locator("#maths .sym").all_inner_texts()
+    sub = f"<sub>{k + 1}</sub>"  # plain digits: every font has them (dom.js setText)
+    symbols = page.locator("#maths .sym").evaluate_all(
+        "(els) => els.map((e) => e.innerHTML)"
+    )
     assert symbols == [f"w{sub}·x", f"b{sub}", f"z{sub}", f"σ(z{sub})", f"h{sub}"]
 
     # how it pushes each of the ten outputs: its column of output weights
@@ -286,7 +300,8 @@ def test_switching_neurons_off_changes_the_answer_as_cpython_says(page, hand, ne
         assert (t["off"] == "true") == (t["unit"] in off)
         if t["unit"] in off:  # held at 0, and it looks and reads so
             assert t["h"] == "0" and t["label"].endswith(", switched off")
-            assert t["veil"] == pytest.approx(0.85)
+            assert t["bar"] == 0  # no bar, and hatched: white and grey at 85 % over it
+            assert t["cells"].min() >= 120
     assert page.inner_text("#units-off").startswith(
         f"{len(off)} hidden neuron{'s are' if len(off) > 1 else ' is'} switched off"
     )
