@@ -82,6 +82,22 @@ def test_the_same_lines_run_on_every_backend(backend):
     )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_neurons_switched_off_take_no_gradient_on_every_backend(backend):
+    backend = _available(backend)
+    X, y, _ = problem(2)
+    ours = random_network(np.random.default_rng(3))
+    theirs = random_network(np.random.default_rng(3), backend=backend)
+    off = [0, 2]
+    _, want, _ = ours.step_terms(ours.as_inputs(X), ours.labels(y), 0.0, off=off)
+    _, got, _ = theirs.step_terms(theirs.as_inputs(X), theirs.labels(y), 0.0, off=off)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-10, atol=1e-12)
+    w1, b1, w2, _ = (to_numpy(g) for g in want)
+    assert not w1[off].any() and not b1[off].any() and not w2[:, off].any()
+    assert w1[1].any() and w2[:, 1].any()  # the others do move
+
+
 def test_probabilities_are_the_formula():
     X, _, rng = problem(4)
     net = random_network(rng)

@@ -104,6 +104,46 @@ def test_one_step_on_a_network_is_its_backpropagation():
         np.testing.assert_allclose(got, was - lr * g, rtol=1e-6, atol=1e-6)
 
 
+def test_neurons_switched_off_are_as_if_removed_and_do_not_move():
+    """The oracle: the same network without those hidden neurons. Its loss, answer
+    and step equal the network's with them off; their own weights stay put."""
+    x, lr, off, on = _x(6), 0.5, [1, 3], [0, 2, 4]
+    net = _net()
+    (w1, b1), (w2, b2) = net.weights_numpy()
+    rest = Network(hidden=3).set_weights([(w1[on], b1[on]), (w2[:, on], b2)])
+    assert drawing_loss(net, x, 3, off) == pytest.approx(
+        drawing_loss(rest, x, 3), rel=1e-12
+    )
+    assert drawing_loss(net, x, 3, off) != pytest.approx(drawing_loss(net, x, 3))
+    np.testing.assert_allclose(net.explain(x, off)["p"], rest.explain(x)["p"])
+    gradient = step(net, x, 3, lr, off)
+    want = step(rest, x, 3, lr)
+    np.testing.assert_allclose(gradient[on], want, rtol=1e-5, atol=1e-7)
+    assert not gradient[off].any()
+    (v1, c1), (v2, c2) = net.weights_numpy()
+    (r1, s1), (r2, s2) = rest.weights_numpy()
+    np.testing.assert_array_equal(v1[off], w1[off])  # off: nothing moved
+    np.testing.assert_array_equal(c1[off], b1[off])
+    np.testing.assert_array_equal(v2[:, off], w2[:, off])
+    for got, was in ((v1[on], r1), (c1[on], s1), (v2[:, on], r2), (c2, s2)):
+        np.testing.assert_allclose(got, was, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="a hidden neuron"):
+        step(net, x, 3, lr, [5])
+
+
+def test_the_page_teaches_a_network_with_its_neurons_off():
+    page = Page()
+    page.load_weights(weights.dumps(_net()), name="net")
+    args = {"pixels": _drawing().tobytes(), "height": 140, "width": 140, "label": 3}
+    shown = page.call("predict", {**args, "off": [0, 2]})
+    r = page.call("teach", {**args, "lr": 0.5, "off": [0, 2]})
+    assert r["before"]["p"] == shown["p"] and r["before"]["loss"] == shown["loss"]
+    after = page.call("predict", {**args, "off": [0, 2]})
+    assert r["after"]["p"] == after["p"] and r["after"]["loss"] == after["loss"]
+    assert r["after"]["loss"] < r["before"]["loss"]
+    assert not r["gradient"].reshape(5, 576)[[0, 2]].any()
+
+
 def test_a_bad_learning_rate_changes_nothing():
     x = _x()
     m = _neuron()

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import t_matmul
+from .backend import t_matmul, to_numpy
 from .card import model_label
 from .checks import whole
 from .model import DIGITS, N_INPUTS, Layer, Linear, Model, sigmoid
@@ -116,9 +116,19 @@ class Network(Model):
         """The ten output neurons' z for inputs X [N, 576], in this model's dtype."""
         return self.output.z(self.hidden.proba(self.hidden.z(X)))
 
-    def z_exact(self, X: Any) -> Any:
-        """The same in float64 (both layers), as CPython and Pyodide round alike."""
-        return self.output.z_exact(self.hidden.proba(self.hidden.z_exact(X)))
+    def z_exact(self, X: Any, off: Any = ()) -> Any:
+        """The same in float64 (both layers), as CPython and Pyodide round alike;
+        the hidden neurons ``off`` give 0."""
+        h = self.hidden.proba(self.hidden.z_exact(X))
+        return self.output.z_exact(h * self.kept(off, h.dtype) if off else h)
+
+    def kept(self, off: Any, dtype: Any) -> Any:
+        """Each hidden neuron's factor, [H]: 0 for those switched ``off`` (each one
+        checked), 1 for the others."""
+        H = self.hidden.units
+        gone = {whole(k, "a hidden neuron", 0, H - 1) for k in off}
+        factors = [0.0 if k in gone else 1.0 for k in range(H)]
+        return self.xp.asarray(factors, dtype=dtype)
 
     def proba(self, z: Any) -> Any:
         return self.output.proba(z)
@@ -136,17 +146,22 @@ class Network(Model):
         return self.output.truth(y)
 
     # -- learning --------------------------------------------------------------------
-    def step_terms(self, X: Any, y: Any, l2: float) -> tuple[Any, list[Any], Any]:
+    def step_terms(
+        self, X: Any, y: Any, l2: float, off: Any = ()
+    ) -> tuple[Any, list[Any], Any]:
         """One batch by backpropagation: the loss, the gradient of every parameter
         (in the order of :meth:`params`) and the probabilities [N, 10].
 
         ``X`` [N, 576] is already in this model's namespace and dtype, ``y`` holds
-        digit labels; :meth:`loss_grad` checks both.
+        digit labels; :meth:`loss_grad` checks both. The hidden neurons ``off`` (the
+        page's switches) give 0: neither their weights nor their column of W₂ move.
         """
         xp, n = self.xp, X.shape[0]
         w1, _, w2, _ = self.params()
         # forward: each layer's sums z, then its neurons' outputs
         h = self.hidden.proba(self.hidden.z(X))  # [N, H]   hidden outputs σ(z₁)
+        if off:  # neurons switched off give 0, so no gradient reaches them
+            h = h * self.kept(off, h.dtype)
         z = self.output.z(h)  # [N, 10]  output sums z₂ = h W₂ᵀ + b₂
         p = self.output.proba(z)  # [N, 10]  softmax
         t = self.output.targets(y)  # [N, 10]  one-hot digits
@@ -181,7 +196,7 @@ class Network(Model):
         xf = np.asarray(x, np.float64).reshape(N_INPUTS)
         z1 = w1 @ xf + b1
         h = 1 / (1 + np.exp(-z1))
-        h[[whole(k, "a hidden neuron", 0, len(h) - 1) for k in off]] = 0.0
+        h = h * to_numpy(self.kept(off, self.xp.float64)) if off else h
         z2 = w2 @ h + b2
         e = np.exp(z2 - z2.max())
         p = e / e.sum()

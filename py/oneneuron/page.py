@@ -297,20 +297,21 @@ class Page:
         extra = {} if off is None else {"off": off}  # a network's units
         r = {**model.explain(x, **extra), "model": name}
         if label is not None:
-            r["loss"] = drawing_loss(model, x, whole(label, "label", 0, 9))
+            r["loss"] = drawing_loss(model, x, whole(label, "label", 0, 9), **extra)
         return r
 
     def teach(
-        self, pixels: Any, height: int, width: int, label: Any, lr: Any
+        self, pixels: Any, height: int, width: int, label: Any, lr: Any, off: Any = None
     ) -> dict[str, Any]:
         """One gradient step of the active model on this drawing for the answer
-        ``label`` (:mod:`oneneuron.teach`): :meth:`answer` (its new weights),
-        ``before`` and ``after`` (:meth:`predict` with the ``loss``) and
-        :meth:`~oneneuron.teach.Lessons.teach`'s ``gradient`` and ``steps``."""
+        ``label`` (:mod:`oneneuron.teach`), a network's hidden neurons ``off`` held
+        at 0: :meth:`answer` (its new weights), ``before`` and ``after``
+        (:meth:`predict` with the ``loss``) and its ``gradient`` and ``steps``."""
         name, drawing = self._name(None), (pixels, height, width)
-        before = self.predict(*drawing, label=label)
-        lesson = self.lessons.teach(name, self._entry(name), before["seen"], label, lr)
-        after = self.predict(*drawing, label=label)
+        before = self.predict(*drawing, off=off, label=label)
+        x, lessons = before["seen"], self.lessons
+        lesson = lessons.teach(name, self._entry(name), x, label, lr, off or ())
+        after = self.predict(*drawing, off=off, label=label)
         return {**self.answer(name), "before": before, "after": after, **lesson}
 
     def untaught(self, all_steps: bool = False) -> dict[str, Any]:

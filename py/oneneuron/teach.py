@@ -20,9 +20,10 @@ from .backend import to_numpy
 from .model import N_INPUTS, Model
 
 
-def drawing_loss(model: Model, x: np.ndarray, label: int) -> float:
+def drawing_loss(model: Model, x: np.ndarray, label: int, off: Any = ()) -> float:
     """The cross-entropy of one 0/1 input [576] for the answer ``label`` (a digit),
-    computed in float64 from the model's weights.
+    computed in float64 from the model's weights (a network's hidden neurons
+    ``off`` give 0).
 
     Examples
     --------
@@ -33,22 +34,25 @@ def drawing_loss(model: Model, x: np.ndarray, label: int) -> float:
     (0.693147, 0.693147)
     """
     xp = model.xp
-    z = model.z_exact(np.asarray(x, np.float64).reshape(1, N_INPUTS))
+    z = model.z_exact(np.asarray(x, np.float64).reshape(1, N_INPUTS), **_off(off))
     t = xp.astype(model.targets(model.labels([label])), xp.float64)
     return float(model.cross_entropy(z, t))
 
 
-def step(model: Model, x: np.ndarray, label: int, lr: float) -> np.ndarray:
+def step(
+    model: Model, x: np.ndarray, label: int, lr: float, off: Any = ()
+) -> np.ndarray:
     """One gradient step on one drawing, in place: the model's own gradient and the
-    trainer's SGD (no momentum). Returns the gradient of the layer that reads the
-    image, float32 [K, 576]: zero wherever the drawing has no ink."""
+    trainer's SGD (no momentum); a network's hidden neurons ``off`` give 0 and do not
+    move. Returns the gradient of the layer that reads the image, float32 [K, 576]:
+    zero wherever the drawing has no ink."""
     from .train import SGD, TrainConfig, TrainingDiverged  # not needed at a start
 
     config = TrainConfig(lr=lr, momentum=0.0).validate()  # the same checks as a run
     X = model.as_inputs(np.asarray(x).reshape(1, N_INPUTS))
     with warnings.catch_warnings():  # an overflow is refused below, in one line
         warnings.simplefilter("ignore", RuntimeWarning)
-        _, grads, _ = model.step_terms(X, model.labels([label]), 0.0)
+        _, grads, _ = model.step_terms(X, model.labels([label]), 0.0, **_off(off))
         params = SGD(config).update(model.params(), grads)
     xp = model.xp
     if not all(bool(xp.all(xp.isfinite(p))) for p in params):
@@ -60,6 +64,12 @@ def step(model: Model, x: np.ndarray, label: int, lr: float) -> np.ndarray:
     return np.asarray(to_numpy(grads[0]), np.float32)
 
 
+def _off(off: Any) -> dict[str, Any]:
+    """The hidden neurons switched off, as a network's keyword (one or ten neurons
+    have no hidden neurons to switch)."""
+    return {"off": off} if off else {}
+
+
 class Lessons:
     """The weights of each taught model before each step, newest last. A model is
     a page's entry ``{"model", "training", ...}``; its record counts the steps
@@ -69,13 +79,19 @@ class Lessons:
         self._before: dict[str, list[list[Any]]] = {}
 
     def teach(
-        self, name: str, entry: dict, x: np.ndarray, label: int, lr: float
+        self,
+        name: str,
+        entry: dict,
+        x: np.ndarray,
+        label: int,
+        lr: float,
+        off: Any = (),
     ) -> dict[str, Any]:
         """:func:`step` on the entry's model, remembering its weights: the
         ``gradient`` (float32 [K·576]) and the ``steps`` taught so far."""
         model = entry["model"]
         saved = [model.xp.asarray(to_numpy(p).copy()) for p in model.params()]
-        gradient = step(model, x, label, lr)
+        gradient = step(model, x, label, lr, off)
         self._before.setdefault(name, []).append(saved)
         self._count(entry, self.steps(name))
         return {"gradient": gradient.reshape(-1), "steps": self.steps(name)}

@@ -38,9 +38,13 @@ const CAPTIONS = {
 };
 
 export class Lesson {
-  /** label: js/label.js's DrawingLabel; onModel(model_info, models): the model changed. */
-  constructor({ api, pad, label, onModel }) {
-    Object.assign(this, { api, pad, label, onModel });
+  /**
+   * label: js/label.js's DrawingLabel; onModel(model_info, models): the model changed;
+   * offList(): a network's hidden neurons switched off (a step holds them at 0, as the
+   * answer on screen does).
+   */
+  constructor({ api, pad, label, onModel, offList }) {
+    Object.assign(this, { api, pad, label, onModel, offList });
     this.el = $("lesson");
     this.lr = $("teach-lr");
     this.buttons = { teach: $("teach"), undo: $("teach-undo"), reset: $("teach-reset") };
@@ -77,6 +81,7 @@ export class Lesson {
     const pixels = pad.pixels();
     const label = this.label.value;
     const args = { pixels, width: pad.width, height: pad.height, label, lr: parse(this.lr.value) };
+    if (this.model.kind === "hidden") args.off = this.offList();
     this.#state("teaching");
     try {
       const r = await this.api.call("teach", args, [pixels.buffer]);

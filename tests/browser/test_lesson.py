@@ -274,6 +274,41 @@ def test_the_hidden_layer_takes_its_backpropagation_step(page, hand):
 
 
 # -- Undo ------------------------------------------------------------------------------
+def test_a_step_with_hidden_neurons_off_holds_them_at_0(page, hand):
+    """Switched off, the brightest two hidden neurons stay off through the step: the
+    numbers are CPython's for the same step with them off, and so is the answer."""
+    hand.ready()
+    _choose(page, hand, "hidden")
+    net = _model("hidden")
+    hand.six()
+    hand.settle(model="hidden")
+    x = _drawn(hand, net)
+    off = sorted(int(k) for k in np.argsort(net.explain(x)["hidden"]["h"])[-2:])
+    for k in off:
+        page.click(f"#unit-grid .unit[data-unit='{k}']")
+        page.wait_for_selector(f"#unit-grid[data-shown='{k}']")
+        page.click("#unit-off")
+    held = " ".join(map(str, off))
+    page.wait_for_selector(f"{ANSWER}[data-shown-off='{held}']")
+    _say(page, hand, 5)
+    before = net.explain(x, off)
+    step(net, x, 5, 0.02, off)
+    after = net.explain(x, off)
+    assert after["p"][5] != pytest.approx(net.explain(x)["p"][5], abs=1e-4)
+    _ready_to_teach(page)
+    _teach(page, "0.02", steps=1)
+    rows = _rows(page)
+    assert rows["p"][0] == pytest.approx(before["p"][5], abs=1e-6)
+    assert rows["p"][1] == pytest.approx(after["p"][5], abs=5e-6)
+    assert rows["loss"][1] == pytest.approx(drawing_loss(net, x, 5, off), rel=1e-4)
+    # still off: the answer on screen is the taught network's with them held at 0
+    assert page.get_attribute("#unit-grid", "data-off") == held
+    hand.settle(model="hidden")
+    assert page.get_attribute(ANSWER, "data-shown-off") == held
+    shown = float(hand.answer()["probability"])
+    assert shown == pytest.approx(after["probability"], abs=2e-6)
+
+
 def test_undo_gives_back_the_exact_numbers_and_the_shipped_weights(page, hand):
     hand.ready()
     hand.six()
