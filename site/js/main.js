@@ -74,7 +74,7 @@ api
     setStatus("ready", "Ready: the neuron runs in your browser.", 1);
     document.getElementById("status").title = `Python, numpy and the neuron started in ${(performance.now() / 1000).toFixed(1)} s`;
     live.setReady(true);
-    quiet(QUIET_MS, QUIET_MOST_MS).then(registerServiceWorker);
+    quiet(QUIET_MS, trainingBusy).then(registerServiceWorker);
     // the update rule's source (the panel shows it) is asked for once the panel comes
     // near the screen: reading it takes the worker ~0.1 s, not in a first stroke's way
     panelSeen.then(trainer).then(() => training.ready());
@@ -234,29 +234,29 @@ async function shippedDefaults() {
 }
 
 // -- offline ------------------------------------------------------------------------------
-// The offline copy (the service worker fetches, checks and keeps some 30 MB) starts once
-// the person has paused: begun while they drew, it took a core from the page on two-core
-// machines, and the first strokes after choosing the hidden layer made tasks of 50-70 ms.
-const QUIET_MS = 1000; // this long without a press, a drag, a key or a wheel
-const QUIET_MOST_MS = 20000; // and never later than this after the page is ready
+// The offline copy (the service worker fetches, checks and keeps some 30 MB, 1-1.5 s of
+// work) starts once the person has paused and no training run is going: begun while
+// they drew, it took a core from the page on two-core machines, and the first strokes
+// after choosing the hidden layer made tasks of 50-70 ms; begun as a run started, one
+// of 60-75 ms. It is for the next visit: nothing here waits for it.
+const QUIET_MS = 3000; // this long without a press, a drag, a key or a wheel
 const INPUT = ["pointerdown", "pointerup", "keydown", "wheel"];
+const trainingBusy = () => training.state === "loading" || training.state === "running";
 
-function quiet(ms, most) {
+function quiet(ms, busy) {
   return new Promise((resolve) => {
     let timer = null;
-    const done = () => {
-      clearTimeout(timer);
-      clearTimeout(cap);
-      for (const type of INPUT) removeEventListener(type, again, true);
-      removeEventListener("pointermove", dragged, true);
-      resolve();
-    };
     const again = () => {
       clearTimeout(timer);
       timer = setTimeout(done, ms);
     };
     const dragged = (e) => e.buttons && again();
-    const cap = setTimeout(done, most);
+    const done = () => {
+      if (busy()) return again(); // a run: look again once it has been quiet as long
+      for (const type of INPUT) removeEventListener(type, again, true);
+      removeEventListener("pointermove", dragged, true);
+      resolve();
+    };
     for (const type of INPUT) addEventListener(type, again, { capture: true, passive: true });
     addEventListener("pointermove", dragged, { capture: true, passive: true });
     again();
