@@ -761,11 +761,6 @@ def markdown(r: dict) -> list[str]:
 
 def _strokes(s: dict) -> str:
     """Latencies, and the longest task while drawing, over the visits."""
-    if "visits" not in s:  # an older record: one visit
-        return (
-            f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms "
-            f"({s['strokes']} strokes)"
-        )
     had = s["visits_with_long_task"]
     return (
         f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms ({s['strokes']} strokes, "

@@ -66,12 +66,17 @@ def test_backpropagation_matches_finite_differences(l2):
     assert min(np.abs(g).max() for g in grads) > 1e-4  # no vacuous zeros
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_the_same_lines_run_on_every_backend(backend):
+def _pair(backend: str):
+    """A problem, and the same network on numpy and on ``backend``."""
     backend = _available(backend)
     X, y, _ = problem(2)
     ours = random_network(np.random.default_rng(3))
-    theirs = random_network(np.random.default_rng(3), backend=backend)
+    return X, y, ours, random_network(np.random.default_rng(3), backend=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_same_lines_run_on_every_backend(backend):
+    X, y, ours, theirs = _pair(backend)
     want = ours.loss_grad(X, y, l2=0.01)
     got = theirs.loss_grad(X, y, l2=0.01)
     assert got[0] == pytest.approx(want[0], rel=1e-12)
@@ -84,10 +89,7 @@ def test_the_same_lines_run_on_every_backend(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_neurons_switched_off_take_no_gradient_on_every_backend(backend):
-    backend = _available(backend)
-    X, y, _ = problem(2)
-    ours = random_network(np.random.default_rng(3))
-    theirs = random_network(np.random.default_rng(3), backend=backend)
+    X, y, ours, theirs = _pair(backend)
     off = [0, 2]
     _, want, _ = ours.step_terms(ours.as_inputs(X), ours.labels(y), 0.0, off=off)
     _, got, _ = theirs.step_terms(theirs.as_inputs(X), theirs.labels(y), 0.0, off=off)

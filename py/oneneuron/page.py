@@ -309,8 +309,8 @@ class Page:
         (:meth:`predict` with the ``loss``) and its ``gradient`` and ``steps``."""
         name, drawing = self._name(None), (pixels, height, width)
         before = self.predict(*drawing, off=off, label=label)
-        x, lessons = before["seen"], self.lessons
-        lesson = lessons.teach(name, self._entry(name), x, label, lr, off or ())
+        entry = self._entry(name)
+        lesson = self.lessons.teach(name, entry, before["seen"], label, lr, off or ())
         after = self.predict(*drawing, off=off, label=label)
         return {**self.answer(name), "before": before, "after": after, **lesson}
 

@@ -31,9 +31,9 @@ export class HiddenView {
     this.offText = $("units-off");
     this.model = null; // model_info of the network shown, or null
     this.pushed = null; // the model whose neuron `shown` the view shows
-    this.look = new TileCanvas(this.grid);
     this.tiles = []; // {el, h, name} per hidden neuron
     this.off = new Set(); // the neurons switched off
+    this.look = new TileCanvas(this.grid, this.off);
     this.shown = 0; // the neuron whose view is shown
     this.focus = 0; // the tile in the tab order (one tile: arrows move between them)
     this.pushes = [];
@@ -81,8 +81,8 @@ export class HiddenView {
     const H = model.hidden;
     if (this.tiles.length !== H) this.#build(H);
     this.look.paint(model.weights, H, model.scale);
-    this.#offChanged();
     this.show(null);
+    this.#offChanged(); // draws the tiles
   }
 
   /** The neurons switched off, for predict (counted from 0). */
@@ -106,7 +106,7 @@ export class HiddenView {
       t.el.dataset.h = v === null ? "" : String(v);
       this.#name(k);
     }
-    if (changed) this.look.draw(h, this.off);
+    if (changed) this.look.draw(h);
   }
 
   /**
@@ -175,7 +175,7 @@ export class HiddenView {
       this.#name(k);
     });
     this.grid.dataset.off = this.offList().join(" ");
-    this.look.draw(this.look.h, this.off);
+    this.look.draw();
     const n = this.off.size;
     this.onButton.disabled = n === 0;
     this.offText.textContent = n

@@ -74,7 +74,7 @@ api
     setStatus("ready", "Ready: the neuron runs in your browser.", 1);
     document.getElementById("status").title = `Python, numpy and the neuron started in ${(performance.now() / 1000).toFixed(1)} s`;
     live.setReady(true);
-    quiet(QUIET_MS, trainingBusy).then(registerServiceWorker);
+    quiet(QUIET_MS, () => training.busy).then(registerServiceWorker);
     // the update rule's source (the panel shows it) is asked for once the panel comes
     // near the screen: reading it takes the worker ~0.1 s, not in a first stroke's way
     panelSeen.then(trainer).then(() => training.ready());
@@ -241,7 +241,6 @@ async function shippedDefaults() {
 // of 60-75 ms. It is for the next visit: nothing here waits for it.
 const QUIET_MS = 3000; // this long without a press, a drag, a key or a wheel
 const INPUT = ["pointerdown", "pointerup", "keydown", "wheel"];
-const trainingBusy = () => training.state === "loading" || training.state === "running";
 
 function quiet(ms, busy) {
   return new Promise((resolve) => {

@@ -17,7 +17,8 @@ const TRACK = "rgb(255 255 255 / 0.85)";
 const HATCH = "rgb(154 160 174 / 0.85)";
 
 export class TileCanvas {
-  constructor(grid) {
+  /** grid: the buttons' container; off: the Set of neurons switched off (its owner's). */
+  constructor(grid, off) {
     this.grid = grid;
     this.canvas = document.createElement("canvas");
     this.canvas.className = "unit-canvas";
@@ -26,8 +27,8 @@ export class TileCanvas {
     this.sheet = document.createElement("canvas"); // never shown: GRID px a tile
     this.buttons = [];
     this.boxes = []; // each tile's inside (within its border), in canvas pixels
-    this.h = null;
-    this.off = new Set();
+    this.h = null; // the outputs drawn
+    this.off = off;
     // the boxes are read when the grid is laid out anew, never while drawing
     new ResizeObserver(() => this.#fit()).observe(grid);
   }
@@ -40,16 +41,14 @@ export class TileCanvas {
     requestAnimationFrame(() => this.#fit()); // the grid's size may not change
   }
 
-  /** A model's weights (count maps of 576, on this colour scale), painted once. */
+  /** A model's weights (count maps of 576, on this colour scale): on the next draw. */
   paint(weights, count, scale) {
     paintTiles(this.sheet, weights, count, scale);
-    this.#draw();
   }
 
-  /** Draw every tile: the outputs h (null: no drawing), the set of neurons off. */
-  draw(h, off) {
+  /** Draw every tile lit by the outputs h (null: no drawing); without h, as before. */
+  draw(h = this.h) {
     this.h = h;
-    this.off = off;
     this.#draw();
   }
 

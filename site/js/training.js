@@ -59,6 +59,11 @@ export class Training {
     loadUPlot().then(() => this.view.charts.schedule(true), () => {});
   }
 
+  /** A run is loading its data or training. */
+  get busy() {
+    return this.state === "loading" || this.state === "running";
+  }
+
   // -- the buttons -------------------------------------------------------------------------
   train() {
     return this.#begin(false);
@@ -66,7 +71,7 @@ export class Training {
 
   step() {
     if (this.state === "paused" && this.run) return this.#stepOnce(this.generation);
-    if (this.state === "loading" || this.state === "running") return null;
+    if (this.busy) return null;
     return this.#begin(true);
   }
 

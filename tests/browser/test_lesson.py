@@ -246,13 +246,18 @@ def test_teaching_a_6_as_not_a_6_moves_p_as_cpythons_step(page, hand, name, labe
     np.testing.assert_allclose(np.array(exported["bias"]), intercept, atol=1e-6)
 
 
-def test_the_hidden_layer_takes_its_backpropagation_step(page, hand):
+def _hidden_six(page, hand):
+    """The hidden layer chosen, a 6 drawn: CPython's network and the input it reads."""
     hand.ready()
     _choose(page, hand, "hidden")
     net = _model("hidden")
     hand.six()
     hand.settle(model="hidden")
-    x = _drawn(hand, net)
+    return net, _drawn(hand, net)
+
+
+def test_the_hidden_layer_takes_its_backpropagation_step(page, hand):
+    net, x = _hidden_six(page, hand)
     _say(page, hand, 5)
     before = net.explain(x)
     step(net, x, 5, 0.02)
@@ -273,16 +278,10 @@ def test_the_hidden_layer_takes_its_backpropagation_step(page, hand):
     assert page.locator("#unit-grid .unit").count() == 64  # the tiles, repainted
 
 
-# -- Undo ------------------------------------------------------------------------------
 def test_a_step_with_hidden_neurons_off_holds_them_at_0(page, hand):
     """Switched off, the brightest two hidden neurons stay off through the step: the
     numbers are CPython's for the same step with them off, and so is the answer."""
-    hand.ready()
-    _choose(page, hand, "hidden")
-    net = _model("hidden")
-    hand.six()
-    hand.settle(model="hidden")
-    x = _drawn(hand, net)
+    net, x = _hidden_six(page, hand)
     off = sorted(int(k) for k in np.argsort(net.explain(x)["hidden"]["h"])[-2:])
     for k in off:
         page.click(f"#unit-grid .unit[data-unit='{k}']")
@@ -309,6 +308,7 @@ def test_a_step_with_hidden_neurons_off_holds_them_at_0(page, hand):
     assert shown == pytest.approx(after["probability"], abs=2e-6)
 
 
+# -- Undo ------------------------------------------------------------------------------
 def test_undo_gives_back_the_exact_numbers_and_the_shipped_weights(page, hand):
     hand.ready()
     hand.six()
